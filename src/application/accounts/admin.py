@@ -1,0 +1,86 @@
+"""What administrators do to accounts: list, change tier or role, disable and enable."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+
+from application.auth.register import CreateAccount, RegisterCommand
+from application.errors import NotFound
+from application.pagination import Page, PageRequest
+from application.ports import Clock, SessionRepository, UnitOfWork, UserCache, UserRepository
+from domain.users import Email, Role, Tier, User
+
+
+class ListUsers:
+    def __init__(self, users: UserRepository) -> None:
+        self._users = users
+
+    async def __call__(self, page: PageRequest) -> Page[User]:
+        return await self._users.list(page)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanges:
+    tier: Tier | None = None
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class ChangeAccount:
+    """Disabling an account also ends its sessions; its access tokens stop working within the user cache's
+    lifetime in other processes, and at once in this one."""
+
+    def __init__(
+        self,
+        users: UserRepository,
+        sessions: SessionRepository,
+        cache: UserCache,
+        uow: UnitOfWork,
+        clock: Clock,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._cache = cache
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, user_ref: uuid.UUID | str, changes: AccountChanges) -> User:
+        user = await self._find(user_ref)
+        now = self._clock.now()
+        updates = {k: v for k, v in asdict(changes).items() if v is not None}
+        if updates:
+            user = user.with_changes(now, **updates)
+            await self._users.update(user)
+        if changes.disabled:
+            await self._sessions.revoke_all_for_user(user.id, now)
+        await self._uow.commit()
+        self._cache.invalidate(user.id)
+        return user
+
+    async def _find(self, user_ref: uuid.UUID | str) -> User:
+        if isinstance(user_ref, uuid.UUID):
+            user = await self._users.get(user_ref)
+        else:
+            user = await self._users.get_by_email(Email.parse(user_ref).value)
+        if user is None:
+            raise NotFound("User")
+        return user
+
+
+class CreateUserAsAdmin:
+    """`scribe users create`: the same account rules as self-registration, plus a chosen role and tier."""
+
+    def __init__(self, create: CreateAccount, users: UserRepository, uow: UnitOfWork, clock: Clock) -> None:
+        self._create = create
+        self._users = users
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, cmd: RegisterCommand, tier: Tier = Tier.FREE) -> User:
+        user = await self._create(cmd)
+        if tier is not user.tier:
+            user = user.with_changes(self._clock.now(), tier=tier)
+            await self._users.update(user)
+        await self._uow.commit()
+        return user

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.auth.authenticate import Principal
+from application.ports import Clock, UnitOfWork, UserCache, UserRepository
+from domain.api_tokens import Scope
+from domain.errors import check_all
+from domain.users import User, display_name, language_code
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """Only the fields present are changed; `display_name=""` is refused, not treated as a removal."""
+
+    display_name: str | None = None
+    preferred_language: str | None = None
+    clear_display_name: bool = False
+
+
+class UpdateProfile:
+    def __init__(self, users: UserRepository, cache: UserCache, uow: UnitOfWork, clock: Clock) -> None:
+        self._users = users
+        self._cache = cache
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, changes: ProfileChanges) -> User:
+        principal.require(Scope.WRITE)
+        check_all(
+            {
+                "display_name": lambda: changes.display_name is None or display_name(changes.display_name),
+                "preferred_language": lambda: (
+                    changes.preferred_language is None or language_code(changes.preferred_language)
+                ),
+            }
+        )
+        user = principal.user
+        updates: dict[str, object] = {}
+        if changes.clear_display_name:
+            updates["display_name"] = None
+        elif changes.display_name is not None:
+            updates["display_name"] = display_name(changes.display_name)
+        if changes.preferred_language is not None:
+            updates["preferred_language"] = language_code(changes.preferred_language)
+        if not updates:
+            return user
+        user = user.with_changes(self._clock.now(), **updates)
+        await self._users.update(user)
+        await self._uow.commit()
+        self._cache.invalidate(user.id)
+        return user

@@ -1,0 +1,48 @@
+"""Errors the use cases raise (as opposed to the domain's rules)."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+
+class ApplicationError(DomainError):
+    """Base for failures of a use case that are not a broken domain rule."""
+
+
+class AuthenticationFailed(ApplicationError):
+    """Missing, malformed, expired or revoked credentials. One message for all: no oracle."""
+
+    def __init__(self, reason: str = "invalid_token") -> None:
+        super().__init__("Authentication required: the credentials are missing, invalid or expired")
+        self.reason = reason  # for logs and tests, never shown to the client
+
+
+class InvalidCredentials(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__("Invalid e-mail or password")
+
+
+class PermissionDenied(ApplicationError):
+    def __init__(self, message: str = "You do not have permission to do this") -> None:
+        super().__init__(message)
+
+
+class NotFound(ApplicationError):
+    def __init__(self, what: str = "Resource") -> None:
+        super().__init__(f"{what} not found")
+
+
+class TooManyAttempts(ApplicationError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many attempts; try again later")
+        self.retry_after = max(1, retry_after)
+
+
+class InvalidResetToken(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__("The password reset link is invalid, expired or already used")
+
+
+class InvalidCursor(ApplicationError):
+    def __init__(self, message: str = "The pagination cursor is invalid") -> None:
+        super().__init__(message)

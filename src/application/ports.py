@@ -1,0 +1,186 @@
+"""Ports: what the use cases need from the outside world, named by the role they play."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.pagination import Page, PageRequest
+from domain.api_tokens import ApiToken
+from domain.sessions import AuthSession, RefreshToken
+from domain.usage import UsageEvent, UsageSummary
+from domain.users import User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class UnitOfWork(Protocol):
+    """The transaction of one use case. Nothing is stored until `commit`."""
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: uuid.UUID) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def add(self, user: User) -> None:
+        """Raises EmailTaken when the address is already registered (checked by the store, race-free)."""
+
+    async def update(self, user: User) -> None: ...
+
+    async def list(self, page: PageRequest) -> Page[User]: ...
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: AuthSession) -> None: ...
+
+    async def get(self, session_id: uuid.UUID) -> AuthSession | None: ...
+
+    async def revoke(self, session_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def add_refresh_token(self, token: RefreshToken) -> None: ...
+
+    async def find_refresh_token(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def mark_refresh_token_used(self, token_id: uuid.UUID, now: datetime) -> bool:
+        """Atomically claim an unused token; False when another request already used it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordResetRecord:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class PasswordResetRepository(Protocol):
+    async def add(self, record: PasswordResetRecord) -> None: ...
+
+    async def find(self, token_hash: str) -> PasswordResetRecord | None: ...
+
+    async def mark_used(self, record_id: uuid.UUID, now: datetime) -> bool:
+        """Atomically claim an unused reset token; False when it was already used."""
+
+    async def expire_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
+
+
+class ApiTokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> None: ...
+
+    async def find(self, token_hash: str) -> ApiToken | None: ...
+
+    async def get_for_user(self, token_id: uuid.UUID, user_id: uuid.UUID) -> ApiToken | None: ...
+
+    async def list_for_user(self, user_id: uuid.UUID, page: PageRequest) -> Page[ApiToken]: ...
+
+    async def update(self, token: ApiToken) -> None: ...
+
+
+class UsageRepository(Protocol):
+    async def add(self, event: UsageEvent) -> None: ...
+
+    async def summary(self, user_id: uuid.UUID) -> UsageSummary: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEmail:
+    id: uuid.UUID
+    message: EmailMessage
+    attempts: int
+
+
+class EmailOutbox(Protocol):
+    """Mail written in the same transaction as the change that caused it; delivered after commit."""
+
+    async def enqueue(self, message: EmailMessage, now: datetime) -> None: ...
+
+    async def pending(self, limit: int, now: datetime) -> Sequence[QueuedEmail]: ...
+
+    async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None: ...
+
+
+class EmailTransport(Protocol):
+    async def deliver(self, message: EmailMessage) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """With no hash (unknown user) it spends the same time and answers False."""
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    token: str
+    expires_at: datetime
+
+
+class AccessTokenIssuer(Protocol):
+    def issue(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> IssuedAccessToken: ...
+
+    def decode(self, token: str) -> AccessClaims:
+        """Raises AuthenticationFailed for anything but a valid, unexpired access token of ours."""
+
+
+class TokenDenyList(Protocol):
+    """Access tokens killed before their expiry (logout). Shared by every API process."""
+
+    async def deny(self, jti: str, until: datetime) -> None: ...
+
+    async def is_denied(self, jti: str) -> bool: ...
+
+
+class AttemptCounter(Protocol):
+    """Counts attempts per key in a fixed window. Shared by every API process."""
+
+    async def peek(self, key: str) -> tuple[int, int]:
+        """(attempts in the current window, seconds until it resets)."""
+
+    async def increment(self, key: str, window_seconds: int) -> tuple[int, int]: ...
+
+    async def reset(self, key: str) -> None: ...
+
+
+class UserCache(Protocol):
+    """A short-lived copy of user records, so authenticating a request rarely reads the database."""
+
+    def get(self, user_id: uuid.UUID) -> User | None: ...
+
+    def put(self, user: User) -> None: ...
+
+    def invalidate(self, user_id: uuid.UUID) -> None: ...

@@ -1,0 +1,1 @@
+"""Entities, value objects and rules of Scribe. Imports nothing outside the standard library."""

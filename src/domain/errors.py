@@ -1,0 +1,47 @@
+"""Errors the domain raises. The HTTP layer maps each to a status and machine code in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base for every rule the domain enforces."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One bad input field and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class InvalidInput(DomainError):
+    """One or more fields break a rule; all of them are reported at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class InvalidField(DomainError):
+    """A value object refused its input. `field` is filled in by `check_all`."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def check_all(checks: dict[str, Callable[[], object]]) -> None:
+    """Run every check, collect every refusal, raise them together as InvalidInput."""
+    problems = []
+    for field, check in checks.items():
+        try:
+            check()
+        except InvalidField as error:
+            problems.append(Problem(error.field or field, error.message))
+    if problems:
+        raise InvalidInput(problems)

@@ -1,0 +1,197 @@
+"""The one container factory: web app, CLI (and later the worker) resolve use cases from it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide, provide_all
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from application.accounts.admin import ChangeAccount, CreateUserAsAdmin, ListUsers
+from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
+from application.accounts.profile import UpdateProfile
+from application.accounts.usage import GetUsage
+from application.auth.authenticate import Authenticate
+from application.auth.login import LoginUser
+from application.auth.logout import LogoutUser
+from application.auth.password import ChangePassword, RequestPasswordReset, ResetPassword
+from application.auth.policy import AuthPolicy
+from application.auth.refresh import RefreshTokens
+from application.auth.register import CreateAccount, RegisterUser
+from application.auth.tokens import SessionTokens
+from application.email import DeliverQueuedEmails
+from application.ports import (
+    AccessTokenIssuer,
+    ApiTokenRepository,
+    AttemptCounter,
+    Clock,
+    EmailOutbox,
+    EmailTransport,
+    PasswordHasher,
+    PasswordResetRepository,
+    SessionRepository,
+    TokenDenyList,
+    UnitOfWork,
+    UsageRepository,
+    UserCache,
+    UserRepository,
+)
+from infrastructure.clock import SystemClock
+from infrastructure.config import Settings
+from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
+from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
+from infrastructure.persistence.repositories import (
+    SqlApiTokenRepository,
+    SqlEmailOutbox,
+    SqlPasswordResetRepository,
+    SqlSessionRepository,
+    SqlUsageRepository,
+    SqlUserRepository,
+)
+from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
+from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryTokenDenyList, InMemoryUserCache
+from infrastructure.state.redis import RedisAttemptCounter, RedisTokenDenyList
+
+
+class ConfigProvider(Provider):
+    settings = from_context(provides=Settings, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def auth_policy(self, settings: Settings) -> AuthPolicy:
+        return AuthPolicy(
+            refresh_idle_lifetime=timedelta(days=settings.refresh_token_days),
+            session_max_age=timedelta(days=settings.session_max_days),
+            reset_token_lifetime=timedelta(minutes=settings.password_reset_minutes),
+            password_reset_url=settings.password_reset_url,
+            login_failures_per_account=settings.login_failures_per_account,
+            login_failures_per_ip=settings.login_failures_per_ip,
+            login_window_seconds=settings.login_window_seconds,
+        )
+
+
+class DatabaseProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        engine = make_engine(settings.database_url, settings.database_pool_size)
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.APP)
+    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return make_session_factory(engine)
+
+    @provide(scope=Scope.REQUEST)
+    async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        async with factory() as session:  # closing rolls back whatever was not committed
+            yield session
+
+    uow = provide(SqlUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+    users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
+    resets = provide(SqlPasswordResetRepository, provides=PasswordResetRepository, scope=Scope.REQUEST)
+    api_tokens = provide(SqlApiTokenRepository, provides=ApiTokenRepository, scope=Scope.REQUEST)
+    usage = provide(SqlUsageRepository, provides=UsageRepository, scope=Scope.REQUEST)
+    outbox = provide(SqlEmailOutbox, provides=EmailOutbox, scope=Scope.REQUEST)
+
+
+class SharedStateProvider(Provider):
+    """In-process for the embedded runtime; Redis when SCRIBE_REDIS_URL is set (every process agrees)."""
+
+    scope = Scope.APP
+
+    @provide
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis | None]:
+        if settings.redis_url is None:
+            yield None
+            return
+        client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        yield client
+        await client.aclose()
+
+    @provide
+    def deny_list(self, redis: Redis | None, settings: Settings) -> TokenDenyList:
+        return RedisTokenDenyList(redis, settings.redis_prefix) if redis else InMemoryTokenDenyList()
+
+    @provide
+    def attempts(self, redis: Redis | None, settings: Settings) -> AttemptCounter:
+        return RedisAttemptCounter(redis, settings.redis_prefix) if redis else InMemoryAttemptCounter()
+
+    @provide
+    def user_cache(self, settings: Settings) -> UserCache:
+        return InMemoryUserCache(settings.user_cache_seconds)
+
+
+class SecurityProvider(Provider):
+    scope = Scope.APP
+
+    clock = provide(SystemClock, provides=Clock)
+
+    @provide
+    def hasher(self, settings: Settings) -> PasswordHasher:
+        return Argon2PasswordHasher(
+            settings.argon2_memory_kib, settings.argon2_time_cost, settings.password_hash_concurrency
+        )
+
+    @provide
+    def access_tokens(self, settings: Settings) -> AccessTokenIssuer:
+        return JwtAccessTokenIssuer(
+            settings.secret_key,
+            settings.jwt_audience,
+            settings.jwt_issuer,
+            timedelta(minutes=settings.access_token_minutes),
+        )
+
+    @provide
+    def email_transport(self, settings: Settings) -> EmailTransport:
+        if settings.email_backend == "smtp" and settings.smtp_host:
+            return SmtpEmailTransport(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.email_from,
+                settings.smtp_username,
+                settings.smtp_password,
+                settings.smtp_starttls,
+            )
+        return LogEmailTransport()
+
+
+class UseCaseProvider(Provider):
+    scope = Scope.REQUEST
+
+    use_cases = provide_all(
+        SessionTokens,
+        CreateAccount,
+        RegisterUser,
+        LoginUser,
+        RefreshTokens,
+        LogoutUser,
+        Authenticate,
+        UpdateProfile,
+        ChangePassword,
+        RequestPasswordReset,
+        ResetPassword,
+        CreateApiToken,
+        ListApiTokens,
+        RevokeApiToken,
+        GetUsage,
+        ListUsers,
+        ChangeAccount,
+        CreateUserAsAdmin,
+        DeliverQueuedEmails,
+    )
+
+
+def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
+    """`extra`: the web app's request context, or a test's fakes; later providers override earlier ones."""
+    return make_async_container(
+        ConfigProvider(),
+        DatabaseProvider(),
+        SharedStateProvider(),
+        SecurityProvider(),
+        UseCaseProvider(),
+        *extra,
+        context={Settings: settings},
+    )

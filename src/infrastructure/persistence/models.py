@@ -1,0 +1,138 @@
+"""Tables. `users` and `processing_history` keep the seed schema's names and types (SPEC §3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from advanced_alchemy.base import DefaultBase
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class UserRow(DefaultBase):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    encrypted_api_key: Mapped[str | None] = mapped_column(Text)
+    usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    preferred_language: Mapped[str] = mapped_column(String(8), server_default=text("'pl'"))
+    tier: Mapped[str] = mapped_column(String(20), server_default=text("'free'"))
+    role: Mapped[str] = mapped_column(String(20), server_default=text("'user'"))
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    email_verified: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    tokens_valid_after: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
+
+
+class ProcessingHistoryRow(DefaultBase):
+    __tablename__ = "processing_history"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(GUID, ForeignKey("users.id", ondelete="CASCADE"))
+    transcript_hash: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(50))
+    summary: Mapped[str | None] = mapped_column(Text)
+    topics: Mapped[str | None] = mapped_column(Text)
+    mind_map: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    social_post: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (Index("ix_processing_history_user_created", "user_id", "created_at", "id"),)
+
+
+class AuthSessionRow(DefaultBase):
+    """A refresh-token family: one login."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+
+
+class RefreshTokenRow(DefaultBase):
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+
+
+class PasswordResetTokenRow(DefaultBase):
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+
+
+class ApiTokenRow(DefaultBase):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(20))
+    scopes: Mapped[str] = mapped_column(String(100))  # space-separated, as in OAuth
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (Index("ix_api_tokens_user_created", "user_id", "created_at", "id"),)
+
+
+class EmailOutboxRow(DefaultBase):
+    __tablename__ = "email_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),)
+
+
+class UsageEventRow(DefaultBase):
+    __tablename__ = "usage_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    provider: Mapped[str | None] = mapped_column(String(30))
+    model: Mapped[str | None] = mapped_column(String(100))
+    tokens_in: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    tokens_out: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default=text("0"))
+    cached: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (Index("ix_usage_events_user_created", "user_id", "created_at"),)
+
+
+metadata = DefaultBase.metadata

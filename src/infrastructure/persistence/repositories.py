@@ -1,0 +1,381 @@
+"""SQL adapters of the repository ports. Rows are mapped to domain objects at this boundary."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from advanced_alchemy.exceptions import DuplicateKeyError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from application.pagination import Cursor, Page, PageRequest
+from application.ports import EmailMessage, PasswordResetRecord, QueuedEmail
+from domain.api_tokens import ApiToken, Scope
+from domain.sessions import AuthSession, RefreshToken
+from domain.usage import UsageEvent, UsageSummary
+from domain.users import EmailTaken, Role, Tier, User
+from infrastructure.persistence.models import (
+    ApiTokenRow,
+    AuthSessionRow,
+    EmailOutboxRow,
+    PasswordResetTokenRow,
+    RefreshTokenRow,
+    UsageEventRow,
+    UserRow,
+)
+
+_USER_FIELDS = [
+    "id",
+    "email",
+    "password_hash",
+    "display_name",
+    "preferred_language",
+    "tier",
+    "role",
+    "disabled",
+    "email_verified",
+    "usage_count",
+    "tokens_valid_after",
+    "created_at",
+    "updated_at",
+    "encrypted_api_key",
+]
+
+
+def _user(row: UserRow) -> User:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _USER_FIELDS}
+    values["tier"], values["role"] = Tier(row.tier), Role(row.role)
+    return User(**values)
+
+
+def _keyset(created_at: Any, ident: Any, page: PageRequest) -> ColumnElement[bool] | None:
+    """Rows strictly after the cursor in (created_at DESC, id DESC) order."""
+    if page.after is None:
+        return None
+    c = page.after
+    return or_(created_at < c.created_at, and_(created_at == c.created_at, ident < c.id))
+
+
+Row = TypeVar("Row")
+
+
+def _page(rows: Sequence[Row], page: PageRequest, key: Any) -> tuple[Sequence[Row], str | None]:
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return rows, Cursor(*key(rows[-1])).encode() if more and rows else None
+
+
+class _UserRows(SQLAlchemyAsyncRepository[UserRow]):
+    model_type = UserRow
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows = _UserRows(session=session, auto_expunge=False)
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        row = await self._session.get(UserRow, user_id)
+        return _user(row) if row else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        row = await self._rows.get_one_or_none(UserRow.email == email)
+        return _user(row) if row else None
+
+    async def add(self, user: User) -> None:
+        try:
+            await self._rows.add(UserRow(**{name: getattr(user, name) for name in _USER_FIELDS}))
+        except DuplicateKeyError:
+            raise EmailTaken from None
+
+    async def update(self, user: User) -> None:
+        row = await self._session.get(UserRow, user.id)
+        if row is None:
+            return
+        for name in _USER_FIELDS:
+            setattr(row, name, getattr(user, name))
+        await self._session.flush()
+
+    async def list(self, page: PageRequest) -> Page[User]:
+        query = select(UserRow).order_by(UserRow.created_at.desc(), UserRow.id.desc()).limit(page.limit + 1)
+        after = _keyset(UserRow.created_at, UserRow.id, page)
+        if after is not None:
+            query = query.where(after)
+        rows, cursor = _page((await self._session.scalars(query)).all(), page, lambda r: (r.created_at, r.id))
+        return Page([_user(r) for r in rows], cursor)
+
+
+def _session(row: AuthSessionRow) -> AuthSession:
+    return AuthSession(row.id, row.user_id, row.created_at, row.expires_at, row.revoked_at)
+
+
+def _refresh(row: RefreshTokenRow) -> RefreshToken:
+    return RefreshToken(row.id, row.session_id, row.token_hash, row.created_at, row.expires_at, row.used_at)
+
+
+class SqlSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, session: AuthSession) -> None:
+        self._session.add(
+            AuthSessionRow(
+                id=session.id,
+                user_id=session.user_id,
+                created_at=session.created_at,
+                expires_at=session.expires_at,
+                revoked_at=session.revoked_at,
+            )
+        )
+        await self._session.flush()
+
+    async def get(self, session_id: uuid.UUID) -> AuthSession | None:
+        row = await self._session.get(AuthSessionRow, session_id)
+        return _session(row) if row else None
+
+    async def revoke(self, session_id: uuid.UUID, now: datetime) -> None:
+        await self._session.execute(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id == session_id, AuthSessionRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self._session.execute(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.user_id == user_id, AuthSessionRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        self._session.add(
+            RefreshTokenRow(
+                id=token.id,
+                session_id=token.session_id,
+                token_hash=token.token_hash,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                used_at=token.used_at,
+            )
+        )
+        await self._session.flush()
+
+    async def find_refresh_token(self, token_hash: str) -> RefreshToken | None:
+        row = await self._session.scalar(select(RefreshTokenRow).where(RefreshTokenRow.token_hash == token_hash))
+        return _refresh(row) if row else None
+
+    async def mark_refresh_token_used(self, token_id: uuid.UUID, now: datetime) -> bool:
+        result = await self._session.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.id == token_id, RefreshTokenRow.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlPasswordResetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, record: PasswordResetRecord) -> None:
+        self._session.add(
+            PasswordResetTokenRow(
+                id=record.id,
+                user_id=record.user_id,
+                token_hash=record.token_hash,
+                created_at=record.created_at,
+                expires_at=record.expires_at,
+            )
+        )
+        await self._session.flush()
+
+    async def find(self, token_hash: str) -> PasswordResetRecord | None:
+        row = await self._session.scalar(
+            select(PasswordResetTokenRow).where(PasswordResetTokenRow.token_hash == token_hash)
+        )
+        if row is None:
+            return None
+        return PasswordResetRecord(row.id, row.user_id, row.token_hash, row.created_at, row.expires_at, row.used_at)
+
+    async def mark_used(self, record_id: uuid.UUID, now: datetime) -> bool:
+        result = await self._session.execute(
+            update(PasswordResetTokenRow)
+            .where(PasswordResetTokenRow.id == record_id, PasswordResetTokenRow.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def expire_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self._session.execute(
+            update(PasswordResetTokenRow)
+            .where(
+                PasswordResetTokenRow.user_id == user_id,
+                PasswordResetTokenRow.used_at.is_(None),
+                PasswordResetTokenRow.expires_at > now,
+            )
+            .values(expires_at=now)
+        )
+
+
+def _api_token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        token_hash=row.token_hash,
+        hint=row.hint,
+        scopes=tuple(Scope(s) for s in row.scopes.split()),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlApiTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, token: ApiToken) -> None:
+        self._session.add(
+            ApiTokenRow(
+                id=token.id,
+                user_id=token.user_id,
+                name=token.name,
+                token_hash=token.token_hash,
+                hint=token.hint,
+                scopes=" ".join(token.scopes),
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                last_used_at=token.last_used_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+        await self._session.flush()
+
+    async def find(self, token_hash: str) -> ApiToken | None:
+        row = await self._session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        return _api_token(row) if row else None
+
+    async def get_for_user(self, token_id: uuid.UUID, user_id: uuid.UUID) -> ApiToken | None:
+        row = await self._session.scalar(
+            select(ApiTokenRow).where(ApiTokenRow.id == token_id, ApiTokenRow.user_id == user_id)
+        )
+        return _api_token(row) if row else None
+
+    async def list_for_user(self, user_id: uuid.UUID, page: PageRequest) -> Page[ApiToken]:
+        query = (
+            select(ApiTokenRow)
+            .where(ApiTokenRow.user_id == user_id)
+            .order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id.desc())
+            .limit(page.limit + 1)
+        )
+        after = _keyset(ApiTokenRow.created_at, ApiTokenRow.id, page)
+        if after is not None:
+            query = query.where(after)
+        rows, cursor = _page((await self._session.scalars(query)).all(), page, lambda r: (r.created_at, r.id))
+        return Page([_api_token(r) for r in rows], cursor)
+
+    async def update(self, token: ApiToken) -> None:
+        await self._session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == token.id)
+            .values(last_used_at=token.last_used_at, revoked_at=token.revoked_at, name=token.name)
+        )
+
+
+class SqlUsageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, event: UsageEvent) -> None:
+        self._session.add(
+            UsageEventRow(
+                id=event.id,
+                user_id=event.user_id,
+                kind=event.kind,
+                provider=event.provider,
+                model=event.model,
+                tokens_in=event.tokens_in,
+                tokens_out=event.tokens_out,
+                cost_usd=Decimal(str(event.cost_usd)),
+                cached=event.cached,
+                created_at=event.created_at,
+            )
+        )
+        await self._session.execute(
+            update(UserRow).where(UserRow.id == event.user_id).values(usage_count=UserRow.usage_count + 1)
+        )
+
+    async def summary(self, user_id: uuid.UUID) -> UsageSummary:
+        usage_count = await self._session.scalar(select(UserRow.usage_count).where(UserRow.id == user_id))
+        events, tokens_in, tokens_out, cost, since = (
+            await self._session.execute(
+                select(
+                    func.count(UsageEventRow.id),
+                    func.coalesce(func.sum(UsageEventRow.tokens_in), 0),
+                    func.coalesce(func.sum(UsageEventRow.tokens_out), 0),
+                    func.coalesce(func.sum(UsageEventRow.cost_usd), 0),
+                    func.min(UsageEventRow.created_at),
+                ).where(UsageEventRow.user_id == user_id)
+            )
+        ).one()
+        return UsageSummary(usage_count or 0, events, int(tokens_in), int(tokens_out), float(cost), since)
+
+
+# Delivery back-off: 1, 2, 4 ... minutes; a message that failed this often is given up on.
+MAX_EMAIL_ATTEMPTS = 8
+
+
+class SqlEmailOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, message: EmailMessage, now: datetime) -> None:
+        self._session.add(
+            EmailOutboxRow(
+                id=uuid.uuid4(),
+                recipient=message.to,
+                subject=message.subject,
+                body=message.body,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        await self._session.flush()
+
+    async def pending(self, limit: int, now: datetime) -> Sequence[QueuedEmail]:
+        rows = await self._session.scalars(
+            select(EmailOutboxRow)
+            .where(EmailOutboxRow.status == "pending", EmailOutboxRow.next_attempt_at <= now)
+            .order_by(EmailOutboxRow.next_attempt_at)
+            .limit(limit)
+        )
+        return [QueuedEmail(r.id, EmailMessage(r.recipient, r.subject, r.body), r.attempts) for r in rows]
+
+    async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
+        await self._session.execute(
+            update(EmailOutboxRow)
+            .where(EmailOutboxRow.id == email_id)
+            .values(status="sent", sent_at=now, attempts=EmailOutboxRow.attempts + 1)
+        )
+
+    async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None:
+        row = await self._session.get(EmailOutboxRow, email_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_error = error[:255]
+        row.next_attempt_at = now + timedelta(minutes=2 ** (row.attempts - 1))
+        if row.attempts >= MAX_EMAIL_ATTEMPTS:
+            row.status = "failed"
+        await self._session.flush()

@@ -1,0 +1,90 @@
+"""`scribe`: serve the API, migrate the database, administer users, check the configuration."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+
+from infrastructure.config import masked
+from infrastructure.persistence import migrations
+from interfaces.cli.runtime import settings_or_exit
+from interfaces.cli.users import users
+
+console = Console()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Scribe API: settings come from SCRIBE_* variables over config/<SCRIBE_ENV>.toml."""
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default: SCRIBE_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: SCRIBE_PORT, 8000).")
+@click.option("--workers", type=int, help="Server processes (default: SCRIBE_WORKERS, 1).")
+@click.option("--migrate/--no-migrate", default=None, help="Apply migrations first (default: only on SQLite).")
+def serve(host: str | None, port: int | None, workers: int | None, migrate: bool | None) -> None:
+    """Run the HTTP API (granian). On the embedded SQLite default the database migrates itself."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    settings = settings_or_exit()
+    if migrate if migrate is not None else settings.is_sqlite:
+        migrations.upgrade(settings.database_url)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"Scribe API on http://{bind_host}:{bind_port}  (docs: http://{bind_host}:{bind_port}/docs)")
+    Server(
+        "interfaces.http.asgi:app",
+        address=bind_host,
+        port=bind_port,
+        interface=Interfaces.ASGI,
+        workers=workers or settings.workers,
+        log_access=False,  # our middleware writes one line per request
+        log_enabled=True,
+    ).serve()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations (alembic)."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    settings = settings_or_exit()
+    migrations.upgrade(settings.database_url, revision)
+    console.print(f"database at {migrations.current(settings.database_url)}")
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` empties the database)."""
+    settings = settings_or_exit()
+    migrations.downgrade(settings.database_url, revision)
+    console.print(f"database at {migrations.current(settings.database_url)}")
+
+
+@db.command()
+def current() -> None:
+    """Show the applied revision."""
+    console.print(migrations.current(settings_or_exit().database_url))
+
+
+@cli.group()
+def config() -> None:
+    """Configuration."""
+
+
+@config.command()
+def check() -> None:
+    """Validate the configuration and print it, secrets masked. Exits non-zero when it is unusable."""
+    settings = settings_or_exit()
+    click.echo(json.dumps(masked(settings), indent=2, sort_keys=True))
+
+
+cli.add_command(users)

@@ -1,0 +1,132 @@
+"""Assembles the Litestar app: routes, the error table, CORS, OpenAPI, and the dishka container."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from dishka import AsyncContainer, Provider
+from dishka.integrations.litestar import setup_dishka
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from application.email import DeliverQueuedEmails
+from infrastructure.config import Settings
+from infrastructure.di import make_container
+from interfaces.http.controllers.admin import AdminController
+from interfaces.http.controllers.auth import AuthController
+from interfaces.http.controllers.docs import docs_assets, docs_page
+from interfaces.http.controllers.me import MeController
+from interfaces.http.controllers.system import dictionary_by_path, dictionary_by_query, health, health_echo
+from interfaces.http.errors import EXCEPTION_HANDLERS, UnsupportedMediaType
+from interfaces.http.identity import identity_providers
+from interfaces.http.middleware import RequestContextMiddleware
+
+log = structlog.get_logger("scribe.app")
+_JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+async def require_json_body(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """415 when a route that reads a JSON body is sent something else (an empty body is left to validation)."""
+    if connection.scope.get("method") not in _JSON_METHODS or "data" not in handler.parsed_fn_signature.parameters:
+        return
+    content_type = connection.headers.get("content-type", "")
+    if not content_type and connection.headers.get("content-length", "0") == "0":
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Scribe API",
+        version="1",
+        description=(
+            "Turns YouTube videos and transcripts into summaries, key topics, mind maps and posts. "
+            "Every response uses the envelope `{success, data}` or `{success: false, error, code, details?}`. "
+            "The prototype's paths (`/api/auth/*`, `/api/health`, `/api/dictionary`) remain as aliases."
+        ),
+        path="/schema",
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT access token or personal API token (scribe_...)",
+                )
+            }
+        ),
+        use_handler_docstrings=False,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _email_relay(app: Litestar) -> AsyncIterator[None]:
+    """Delivers the e-mail outbox in the background (the worker takes this over when the queue lands)."""
+    container: AsyncContainer = app.state.dishka_container
+    interval: float = app.state.settings.email_relay_seconds
+
+    async def relay() -> None:
+        while True:
+            try:
+                async with container() as request_container:
+                    await (await request_container.get(DeliverQueuedEmails))()
+            except Exception:  # a bad round must not end the loop
+                log.exception("email_relay_failed")
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(relay())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def create_app(settings: Settings, *providers: Provider) -> Litestar:
+    container = make_container(settings, *identity_providers(), *providers)
+    canonical: list[Any] = [AuthController, MeController, AdminController, dictionary_by_path]
+    prototype: list[Any] = [AuthController, health, health_echo, dictionary_by_query]
+    route_handlers: list[Any] = [
+        Router("/api/v1", route_handlers=canonical),
+        Router("/api", route_handlers=prototype),
+    ]
+    if settings.docs_enabled:
+        route_handlers += [docs_page, docs_assets]
+
+    async def close_container(_app: Litestar) -> None:
+        await container.close()
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        exception_handlers=EXCEPTION_HANDLERS,
+        guards=[require_json_body],
+        cors_config=CORSConfig(
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        ),
+        openapi_config=_openapi() if settings.docs_enabled else None,
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[_email_relay],
+        on_shutdown=[close_container],
+        debug=False,
+        logging_config=None,
+    )
+    app.state.settings = settings
+    setup_dishka(container, app)
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, hsts=settings.is_production)
+    return app

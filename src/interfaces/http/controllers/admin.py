@@ -1,0 +1,54 @@
+"""`/api/v1/admin/*`: administrators only; everyone else gets 403."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, get, patch
+from litestar.params import Parameter
+
+from application.accounts.admin import AccountChanges, ChangeAccount, ListUsers
+from application.auth.authenticate import Principal
+from application.pagination import MAX_PAGE_SIZE, PageRequest
+from interfaces.http.envelope import Envelope, ListPage, ok
+from interfaces.http.identity import BEARER_AUTH
+from interfaces.http.openapi import errors
+from interfaces.http.schemas import AccountPatch, UserView
+
+
+class AdminController(Controller):
+    path = "/admin"
+    tags = ["admin"]
+    security = BEARER_AUTH
+
+    @get("/users", summary="All users, newest first", responses=errors(400, 401, 403))
+    @inject
+    async def list_users(
+        self,
+        principal: FromDishka[Principal],
+        list_users: FromDishka[ListUsers],
+        limit: Annotated[int | None, Parameter(ge=1, le=MAX_PAGE_SIZE)] = None,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    ) -> Envelope[ListPage[UserView]]:
+        principal.require_admin()
+        page = await list_users(PageRequest.of(limit, cursor))
+        return ok(ListPage([UserView.of(u) for u in page.items], page.next_cursor))
+
+    @patch(
+        "/users/{user_id:uuid}",
+        summary="Change a user's tier, role or disabled flag",
+        description="Disabling ends the user's sessions.",
+        responses=errors(400, 401, 403, 404),
+    )
+    @inject
+    async def change_user(
+        self,
+        user_id: uuid.UUID,
+        data: AccountPatch,
+        principal: FromDishka[Principal],
+        change: FromDishka[ChangeAccount],
+    ) -> Envelope[UserView]:
+        principal.require_admin()
+        return ok(UserView.of(await change(user_id, AccountChanges(data.tier, data.role, data.disabled))))

@@ -1,0 +1,72 @@
+"""`/api/v1/me/*`: the caller's own API tokens and usage."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, delete, get, post
+from litestar.params import Parameter
+
+from application.accounts.api_tokens import (
+    CreateApiToken,
+    CreateApiTokenCommand,
+    ListApiTokens,
+    RevokeApiToken,
+)
+from application.accounts.usage import GetUsage
+from application.auth.authenticate import Principal
+from application.pagination import MAX_PAGE_SIZE, PageRequest
+from interfaces.http.envelope import Envelope, ListPage, ok
+from interfaces.http.identity import BEARER_AUTH
+from interfaces.http.openapi import errors
+from interfaces.http.schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
+
+Limit = Annotated[int | None, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size (default 20)")]
+CursorParam = Annotated[str | None, Parameter(max_length=200, description="`next_cursor` of the previous page")]
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["me"]
+    security = BEARER_AUTH
+
+    @post(
+        "/tokens",
+        status_code=201,
+        summary="Create a personal API token",
+        description="The token (`scribe_...`) is in this response only; we keep just its hash. "
+        "Needs a login session: an API token cannot mint more.",
+        responses=errors(400, 401, 403),
+    )
+    @inject
+    async def create_token(
+        self, data: CreateApiTokenBody, principal: FromDishka[Principal], create: FromDishka[CreateApiToken]
+    ) -> Envelope[CreatedApiTokenView]:
+        created = await create(principal, CreateApiTokenCommand(data.name, tuple(data.scopes), data.expires_in_days))
+        return ok(CreatedApiTokenView(created.secret, ApiTokenView.of(created.token)))
+
+    @get("/tokens", summary="Your API tokens, newest first", responses=errors(400, 401))
+    @inject
+    async def list_tokens(
+        self,
+        principal: FromDishka[Principal],
+        list_tokens: FromDishka[ListApiTokens],
+        limit: Limit = None,
+        cursor: CursorParam = None,
+    ) -> Envelope[ListPage[ApiTokenView]]:
+        page = await list_tokens(principal, PageRequest.of(limit, cursor))
+        return ok(ListPage([ApiTokenView.of(t) for t in page.items], page.next_cursor))
+
+    @delete("/tokens/{token_id:uuid}", summary="Revoke an API token", responses=errors(401, 403, 404))
+    @inject
+    async def revoke_token(
+        self, token_id: uuid.UUID, principal: FromDishka[Principal], revoke: FromDishka[RevokeApiToken]
+    ) -> None:
+        await revoke(principal, token_id)
+
+    @get("/usage", summary="Your usage so far", responses=errors(401))
+    @inject
+    async def usage(self, principal: FromDishka[Principal], get_usage: FromDishka[GetUsage]) -> Envelope[UsageView]:
+        return ok(UsageView.of(await get_usage(principal)))

@@ -1,0 +1,76 @@
+"""The prototype's health and dictionary routes, and their `/api/v1` forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Annotated, Any
+
+import msgspec
+from litestar import get, post
+from litestar.params import Parameter
+
+from domain.dictionary import dictionary
+from interfaces.http.envelope import Envelope, ok
+from interfaces.http.openapi import errors
+
+_VERSION = version("scribe")
+
+
+class HealthView(msgspec.Struct):
+    status: str
+    version: str
+    time: datetime
+
+
+class EchoView(msgspec.Struct):
+    status: str
+    message: Any
+
+
+class DictionaryEntryView(msgspec.Struct):
+    code: str
+    label: str
+
+
+@get("/health", summary="Is the API up", tags=["system"])
+async def health() -> Envelope[HealthView]:
+    return ok(HealthView("ok", _VERSION, datetime.now(UTC)))
+
+
+@post(
+    "/health",
+    status_code=200,
+    summary="Echo a JSON body (the prototype's connectivity check)",
+    tags=["system"],
+    responses=errors(400, 413, 415),
+)
+async def health_echo(data: Any) -> Envelope[EchoView]:
+    return ok(EchoView("ok", data))
+
+
+def _entries(code: str) -> list[DictionaryEntryView]:
+    return [DictionaryEntryView(e.code, e.label) for e in dictionary(code)]
+
+
+@get(
+    "/dictionary",
+    summary="A dictionary of codes and labels (prototype form)",
+    description="`code=purpose` or `code=language`.",
+    tags=["system"],
+    responses=errors(400),
+)
+async def dictionary_by_query(
+    code: Annotated[str, Parameter(description="purpose | language", examples=[])],
+) -> Envelope[list[DictionaryEntryView]]:
+    return ok(_entries(code))
+
+
+@get(
+    "/dictionary/{code:str}",
+    summary="A dictionary of codes and labels",
+    tags=["system"],
+    responses=errors(400),
+)
+async def dictionary_by_path(code: str) -> Envelope[list[DictionaryEntryView]]:
+    return ok(_entries(code))

@@ -1,0 +1,179 @@
+"""The one table from errors to HTTP: status, machine code, and what the client is told."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import ClientException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+
+from application.errors import (
+    AuthenticationFailed,
+    InvalidCredentials,
+    InvalidCursor,
+    InvalidResetToken,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
+from domain.api_tokens import ApiTokenNotFound
+from domain.dictionary import UnknownDictionary
+from domain.errors import DomainError, InvalidInput
+from domain.sessions import SessionInvalid
+from domain.users import AccountDisabled, EmailTaken
+from interfaces.http.envelope import ErrorBody, FieldErrorView
+from interfaces.http.validation import field_errors
+
+log = structlog.get_logger("scribe.http")
+
+# error class → (status, code). The first matching class in the MRO wins.
+ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
+    InvalidInput: (400, "validation_error"),
+    InvalidCursor: (400, "invalid_cursor"),
+    UnknownDictionary: (400, "unknown_dictionary"),
+    InvalidResetToken: (400, "invalid_reset_token"),
+    AuthenticationFailed: (401, "unauthorized"),
+    InvalidCredentials: (401, "invalid_credentials"),
+    SessionInvalid: (401, "invalid_refresh_token"),
+    AccountDisabled: (403, "account_disabled"),
+    PermissionDenied: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    ApiTokenNotFound: (404, "not_found"),
+    EmailTaken: (409, "email_taken"),
+    TooManyAttempts: (429, "too_many_requests"),
+}
+
+_MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class UnsupportedMediaType(ClientException):
+    status_code = 415
+
+
+def _respond(request: Request[Any, Any, Any], status: int, body: ErrorBody, **headers: str) -> Response[Any]:
+    body.request_id = request.scope.get("request_id")  # type: ignore[assignment]
+    return Response(msgspec.json.encode(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    status, code = next((ERROR_TABLE[cls] for cls in type(error).__mro__ if cls in ERROR_TABLE), (400, "bad_request"))
+    body = ErrorBody(error=str(error), code=code)
+    headers: dict[str, str] = {}
+    if isinstance(error, InvalidInput):
+        body.error = "Some fields are invalid"
+        body.details = [FieldErrorView(p.field, p.message) for p in error.problems]
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="scribe"'
+    return _respond(request, status, body, **headers)
+
+
+def handle_validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    extra = error.extra if isinstance(error.extra, list) else []
+    details = [
+        FieldErrorView(str(item.get("key") or item.get("source") or "request"), _lower(item.get("message", "")))
+        for item in extra
+        if isinstance(item, dict)
+    ]
+    if any(isinstance(i, dict) and i.get("source") == "body" for i in extra) or not extra:
+        details = _body_errors(request) or details
+    missing = _MISSING_PARAMETER.match(error.detail or "")
+    if not details and missing:
+        details = [FieldErrorView(missing["name"], f"is a required {missing['kind']} parameter")]
+    if not details:
+        return _respond(request, 400, ErrorBody(error=_plain(error.detail), code="bad_request"))
+    if details[0].field == "body" and details[0].message.startswith("malformed"):
+        return _respond(request, 400, ErrorBody(error="The body is not valid JSON", code="invalid_json"))
+    return _respond(request, 400, ErrorBody(error="Some fields are invalid", code="validation_error", details=details))
+
+
+def _body_errors(request: Request[Any, Any, Any]) -> list[FieldErrorView]:
+    handler = request.scope.get("route_handler")
+    parameter = handler.parsed_fn_signature.parameters.get("data") if handler else None
+    if parameter is None or not inspect.isclass(parameter.annotation):
+        return []
+    if not issubclass(parameter.annotation, msgspec.Struct):
+        return []
+    body = ScopeState.from_scope(request.scope).body  # already read by the failed validation
+    if body is Empty:
+        return []
+    try:
+        payload = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return [FieldErrorView("body", "malformed JSON")]
+    return field_errors(parameter.annotation, payload)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    messages = {
+        404: "No such resource" if request.scope.get("route_handler") else "No such route",
+        405: f"Method {request.method} is not allowed here",
+        413: "The request body is too large",
+        415: "The request body must be JSON (Content-Type: application/json)",
+    }
+    message = messages.get(status) or _plain(error.detail)
+    headers = dict(error.headers or {})
+    if status == 400 and (error.detail or "").startswith("JSON is malformed"):
+        return _respond(request, 400, ErrorBody(error="The body is not valid JSON", code="invalid_json"))
+    if status >= 500:
+        message = "Internal server error"
+    return _respond(request, status, ErrorBody(error=message, code=_HTTP_CODES.get(status, "error")), **headers)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path, method=request.method)
+    return _respond(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        ErrorBody(error="Internal server error", code="internal_error"),
+    )
+
+
+def _plain(detail: str) -> str:
+    return detail or "Bad request"
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_error,
+    NotFoundException: handle_http_exception,
+    MethodNotAllowedException: handle_http_exception,
+    NotAuthorizedException: handle_http_exception,
+    PermissionDeniedException: handle_http_exception,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,166 @@
+"""Request and response bodies (msgspec Structs). Shape only: the rules live in the domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from application.auth.tokens import TokenPair
+from domain.api_tokens import ApiToken, Scope
+from domain.usage import UsageSummary
+from domain.users import Role, Tier, User
+
+# Generous shape limits; the domain gives the precise rule (e.g. passwords 12..128).
+EmailField = Annotated[str, Meta(max_length=320, description="E-mail address", examples=["ada@example.com"])]
+PasswordField = Annotated[
+    str, Meta(max_length=1024, description="12 to 128 characters", examples=["correct horse battery staple"])
+]
+TokenField = Annotated[str, Meta(min_length=1, max_length=512)]
+
+
+class RegisterBody(msgspec.Struct, forbid_unknown_fields=True):
+    email: EmailField
+    password: PasswordField
+    display_name: Annotated[str, Meta(max_length=1000, examples=["Ada"])] | None = None
+    preferred_language: Annotated[str, Meta(max_length=10, examples=["pl"])] | None = None
+
+
+class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
+    email: EmailField
+    password: Annotated[str, Meta(max_length=1024, examples=["correct horse battery staple"])]
+
+
+class RefreshBody(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: TokenField
+
+
+class LogoutBody(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: TokenField | None = None
+
+
+class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
+    display_name: Annotated[str, Meta(max_length=1000)] | UnsetType | None = UNSET
+    preferred_language: Annotated[str, Meta(max_length=10, examples=["en"])] | UnsetType = UNSET
+
+
+class PasswordChangeBody(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, Meta(max_length=1024)]
+    new_password: PasswordField
+
+
+class ForgotPasswordBody(msgspec.Struct, forbid_unknown_fields=True):
+    email: EmailField
+
+
+class ResetPasswordBody(msgspec.Struct, forbid_unknown_fields=True):
+    token: TokenField
+    new_password: PasswordField
+
+
+class UserView(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    display_name: str | None
+    preferred_language: str
+    tier: Tier
+    role: Role
+    email_verified: bool
+    disabled: bool
+    usage_count: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(
+            user.id,
+            user.email,
+            user.display_name,
+            user.preferred_language,
+            user.tier,
+            user.role,
+            user.email_verified,
+            user.disabled,
+            user.usage_count,
+            user.created_at,
+        )
+
+
+class TokenPairView(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: UserView
+    token_type: str = "Bearer"
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairView:
+        return cls(pair.access_token, pair.refresh_token, pair.expires_in, UserView.of(pair.user))
+
+
+class MessageView(msgspec.Struct):
+    message: str
+
+
+class CreateApiTokenBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=1000, examples=["CI pipeline"])]
+    scopes: list[Scope] = msgspec.field(default_factory=lambda: [Scope.READ, Scope.WRITE])
+    expires_in_days: int | None = None
+
+
+class ApiTokenView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    hint: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> ApiTokenView:
+        return cls(
+            token.id,
+            token.name,
+            token.hint,
+            list(token.scopes),
+            token.created_at,
+            token.expires_at,
+            token.last_used_at,
+            token.revoked_at,
+        )
+
+
+class CreatedApiTokenView(msgspec.Struct):
+    token: str  # shown once, never again
+    api_token: ApiTokenView
+
+
+class UsageView(msgspec.Struct):
+    usage_count: int
+    events: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    since: datetime | None
+
+    @classmethod
+    def of(cls, usage: UsageSummary) -> UsageView:
+        return cls(
+            usage.usage_count,
+            usage.events_total,
+            usage.tokens_in,
+            usage.tokens_out,
+            usage.cost_usd,
+            usage.since,
+        )
+
+
+class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
+    tier: Tier | None = None
+    role: Role | None = None
+    disabled: bool | None = None
