@@ -50,7 +50,13 @@ def _is_common(lowered: str) -> bool:
 
 
 def _is_sequence(lowered: str) -> bool:
-    return any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES)
+    """A run along the alphabet, the digits (wrapping 9→0) or a keyboard row, either way."""
+    if any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
+        return True
+    if lowered.isdigit():
+        steps = {(int(b) - int(a)) % 10 for a, b in zip(lowered, lowered[1:], strict=False)}
+        return steps in ({1}, {9})
+    return False
 
 
 def context_words(email: str) -> tuple[str, ...]:

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infrastructure.config import Settings, load_settings
+from infrastructure.persistence import migrations
+from tests import services
+
+# Cheap argon2 so the suite is fast; the real parameters are exercised by the bench and one hasher test.
+FAST_HASHING = {"SCRIBE_ARGON2_MEMORY_KIB": "256", "SCRIBE_ARGON2_TIME_COST": "1"}
+
+
+def make_settings(**overrides: str) -> Settings:
+    environ = {"SCRIBE_ENV": "test", **FAST_HASHING, **{f"SCRIBE_{k.upper()}": v for k, v in overrides.items()}}
+    return load_settings(environ, config_dir=Path("/nonexistent"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'scribe.db'}"
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    try:
+        url = services.create_pg_database("main")
+    except Exception as error:  # noqa: BLE001 - any connection failure means "not here"
+        services.unavailable("PostgreSQL", error)
+    migrations.upgrade(url)
+    yield url
+    services.drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    try:
+        services.check_redis()
+    except Exception as error:  # noqa: BLE001
+        services.unavailable("Redis", error)
+    yield services.REDIS_URL
+    services.drop_redis_prefix(f"scribe-test-{services.RUN_ID}:")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs a test once on SQLite and once on PostgreSQL."""
+    return str(request.getfixturevalue(f"{request.param}_url"))

@@ -1,0 +1,53 @@
+"""upgrade head → downgrade base → upgrade head, on both databases, leaving the schema the models describe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from infrastructure.persistence import migrations
+from infrastructure.persistence.models import metadata
+from tests import services
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
+        return
+    try:
+        url = services.create_pg_database("migrations")
+    except Exception as error:  # noqa: BLE001
+        services.unavailable("PostgreSQL", error)
+    yield url
+    services.drop_pg_database(url)
+
+
+def _tables(url: str) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            names: set[str] = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        await engine.dispose()
+        return names
+
+    return asyncio.run(read())
+
+
+def test_migrations_go_up_down_and_up_again(empty_database: str) -> None:
+    expected = set(metadata.tables)
+
+    migrations.upgrade(empty_database)
+    assert _tables(empty_database) - {"alembic_version"} == expected
+    assert migrations.current(empty_database).startswith("0001 (head)")
+
+    migrations.downgrade(empty_database, "base")
+    assert _tables(empty_database) - {"alembic_version"} == set()
+
+    migrations.upgrade(empty_database)
+    assert _tables(empty_database) - {"alembic_version"} == expected

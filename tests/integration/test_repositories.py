@@ -1,0 +1,219 @@
+"""The SQL adapters on real PostgreSQL and SQLite: one contract, both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from application.pagination import PageRequest
+from application.ports import EmailMessage, PasswordResetRecord
+from domain.api_tokens import ApiToken, Scope
+from domain.sessions import AuthSession, RefreshToken
+from domain.usage import UsageEvent
+from domain.users import Email, EmailTaken, Tier, User
+from infrastructure.persistence.database import make_engine, make_session_factory
+from infrastructure.persistence.models import ProcessingHistoryRow, UserRow
+from infrastructure.persistence.repositories import (
+    SqlApiTokenRepository,
+    SqlEmailOutbox,
+    SqlPasswordResetRepository,
+    SqlSessionRepository,
+    SqlUsageRepository,
+    SqlUserRepository,
+)
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+def _user(email: str | None = None, at: datetime = NOW) -> User:
+    return User.register(Email(email or f"{uuid.uuid4().hex[:12]}@example.com"), "argon-hash", now=at)
+
+
+async def test_users_round_trip_with_timezone_aware_timestamps(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        await s.commit()
+    async with sessions() as s:
+        loaded = await SqlUserRepository(s).get(user.id)
+        by_email = await SqlUserRepository(s).get_by_email(user.email)
+    assert loaded == user == by_email
+    assert loaded is not None and loaded.created_at.tzinfo is not None
+
+
+async def test_a_duplicate_email_is_refused_by_the_database(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        await s.commit()
+    async with sessions() as s:
+        with pytest.raises(EmailTaken):
+            await SqlUserRepository(s).add(_user(user.email))
+
+
+async def test_uncommitted_work_is_not_stored(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)  # the session closes without commit
+    async with sessions() as s:
+        assert await SqlUserRepository(s).get(user.id) is None
+
+
+async def test_user_updates_persist(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        await s.commit()
+    changed = user.with_changes(NOW + timedelta(seconds=5), tier=Tier.PRO, display_name="Ada", disabled=True)
+    async with sessions() as s:
+        await SqlUserRepository(s).update(changed)
+        await s.commit()
+    async with sessions() as s:
+        assert await SqlUserRepository(s).get(user.id) == changed
+
+
+async def test_user_listing_pages_by_keyset_without_gaps(sessions: async_sessionmaker[AsyncSession]) -> None:
+    base = datetime(2001, 1, 1, tzinfo=UTC)  # older than anything other tests store
+    mine = [_user(at=base + timedelta(seconds=n // 2)) for n in range(7)]  # pairs share a timestamp
+    async with sessions() as s:
+        for user in mine:
+            await SqlUserRepository(s).add(user)
+        await s.commit()
+    seen: list[uuid.UUID] = []
+    cursor = None
+    async with sessions() as s:
+        while True:
+            page = await SqlUserRepository(s).list(PageRequest.of(3, cursor))
+            seen += [u.id for u in page.items]
+            if not (cursor := page.next_cursor):
+                break
+    assert len(seen) == len(set(seen))
+    assert [i for i in seen if i in {u.id for u in mine}] == [
+        u.id for u in sorted(mine, key=lambda u: (u.created_at, u.id), reverse=True)
+    ]
+
+
+async def test_a_refresh_token_can_be_claimed_only_once_even_concurrently(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user = _user()
+    session = AuthSession.start(user.id, NOW, timedelta(days=30))
+    token = RefreshToken.issue(session, uuid.uuid4().hex, NOW, timedelta(days=14))
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        await SqlSessionRepository(s).add(session)
+        await SqlSessionRepository(s).add_refresh_token(token)
+        await s.commit()
+
+    async def claim() -> bool:
+        async with sessions() as s:
+            won = await SqlSessionRepository(s).mark_refresh_token_used(token.id, NOW)
+            await s.commit()
+            return won
+
+    results = await asyncio.gather(*(claim() for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+
+
+async def test_revoking_all_sessions_of_a_user_leaves_others(sessions: async_sessionmaker[AsyncSession]) -> None:
+    ada, bob = _user(), _user()
+    ada_session = AuthSession.start(ada.id, NOW, timedelta(days=30))
+    bob_session = AuthSession.start(bob.id, NOW, timedelta(days=30))
+    async with sessions() as s:
+        repo = SqlSessionRepository(s)
+        for user, session in ((ada, ada_session), (bob, bob_session)):
+            await SqlUserRepository(s).add(user)
+            await repo.add(session)
+        await s.commit()
+        await repo.revoke_all_for_user(ada.id, NOW)
+        await s.commit()
+    async with sessions() as s:
+        repo = SqlSessionRepository(s)
+        assert (await repo.get(ada_session.id)).revoked_at is not None  # type: ignore[union-attr]
+        assert (await repo.get(bob_session.id)).revoked_at is None  # type: ignore[union-attr]
+
+
+async def test_reset_tokens_are_single_use(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    record = PasswordResetRecord(uuid.uuid4(), user.id, uuid.uuid4().hex, NOW, NOW + timedelta(minutes=30))
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        repo = SqlPasswordResetRepository(s)
+        await repo.add(record)
+        assert await repo.find(record.token_hash) == record
+        assert await repo.mark_used(record.id, NOW)
+        assert not await repo.mark_used(record.id, NOW)
+        await s.commit()
+
+
+async def test_api_tokens_are_listed_only_to_their_owner(sessions: async_sessionmaker[AsyncSession]) -> None:
+    ada, bob = _user(), _user()
+    token = ApiToken(uuid.uuid4(), ada.id, "ci", uuid.uuid4().hex, "scribe_abcd", (Scope.READ,), NOW, None)
+    async with sessions() as s:
+        await SqlUserRepository(s).add(ada)
+        await SqlUserRepository(s).add(bob)
+        repo = SqlApiTokenRepository(s)
+        await repo.add(token)
+        await s.commit()
+        assert (await repo.list_for_user(ada.id, PageRequest())).items == [token]
+        assert (await repo.list_for_user(bob.id, PageRequest())).items == []
+        assert await repo.get_for_user(token.id, bob.id) is None
+        assert await repo.find(token.token_hash) == token
+
+
+async def test_usage_events_count_and_sum(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        usage = SqlUsageRepository(s)
+        for n in range(3):
+            await usage.add(UsageEvent(uuid.uuid4(), user.id, "process", "local", "x", 10 * n, 5, 0.25, False, NOW))
+        await s.commit()
+    async with sessions() as s:
+        summary = await SqlUsageRepository(s).summary(user.id)
+    assert (summary.usage_count, summary.events_total, summary.tokens_in, summary.tokens_out) == (3, 3, 30, 15)
+    assert summary.cost_usd == pytest.approx(0.75)
+
+
+async def test_the_outbox_backs_off_after_a_failure(sessions: async_sessionmaker[AsyncSession]) -> None:
+    marker = f"{uuid.uuid4().hex}@example.com"
+    async with sessions() as s:
+        outbox = SqlEmailOutbox(s)
+        await outbox.enqueue(EmailMessage(marker, "subject", "body"), NOW - timedelta(seconds=1))
+        await s.commit()
+        (queued,) = [q for q in await outbox.pending(100, NOW) if q.message.to == marker]
+        await outbox.mark_failed(queued.id, "ConnectionRefusedError", NOW)
+        await s.commit()
+        assert [q for q in await outbox.pending(100, NOW) if q.message.to == marker] == []
+        later = [q for q in await outbox.pending(100, NOW + timedelta(minutes=2)) if q.message.to == marker]
+        assert later[0].attempts == 1
+
+
+async def test_the_seed_tables_keep_their_columns(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        s.add(
+            ProcessingHistoryRow(
+                id=uuid.uuid4(), user_id=user.id, transcript_hash="a" * 64, purpose="learning", summary="s",
+                topics="Key topics:\n- a", mind_map={"nodes": [], "edges": []}, social_post=None, created_at=NOW,
+            )
+        )
+        await s.commit()
+        row = await s.scalar(select(UserRow).where(UserRow.id == user.id))
+        history = await s.scalar(select(ProcessingHistoryRow).where(ProcessingHistoryRow.user_id == user.id))
+    assert row is not None and row.usage_count == 0 and row.encrypted_api_key is None
+    assert history is not None and history.mind_map == {"nodes": [], "edges": []}

@@ -1,0 +1,68 @@
+"""The real PostgreSQL and Redis of this machine: one fresh database and one key prefix per test run.
+
+Unreachable services skip their tests, unless SCRIBE_TEST_REQUIRE_SERVICES=1 (CI), where they fail the run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+PG_ADMIN_DSN = os.environ.get("SCRIBE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SCRIBE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRED = os.environ.get("SCRIBE_TEST_REQUIRE_SERVICES") == "1"
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def unavailable(service: str, error: Exception) -> None:
+    message = f"{service} is unreachable: {error!r}"
+    if REQUIRED:
+        pytest.fail(f"{message} (SCRIBE_TEST_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def create_pg_database(label: str) -> str:
+    """Creates `scribe_test_<run>_<label>` and returns its SQLAlchemy URL."""
+    name = f"scribe_test_{RUN_ID}_{label}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    host_part = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+asyncpg://{host_part}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def check_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def drop_redis_prefix(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

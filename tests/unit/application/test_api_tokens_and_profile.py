@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+
+from application.accounts.api_tokens import CreateApiTokenCommand
+from application.accounts.profile import ProfileChanges
+from application.auth.register import RegisterCommand
+from application.errors import AuthenticationFailed, PermissionDenied
+from application.pagination import PageRequest
+from domain.api_tokens import ApiTokenNotFound, Scope
+from domain.errors import InvalidInput
+from tests.unit.application.conftest import STRONG, UseCases
+from tests.unit.fakes import World
+
+
+async def _principal(uc: UseCases, email: str = "ada@example.com"):  # type: ignore[no-untyped-def]
+    pair = await uc.register(RegisterCommand(email, STRONG))
+    return await uc.authenticate(pair.access_token)
+
+
+async def test_an_api_token_authenticates_with_its_scopes_until_revoked(uc: UseCases, world: World) -> None:
+    owner = await _principal(uc)
+    created = await uc.create_token(owner, CreateApiTokenCommand("ci", (Scope.READ,)))
+    assert created.secret.startswith("scribe_")
+    assert created.secret not in {t.token_hash for t in world.api_tokens.rows.values()}
+
+    via_token = await uc.authenticate(created.secret)
+    assert via_token.user.id == owner.user.id
+    assert via_token.scopes == {Scope.READ}
+    with pytest.raises(PermissionDenied):
+        via_token.require(Scope.WRITE)
+
+    await uc.revoke_token(owner, created.token.id)
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(created.secret)
+
+
+async def test_an_api_token_cannot_mint_tokens(uc: UseCases) -> None:
+    owner = await _principal(uc)
+    created = await uc.create_token(owner, CreateApiTokenCommand("ci"))
+    via_token = await uc.authenticate(created.secret)
+    with pytest.raises(PermissionDenied):
+        await uc.create_token(via_token, CreateApiTokenCommand("more"))
+
+
+async def test_tokens_of_others_are_invisible_and_cannot_be_revoked(uc: UseCases) -> None:
+    ada = await _principal(uc)
+    bob = await _principal(uc, "bob@example.com")
+    created = await uc.create_token(ada, CreateApiTokenCommand("ci"))
+
+    assert (await uc.list_tokens(bob, PageRequest())).items == []
+    with pytest.raises(ApiTokenNotFound):
+        await uc.revoke_token(bob, created.token.id)
+
+
+async def test_token_listing_pages_through_everything_once(uc: UseCases, world: World) -> None:
+    ada = await _principal(uc)
+    for n in range(7):
+        world.clock.advance(seconds=n % 2)  # some share a timestamp: the id breaks the tie
+        await uc.create_token(ada, CreateApiTokenCommand(f"t{n}"))
+    seen, cursor = [], None
+    while True:
+        page = await uc.list_tokens(ada, PageRequest.of(3, cursor))
+        seen += [t.name for t in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    assert sorted(seen) == [f"t{n}" for n in range(7)]
+
+
+async def test_token_input_is_validated_all_at_once(uc: UseCases) -> None:
+    ada = await _principal(uc)
+    with pytest.raises(InvalidInput) as caught:
+        await uc.create_token(ada, CreateApiTokenCommand(" ", (), expires_in_days=0))
+    assert {p.field for p in caught.value.problems} == {"name", "scopes", "expires_in_days"}
+
+
+async def test_profile_changes_only_what_was_sent(uc: UseCases, world: World) -> None:
+    ada = await _principal(uc)
+    updated = await uc.update_profile(ada, ProfileChanges(display_name="  Ada   Lovelace "))
+    assert updated.display_name == "Ada Lovelace"
+    assert updated.preferred_language == "pl"
+
+    assert world.users.rows[ada.user.id].display_name == "Ada Lovelace"
+
+    with pytest.raises(InvalidInput):
+        await uc.update_profile(ada, ProfileChanges(preferred_language="polish"))

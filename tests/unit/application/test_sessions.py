@@ -1,0 +1,119 @@
+"""Refresh rotation, reuse detection, logout, lifetimes."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.accounts.admin import AccountChanges
+from application.auth.register import RegisterCommand
+from application.errors import AuthenticationFailed, InvalidCredentials
+from domain.sessions import SessionInvalid
+from tests.unit.application.conftest import STRONG, UseCases
+from tests.unit.fakes import World
+
+
+async def _registered(uc: UseCases):  # type: ignore[no-untyped-def]
+    return await uc.register(RegisterCommand("ada@example.com", STRONG))
+
+
+async def test_refresh_rotates_and_the_new_pair_works(uc: UseCases) -> None:
+    first = await _registered(uc)
+    second = await uc.refresh(first.refresh_token)
+
+    assert second.refresh_token != first.refresh_token
+    assert (await uc.authenticate(second.access_token)).user.id == first.user.id
+
+
+async def test_a_reused_refresh_token_revokes_the_whole_family(uc: UseCases, world: World) -> None:
+    first = await _registered(uc)
+    second = await uc.refresh(first.refresh_token)
+
+    with pytest.raises(SessionInvalid) as caught:
+        await uc.refresh(first.refresh_token)  # the thief (or the victim) replays the old one
+    assert caught.value.reason == "refresh_token_reused"
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(second.refresh_token)  # the legitimate latest token died with its family
+    assert all(s.revoked_at is not None for s in world.sessions.sessions.values())
+
+
+async def test_refresh_tokens_expire_when_idle(uc: UseCases, world: World) -> None:
+    first = await _registered(uc)
+    world.clock.advance(days=world.policy.refresh_idle_lifetime.days, seconds=1)
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(first.refresh_token)
+
+
+async def test_refreshing_never_extends_past_the_absolute_session_lifetime(uc: UseCases, world: World) -> None:
+    pair = await _registered(uc)
+    for _ in range(world.policy.session_max_age.days - 1):  # an active client refreshes daily
+        world.clock.advance(days=1)
+        pair = await uc.refresh(pair.refresh_token)
+    world.clock.advance(days=1, seconds=1)
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(pair.refresh_token)
+
+
+async def test_an_unknown_refresh_token_is_refused(uc: UseCases) -> None:
+    await _registered(uc)
+    with pytest.raises(SessionInvalid):
+        await uc.refresh("made-up")
+
+
+async def test_logout_kills_the_access_token_at_once_and_the_refresh_token(uc: UseCases) -> None:
+    pair = await _registered(uc)
+    principal = await uc.authenticate(pair.access_token)
+
+    await uc.logout(principal)
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(pair.access_token)
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(pair.refresh_token)
+
+
+async def test_access_tokens_expire(uc: UseCases, world: World) -> None:
+    pair = await _registered(uc)
+    world.clock.advance(minutes=15)
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(pair.access_token)
+
+
+async def test_disabling_an_account_locks_it_out_at_once(uc: UseCases) -> None:
+    pair = await _registered(uc)
+    await uc.authenticate(pair.access_token)  # now cached
+
+    await uc.change_account(pair.user.id, AccountChanges(disabled=True))
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(pair.access_token)
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(pair.refresh_token)
+
+
+async def test_role_and_tier_come_from_storage_not_the_token(uc: UseCases) -> None:
+    from domain.users import Role, Tier
+
+    pair = await _registered(uc)
+    await uc.change_account(pair.user.id, AccountChanges(tier=Tier.PRO, role=Role.ADMIN))
+
+    principal = await uc.authenticate(pair.access_token)  # the same token as before the change
+    assert principal.user.tier is Tier.PRO
+    assert principal.user.is_admin
+
+
+async def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(
+    uc: UseCases, world: World
+) -> None:
+    pair = await _registered(uc)
+    principal = await uc.authenticate(pair.access_token)
+    with pytest.raises(InvalidCredentials):
+        await uc.change_password(principal, "not my password", "a brand new passphrase")
+
+    world.clock.advance(seconds=1)
+    fresh = await uc.change_password(principal, STRONG, "a brand new passphrase")
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(pair.access_token)
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(pair.refresh_token)
+    assert (await uc.authenticate(fresh.access_token)).user.id == pair.user.id

@@ -1,0 +1,258 @@
+"""In-memory fakes of the ports, for use-case tests. They keep the contracts the SQL adapters keep."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from application.auth.policy import AuthPolicy
+from application.pagination import Cursor, Page, PageRequest
+from application.errors import AuthenticationFailed
+from application.ports import AccessClaims, EmailMessage, IssuedAccessToken, PasswordResetRecord, QueuedEmail
+from domain.api_tokens import ApiToken
+from domain.sessions import AuthSession, RefreshToken
+from domain.usage import UsageEvent, UsageSummary
+from domain.users import EmailTaken, User
+from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryUserCache
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.commits = 0
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        pass
+
+
+class FakeHasher:
+    """Reversible on purpose: tests can see what was hashed. Never used outside tests."""
+
+    async def hash(self, password: str) -> str:
+        return f"hashed:{password}"
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        return password_hash == f"hashed:{password}"
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
+
+
+def _page(items: list, page: PageRequest) -> Page:  # type: ignore[type-arg]
+    ordered = sorted(items, key=lambda x: (x.created_at, x.id), reverse=True)
+    if page.after:
+        ordered = [x for x in ordered if (x.created_at, x.id) < (page.after.created_at, page.after.id)]
+    chunk = ordered[: page.limit]
+    more = len(ordered) > page.limit
+    return Page(chunk, Cursor(chunk[-1].created_at, chunk[-1].id).encode() if more else None)
+
+
+class FakeIssuer:
+    """Opaque access tokens whose expiry follows the fake clock (a JWT's follows the wall clock)."""
+
+    def __init__(self, clock: FakeClock, lifetime: timedelta = timedelta(minutes=15)) -> None:
+        self._clock = clock
+        self._lifetime = lifetime
+        self.claims: dict[str, AccessClaims] = {}
+
+    def issue(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> IssuedAccessToken:
+        token = f"access-{uuid.uuid4().hex}"
+        self.claims[token] = AccessClaims(user_id, session_id, uuid.uuid4().hex, now, now + self._lifetime)
+        return IssuedAccessToken(token, now + self._lifetime)
+
+    def decode(self, token: str) -> AccessClaims:
+        claims = self.claims.get(token)
+        if claims is None or self._clock.now() >= claims.expires_at:
+            raise AuthenticationFailed("fake_invalid")
+        return claims
+
+
+class FakeDenyList:
+    def __init__(self) -> None:
+        self.denied: set[str] = set()
+
+    async def deny(self, jti: str, until: datetime) -> None:
+        self.denied.add(jti)
+
+    async def is_denied(self, jti: str) -> bool:
+        return jti in self.denied
+
+
+class InMemoryUsers:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, User] = {}
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        return self.rows.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.rows.values() if u.email == email), None)
+
+    async def add(self, user: User) -> None:
+        if await self.get_by_email(user.email):
+            raise EmailTaken
+        self.rows[user.id] = user
+
+    async def update(self, user: User) -> None:
+        self.rows[user.id] = user
+
+    async def list(self, page: PageRequest) -> Page[User]:
+        return _page(list(self.rows.values()), page)
+
+
+class InMemorySessions:
+    def __init__(self) -> None:
+        self.sessions: dict[uuid.UUID, AuthSession] = {}
+        self.tokens: dict[uuid.UUID, RefreshToken] = {}
+
+    async def add(self, session: AuthSession) -> None:
+        self.sessions[session.id] = session
+
+    async def get(self, session_id: uuid.UUID) -> AuthSession | None:
+        return self.sessions.get(session_id)
+
+    async def revoke(self, session_id: uuid.UUID, now: datetime) -> None:
+        if session_id in self.sessions:
+            self.sessions[session_id] = self.sessions[session_id].revoked(now)
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        for s in list(self.sessions.values()):
+            if s.user_id == user_id:
+                await self.revoke(s.id, now)
+
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        self.tokens[token.id] = token
+
+    async def find_refresh_token(self, token_hash: str) -> RefreshToken | None:
+        return next((t for t in self.tokens.values() if t.token_hash == token_hash), None)
+
+    async def mark_refresh_token_used(self, token_id: uuid.UUID, now: datetime) -> bool:
+        token = self.tokens[token_id]
+        if token.used_at is not None:
+            return False
+        self.tokens[token_id] = replace(token, used_at=now)
+        return True
+
+
+class InMemoryResets:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, PasswordResetRecord] = {}
+
+    async def add(self, record: PasswordResetRecord) -> None:
+        self.rows[record.id] = record
+
+    async def find(self, token_hash: str) -> PasswordResetRecord | None:
+        return next((r for r in self.rows.values() if r.token_hash == token_hash), None)
+
+    async def mark_used(self, record_id: uuid.UUID, now: datetime) -> bool:
+        if self.rows[record_id].used_at is not None:
+            return False
+        self.rows[record_id] = replace(self.rows[record_id], used_at=now)
+        return True
+
+    async def expire_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        for r in list(self.rows.values()):
+            if r.user_id == user_id and r.used_at is None and r.expires_at > now:
+                self.rows[r.id] = replace(r, expires_at=now)
+
+
+class InMemoryApiTokens:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, ApiToken] = {}
+
+    async def add(self, token: ApiToken) -> None:
+        self.rows[token.id] = token
+
+    async def find(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+
+    async def get_for_user(self, token_id: uuid.UUID, user_id: uuid.UUID) -> ApiToken | None:
+        token = self.rows.get(token_id)
+        return token if token and token.user_id == user_id else None
+
+    async def list_for_user(self, user_id: uuid.UUID, page: PageRequest) -> Page[ApiToken]:
+        return _page([t for t in self.rows.values() if t.user_id == user_id], page)
+
+    async def update(self, token: ApiToken) -> None:
+        self.rows[token.id] = token
+
+
+class InMemoryUsage:
+    def __init__(self, users: InMemoryUsers) -> None:
+        self.events: list[UsageEvent] = []
+        self._users = users
+
+    async def add(self, event: UsageEvent) -> None:
+        self.events.append(event)
+        user = self._users.rows[event.user_id]
+        self._users.rows[user.id] = replace(user, usage_count=user.usage_count + 1)
+
+    async def summary(self, user_id: uuid.UUID) -> UsageSummary:
+        mine = [e for e in self.events if e.user_id == user_id]
+        return UsageSummary(
+            self._users.rows[user_id].usage_count,
+            len(mine),
+            sum(e.tokens_in for e in mine),
+            sum(e.tokens_out for e in mine),
+            sum(e.cost_usd for e in mine),
+            min((e.created_at for e in mine), default=None),
+        )
+
+
+class InMemoryOutbox:
+    def __init__(self) -> None:
+        self.queued: dict[uuid.UUID, QueuedEmail] = {}
+        self.sent: list[EmailMessage] = []
+
+    async def enqueue(self, message: EmailMessage, now: datetime) -> None:
+        ident = uuid.uuid4()
+        self.queued[ident] = QueuedEmail(ident, message, 0)
+
+    async def pending(self, limit: int, now: datetime) -> Sequence[QueuedEmail]:
+        return list(self.queued.values())[:limit]
+
+    async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
+        self.sent.append(self.queued.pop(email_id).message)
+
+    async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None:
+        q = self.queued[email_id]
+        self.queued[email_id] = replace(q, attempts=q.attempts + 1)
+
+
+@dataclass
+class World:
+    """Everything a use case may need, in memory, sharing one clock."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    uow: FakeUnitOfWork = field(default_factory=FakeUnitOfWork)
+    users: InMemoryUsers = field(default_factory=InMemoryUsers)
+    sessions: InMemorySessions = field(default_factory=InMemorySessions)
+    resets: InMemoryResets = field(default_factory=InMemoryResets)
+    api_tokens: InMemoryApiTokens = field(default_factory=InMemoryApiTokens)
+    outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
+    hasher: FakeHasher = field(default_factory=FakeHasher)
+    deny_list: FakeDenyList = field(default_factory=FakeDenyList)
+    attempts: InMemoryAttemptCounter = field(default_factory=InMemoryAttemptCounter)
+    cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
+    policy: AuthPolicy = field(default_factory=AuthPolicy)
+    issuer: FakeIssuer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.issuer = FakeIssuer(self.clock)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from infrastructure.config import ConfigError, load_settings, masked
+
+KEY = base64.b64encode(b"k" * 32).decode()
+PRODUCTION = {
+    "SCRIBE_ENV": "production",
+    "SCRIBE_SECRET_KEY": "s" * 48,
+    "SCRIBE_DATABASE_URL": "postgresql+asyncpg://scribe:hunter2@db:5432/scribe",
+    "SCRIBE_REDIS_URL": "redis://:redispw@cache:6379/0",
+    "SCRIBE_ENCRYPTION_KEYS": f"v1:{KEY}",
+    "SCRIBE_CORS_ORIGINS": "https://app.example.com",
+    "SCRIBE_EMAIL_BACKEND": "smtp",
+    "SCRIBE_SMTP_HOST": "smtp.example.com",
+    "SCRIBE_SMTP_PASSWORD": "smtp-secret",
+}
+
+
+def test_defaults_are_the_embedded_runtime() -> None:
+    settings = load_settings({}, config_dir=Path("/nonexistent"))
+    assert settings.database_url == "sqlite+aiosqlite:///./scribe.db"
+    assert settings.redis_url is None
+    assert settings.cors_origins == ["http://localhost:3000"]
+    assert settings.effective_log_format == "console"
+
+
+def test_env_values_are_typed_and_lists_split() -> None:
+    settings = load_settings(
+        {"SCRIBE_PORT": "9000", "SCRIBE_CORS_ORIGINS": "http://a.test, http://b.test", "SCRIBE_SMTP_STARTTLS": "false"},
+        config_dir=Path("/nonexistent"),
+    )
+    assert settings.port == 9000
+    assert settings.cors_origins == ["http://a.test", "http://b.test"]
+    assert settings.smtp_starttls is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"SCRIBE_PORT": "eighty"}, "SCRIBE_PORT"),
+        ({"SCRIBE_ENV": "prod"}, "SCRIBE_ENV"),
+        ({"SCRIBE_WORKERS": "0"}, "SCRIBE_WORKERS"),
+        ({"SCRIBE_SECRET_KEY": "short"}, "SCRIBE_SECRET_KEY"),
+        ({"SCRIBE_ENCRYPTION_KEYS": "v1:not-base64"}, "SCRIBE_ENCRYPTION_KEYS"),
+        ({"SCRIBE_DATABSE_URL": "typo"}, "SCRIBE_DATABSE_URL"),
+        ({"SCRIBE_EMAIL_BACKEND": "smtp"}, "SCRIBE_SMTP_HOST"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(environ, config_dir=Path("/nonexistent"))
+
+
+def test_a_complete_production_configuration_is_accepted() -> None:
+    settings = load_settings(PRODUCTION, config_dir=Path("/nonexistent"))
+    assert settings.effective_log_format == "json"
+    assert list(settings.encryption_keyring()) == ["v1"]
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"SCRIBE_SECRET_KEY": None}, "SCRIBE_SECRET_KEY"),
+        ({"SCRIBE_DATABASE_URL": "sqlite+aiosqlite:///./scribe.db"}, "SCRIBE_DATABASE_URL"),
+        ({"SCRIBE_CORS_ORIGINS": "*"}, "SCRIBE_CORS_ORIGINS"),
+        ({"SCRIBE_ENCRYPTION_KEYS": None}, "SCRIBE_ENCRYPTION_KEYS"),
+        ({"SCRIBE_REDIS_URL": None}, "SCRIBE_REDIS_URL"),
+        ({"SCRIBE_EMAIL_BACKEND": "log"}, "SCRIBE_EMAIL_BACKEND"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override: dict[str, str | None], named: str) -> None:
+    environ = {k: v for k, v in {**PRODUCTION, **override}.items() if v is not None}
+    with pytest.raises(ConfigError, match=named):
+        load_settings(environ, config_dir=Path("/nonexistent"))
+
+
+def test_toml_file_is_layered_under_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "staging.toml").write_text('port = 7000\nlog_level = "debug"\n')
+    settings = load_settings({"SCRIBE_ENV": "staging", "SCRIBE_PORT": "7100"}, config_dir=tmp_path)
+    assert (settings.port, settings.log_level) == (7100, "debug")
+
+
+def test_masked_config_shows_no_secret() -> None:
+    shown = masked(load_settings(PRODUCTION, config_dir=Path("/nonexistent")))
+    text = repr(shown)
+    for secret in ("s" * 48, "hunter2", "redispw", KEY, "smtp-secret"):
+        assert secret not in text
+    assert shown["database_url"] == "postgresql+asyncpg://scribe:********@db:5432/scribe"
+    assert shown["port"] == 8000
