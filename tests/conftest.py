@@ -29,7 +29,7 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def postgres_url() -> Iterator[str]:
     try:
         url = services.create_pg_database("main")
-    except Exception as error:  # noqa: BLE001 - any connection failure means "not here"
+    except Exception as error:
         services.unavailable("PostgreSQL", error)
     migrations.upgrade(url)
     yield url
@@ -40,7 +40,7 @@ def postgres_url() -> Iterator[str]:
 def redis_url() -> Iterator[str]:
     try:
         services.check_redis()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         services.unavailable("Redis", error)
     yield services.REDIS_URL
     services.drop_redis_prefix(f"scribe-test-{services.RUN_ID}:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 from importlib.resources import files
@@ -54,7 +55,7 @@ def _is_sequence(lowered: str) -> bool:
     if any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
         return True
     if lowered.isdigit():
-        steps = {(int(b) - int(a)) % 10 for a, b in zip(lowered, lowered[1:], strict=False)}
+        steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(lowered)}
         return steps in ({1}, {9})
     return False
 

@@ -22,7 +22,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         return
     try:
         url = services.create_pg_database("migrations")
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         services.unavailable("PostgreSQL", error)
     yield url
     services.drop_pg_database(url)

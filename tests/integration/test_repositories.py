@@ -51,7 +51,8 @@ async def test_users_round_trip_with_timezone_aware_timestamps(sessions: async_s
         loaded = await SqlUserRepository(s).get(user.id)
         by_email = await SqlUserRepository(s).get_by_email(user.email)
     assert loaded == user == by_email
-    assert loaded is not None and loaded.created_at.tzinfo is not None
+    assert loaded is not None
+    assert loaded.created_at.tzinfo is not None
 
 
 async def test_a_duplicate_email_is_refused_by_the_database(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -208,12 +209,22 @@ async def test_the_seed_tables_keep_their_columns(sessions: async_sessionmaker[A
         await SqlUserRepository(s).add(user)
         s.add(
             ProcessingHistoryRow(
-                id=uuid.uuid4(), user_id=user.id, transcript_hash="a" * 64, purpose="learning", summary="s",
-                topics="Key topics:\n- a", mind_map={"nodes": [], "edges": []}, social_post=None, created_at=NOW,
+                id=uuid.uuid4(),
+                user_id=user.id,
+                transcript_hash="a" * 64,
+                purpose="learning",
+                summary="s",
+                topics="Key topics:\n- a",
+                mind_map={"nodes": [], "edges": []},
+                social_post=None,
+                created_at=NOW,
             )
         )
         await s.commit()
         row = await s.scalar(select(UserRow).where(UserRow.id == user.id))
         history = await s.scalar(select(ProcessingHistoryRow).where(ProcessingHistoryRow.user_id == user.id))
-    assert row is not None and row.usage_count == 0 and row.encrypted_api_key is None
-    assert history is not None and history.mind_map == {"nodes": [], "edges": []}
+    assert row is not None
+    assert row.usage_count == 0
+    assert row.encrypted_api_key is None
+    assert history is not None
+    assert history.mind_map == {"nodes": [], "edges": []}

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from application.auth.policy import AuthPolicy
-from application.pagination import Cursor, Page, PageRequest
 from application.errors import AuthenticationFailed
+from application.pagination import Cursor, Page, PageRequest
 from application.ports import AccessClaims, EmailMessage, IssuedAccessToken, PasswordResetRecord, QueuedEmail
 from domain.api_tokens import ApiToken
 from domain.sessions import AuthSession, RefreshToken

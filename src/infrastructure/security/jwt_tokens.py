@@ -25,8 +25,9 @@ class JwtAccessTokenIssuer:
             "sub": str(user_id),
             "sid": str(session_id),
             "jti": uuid.uuid4().hex,
-            # Sub-second iat so a token minted right after a password change is told apart from one before it.
-            "iat": round(now.timestamp(), 3),
+            # Microsecond iat (a float round-trips it exactly), so a token minted in the same second as a
+            # password change is told apart from one before it.
+            "iat": now.timestamp(),
             "exp": int(expires_at.timestamp()),
             "aud": self._audience,
             "iss": self._issuer,

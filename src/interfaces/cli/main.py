@@ -1,4 +1,7 @@
-"""`scribe`: serve the API, migrate the database, administer users, check the configuration."""
+"""`scribe`: serve the API, migrate the database, administer users, check the configuration.
+
+Heavy modules (alembic, granian, the container) are imported inside the commands that use them, so a
+command starts quickly."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import click
 from rich.console import Console
 
 from infrastructure.config import masked
-from infrastructure.persistence import migrations
 from interfaces.cli.runtime import settings_or_exit
 from interfaces.cli.users import users
 
@@ -29,6 +31,8 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     """Run the HTTP API (granian). On the embedded SQLite default the database migrates itself."""
     from granian.constants import Interfaces
     from granian.server import Server
+
+    from infrastructure.persistence import migrations
 
     settings = settings_or_exit()
     if migrate if migrate is not None else settings.is_sqlite:
@@ -55,6 +59,8 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
+    from infrastructure.persistence import migrations
+
     settings = settings_or_exit()
     migrations.upgrade(settings.database_url, revision)
     console.print(f"database at {migrations.current(settings.database_url)}")
@@ -64,6 +70,8 @@ def upgrade(revision: str) -> None:
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (`base` empties the database)."""
+    from infrastructure.persistence import migrations
+
     settings = settings_or_exit()
     migrations.downgrade(settings.database_url, revision)
     console.print(f"database at {migrations.current(settings.database_url)}")
@@ -72,6 +80,8 @@ def downgrade(revision: str) -> None:
 @db.command()
 def current() -> None:
     """Show the applied revision."""
+    from infrastructure.persistence import migrations
+
     console.print(migrations.current(settings_or_exit().database_url))
 
 

@@ -19,12 +19,12 @@ class FieldErrorView(msgspec.Struct):
     message: str
 
 
-class ErrorBody(msgspec.Struct, omit_defaults=True):
+class ErrorBody(msgspec.Struct, omit_defaults=True, kw_only=True):
+    success: bool  # always false; required so omit_defaults cannot drop it
     error: str
     code: str
     details: list[FieldErrorView] | None = None
     request_id: str | None = None
-    success: bool = False
 
 
 class ListPage(msgspec.Struct, Generic[T]):

@@ -85,7 +85,7 @@ def _respond(request: Request[Any, Any, Any], status: int, body: ErrorBody, **he
 
 def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
     status, code = next((ERROR_TABLE[cls] for cls in type(error).__mro__ if cls in ERROR_TABLE), (400, "bad_request"))
-    body = ErrorBody(error=str(error), code=code)
+    body = ErrorBody(success=False, error=str(error), code=code)
     headers: dict[str, str] = {}
     if isinstance(error, InvalidInput):
         body.error = "Some fields are invalid"
@@ -110,10 +110,14 @@ def handle_validation_error(request: Request[Any, Any, Any], error: ValidationEx
     if not details and missing:
         details = [FieldErrorView(missing["name"], f"is a required {missing['kind']} parameter")]
     if not details:
-        return _respond(request, 400, ErrorBody(error=_plain(error.detail), code="bad_request"))
+        return _respond(request, 400, ErrorBody(success=False, error=_plain(error.detail), code="bad_request"))
     if details[0].field == "body" and details[0].message.startswith("malformed"):
-        return _respond(request, 400, ErrorBody(error="The body is not valid JSON", code="invalid_json"))
-    return _respond(request, 400, ErrorBody(error="Some fields are invalid", code="validation_error", details=details))
+        return _respond(request, 400, ErrorBody(success=False, error="The body is not valid JSON", code="invalid_json"))
+    return _respond(
+        request,
+        400,
+        ErrorBody(success=False, error="Some fields are invalid", code="validation_error", details=details),
+    )
 
 
 def _body_errors(request: Request[Any, Any, Any]) -> list[FieldErrorView]:
@@ -133,6 +137,17 @@ def _body_errors(request: Request[Any, Any, Any]) -> list[FieldErrorView]:
     return field_errors(parameter.annotation, payload)
 
 
+def _body_is_malformed_json(request: Request[Any, Any, Any]) -> bool:
+    body = ScopeState.from_scope(request.scope).body
+    if body is Empty or not body:
+        return False
+    try:
+        msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return True
+    return False
+
+
 def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     messages = {
@@ -143,11 +158,13 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     }
     message = messages.get(status) or _plain(error.detail)
     headers = dict(error.headers or {})
-    if status == 400 and (error.detail or "").startswith("JSON is malformed"):
-        return _respond(request, 400, ErrorBody(error="The body is not valid JSON", code="invalid_json"))
+    if status == 400 and _body_is_malformed_json(request):
+        return _respond(request, 400, ErrorBody(success=False, error="The body is not valid JSON", code="invalid_json"))
     if status >= 500:
         message = "Internal server error"
-    return _respond(request, status, ErrorBody(error=message, code=_HTTP_CODES.get(status, "error")), **headers)
+    return _respond(
+        request, status, ErrorBody(success=False, error=message, code=_HTTP_CODES.get(status, "error")), **headers
+    )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -155,7 +172,7 @@ def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Resp
     return _respond(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,
-        ErrorBody(error="Internal server error", code="internal_error"),
+        ErrorBody(success=False, error="Internal server error", code="internal_error"),
     )
 
 

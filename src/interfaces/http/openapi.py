@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 
 from interfaces.http.envelope import ErrorBody
 
@@ -18,12 +19,19 @@ _DESCRIPTIONS = {
 }
 
 
+def _example(status: int) -> Example:
+    description, code = _DESCRIPTIONS[status]
+    value: dict[str, object] = {"success": False, "error": description, "code": code}
+    if status == 400:
+        value["details"] = [{"field": "email", "message": "is not a valid e-mail address"}]
+    value["request_id"] = "3f2c9a0e5b7d4c1e8a6f0b2d4c6e8a0b"
+    return Example(summary=code, value=value)
+
+
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(
-            data_container=ErrorBody,
-            description=_DESCRIPTIONS[status][0],
-            examples=None,
+            data_container=ErrorBody, description=_DESCRIPTIONS[status][0], examples=[_example(status)]
         )
         for status in statuses
     }

@@ -19,7 +19,9 @@ EmailField = Annotated[str, Meta(max_length=320, description="E-mail address", e
 PasswordField = Annotated[
     str, Meta(max_length=1024, description="12 to 128 characters", examples=["correct horse battery staple"])
 ]
-TokenField = Annotated[str, Meta(min_length=1, max_length=512)]
+TokenField = Annotated[
+    str, Meta(min_length=1, max_length=512, examples=["kq3V0x1mNn8Yc2v1Qe7r9tYpLm4sZa6WbD0fGhJkLmE"])
+]
 
 
 class RegisterBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -161,6 +163,6 @@ class UsageView(msgspec.Struct):
 
 
 class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
-    tier: Tier | None = None
+    tier: Annotated[Tier, Meta(examples=["pro"])] | None = None
     role: Role | None = None
     disabled: bool | None = None

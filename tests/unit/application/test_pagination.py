@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from application.errors import InvalidCursor
 from application.pagination import MAX_PAGE_SIZE, Cursor, PageRequest
 
-aware_datetimes = st.datetimes(
-    min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
-)
+aware_datetimes = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC))
 
 
 @given(created_at=aware_datetimes, ident=st.uuids())

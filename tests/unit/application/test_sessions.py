@@ -101,9 +101,7 @@ async def test_role_and_tier_come_from_storage_not_the_token(uc: UseCases) -> No
     assert principal.user.is_admin
 
 
-async def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(
-    uc: UseCases, world: World
-) -> None:
+async def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(uc: UseCases, world: World) -> None:
     pair = await _registered(uc)
     principal = await uc.authenticate(pair.access_token)
     with pytest.raises(InvalidCredentials):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, patch
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from application.accounts.admin import AccountChanges, ChangeAccount, ListUsers
 from application.auth.authenticate import Principal
@@ -45,8 +45,8 @@ class AdminController(Controller):
     @inject
     async def change_user(
         self,
-        user_id: uuid.UUID,
-        data: AccountPatch,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[AccountPatch],
         principal: FromDishka[Principal],
         change: FromDishka[ChangeAccount],
     ) -> Envelope[UserView]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, get, patch, post
+from litestar.params import JSONBody
 from msgspec import UNSET
 
 from application.accounts.profile import ProfileChanges, UpdateProfile
@@ -55,7 +56,9 @@ class AuthController(Controller):
         responses=errors(400, 409, 413, 415),
     )
     @inject
-    async def register(self, data: RegisterBody, register: FromDishka[RegisterUser]) -> Envelope[TokenPairView]:
+    async def register(
+        self, data: JSONBody[RegisterBody], register: FromDishka[RegisterUser]
+    ) -> Envelope[TokenPairView]:
         cmd = RegisterCommand(data.email, data.password, data.display_name, data.preferred_language)
         return ok(TokenPairView.of(await register(cmd)))
 
@@ -71,7 +74,7 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        data: LoginBody,
+        data: JSONBody[LoginBody],
         login: FromDishka[LoginUser],
         settings: FromDishka[Settings],
     ) -> Envelope[TokenPairView]:
@@ -86,7 +89,7 @@ class AuthController(Controller):
         responses=errors(400, 401),
     )
     @inject
-    async def refresh(self, data: RefreshBody, refresh: FromDishka[RefreshTokens]) -> Envelope[TokenPairView]:
+    async def refresh(self, data: JSONBody[RefreshBody], refresh: FromDishka[RefreshTokens]) -> Envelope[TokenPairView]:
         return ok(TokenPairView.of(await refresh(data.refresh_token)))
 
     @post(
@@ -99,7 +102,7 @@ class AuthController(Controller):
     )
     @inject
     async def logout(
-        self, principal: FromDishka[Principal], logout: FromDishka[LogoutUser], data: LogoutBody | None = None
+        self, principal: FromDishka[Principal], logout: FromDishka[LogoutUser], data: JSONBody[LogoutBody | None] = None
     ) -> Envelope[MessageView]:
         await logout(principal, data.refresh_token if data else None)
         return ok(MessageView("Logged out"))
@@ -118,7 +121,7 @@ class AuthController(Controller):
     )
     @inject
     async def update_profile(
-        self, data: ProfilePatch, principal: FromDishka[Principal], update: FromDishka[UpdateProfile]
+        self, data: JSONBody[ProfilePatch], principal: FromDishka[Principal], update: FromDishka[UpdateProfile]
     ) -> Envelope[UserView]:
         changes = ProfileChanges(
             display_name=data.display_name if isinstance(data.display_name, str) else None,
@@ -137,7 +140,7 @@ class AuthController(Controller):
     )
     @inject
     async def change_password(
-        self, data: PasswordChangeBody, principal: FromDishka[Principal], change: FromDishka[ChangePassword]
+        self, data: JSONBody[PasswordChangeBody], principal: FromDishka[Principal], change: FromDishka[ChangePassword]
     ) -> Envelope[TokenPairView]:
         return ok(TokenPairView.of(await change(principal, data.current_password, data.new_password)))
 
@@ -153,7 +156,7 @@ class AuthController(Controller):
     async def forgot_password(
         self,
         request: Request[Any, Any, Any],
-        data: ForgotPasswordBody,
+        data: JSONBody[ForgotPasswordBody],
         forgot: FromDishka[RequestPasswordReset],
         settings: FromDishka[Settings],
     ) -> Envelope[MessageView]:
@@ -168,6 +171,8 @@ class AuthController(Controller):
         responses=errors(400),
     )
     @inject
-    async def reset_password(self, data: ResetPasswordBody, reset: FromDishka[ResetPassword]) -> Envelope[MessageView]:
+    async def reset_password(
+        self, data: JSONBody[ResetPasswordBody], reset: FromDishka[ResetPassword]
+    ) -> Envelope[MessageView]:
         await reset(data.token, data.new_password)
         return ok(MessageView("Password changed; log in with the new password"))

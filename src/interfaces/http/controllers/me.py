@@ -7,7 +7,7 @@ from typing import Annotated
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from application.accounts.api_tokens import (
     CreateApiToken,
@@ -42,7 +42,7 @@ class MeController(Controller):
     )
     @inject
     async def create_token(
-        self, data: CreateApiTokenBody, principal: FromDishka[Principal], create: FromDishka[CreateApiToken]
+        self, data: JSONBody[CreateApiTokenBody], principal: FromDishka[Principal], create: FromDishka[CreateApiToken]
     ) -> Envelope[CreatedApiTokenView]:
         created = await create(principal, CreateApiTokenCommand(data.name, tuple(data.scopes), data.expires_in_days))
         return ok(CreatedApiTokenView(created.secret, ApiTokenView.of(created.token)))
@@ -62,7 +62,7 @@ class MeController(Controller):
     @delete("/tokens/{token_id:uuid}", summary="Revoke an API token", responses=errors(401, 403, 404))
     @inject
     async def revoke_token(
-        self, token_id: uuid.UUID, principal: FromDishka[Principal], revoke: FromDishka[RevokeApiToken]
+        self, token_id: FromPath[uuid.UUID], principal: FromDishka[Principal], revoke: FromDishka[RevokeApiToken]
     ) -> None:
         await revoke(principal, token_id)
 

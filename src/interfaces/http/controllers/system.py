@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post
-from litestar.params import Parameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, JSONBody, Parameter
 
 from domain.dictionary import dictionary
 from interfaces.http.envelope import Envelope, ok
@@ -33,7 +35,26 @@ class DictionaryEntryView(msgspec.Struct):
     label: str
 
 
-@get("/health", summary="Is the API up", tags=["system"])
+@get(
+    "/health",
+    summary="Is the API up",
+    tags=["system"],
+    responses={
+        200: ResponseSpec(
+            data_container=Envelope[HealthView],
+            description="The API answers",
+            examples=[
+                Example(
+                    summary="up",
+                    value={
+                        "success": True,
+                        "data": {"status": "ok", "version": "0.1.0", "time": "2026-01-01T12:00:00Z"},
+                    },
+                )
+            ],
+        )
+    },
+)
 async def health() -> Envelope[HealthView]:
     return ok(HealthView("ok", _VERSION, datetime.now(UTC)))
 
@@ -45,7 +66,7 @@ async def health() -> Envelope[HealthView]:
     tags=["system"],
     responses=errors(400, 413, 415),
 )
-async def health_echo(data: Any) -> Envelope[EchoView]:
+async def health_echo(data: JSONBody[Any]) -> Envelope[EchoView]:
     return ok(EchoView("ok", data))
 
 
@@ -61,7 +82,7 @@ def _entries(code: str) -> list[DictionaryEntryView]:
     responses=errors(400),
 )
 async def dictionary_by_query(
-    code: Annotated[str, Parameter(description="purpose | language", examples=[])],
+    code: Annotated[str, Parameter(description="purpose | language", examples=[Example(value="purpose")])],
 ) -> Envelope[list[DictionaryEntryView]]:
     return ok(_entries(code))
 
@@ -72,5 +93,5 @@ async def dictionary_by_query(
     tags=["system"],
     responses=errors(400),
 )
-async def dictionary_by_path(code: str) -> Envelope[list[DictionaryEntryView]]:
+async def dictionary_by_path(code: FromPath[str]) -> Envelope[list[DictionaryEntryView]]:
     return ok(_entries(code))

@@ -1,0 +1,92 @@
+"""`scribe` commands as a user runs them: the same use cases as the API, on a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIBE = str(Path(sys.executable).with_name("scribe"))
+PASSWORD = "violet kettle umbrella 42"
+
+
+def run(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script
+        [SCRIBE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")},
+        "SCRIBE_DATABASE_URL": database_url,
+        "SCRIBE_ARGON2_MEMORY_KIB": "1024",
+        "SCRIBE_ARGON2_TIME_COST": "1",
+        "SCRIBE_LOG_FORMAT": "json",
+    }
+
+
+def test_users_create_list_set_tier_disable_enable(env: dict[str, str]) -> None:
+    email = f"cli-{os.urandom(4).hex()}@example.com"
+    created = run("users", "create", email, "--admin", "--tier", "pro", "--password-stdin", env=env, stdin=PASSWORD)
+    assert created.returncode == 0, created.stderr
+    assert "role=admin" in created.stdout
+    assert "tier=pro" in created.stdout
+
+    listed = run("users", "list", "--limit", "100", env={**env, "COLUMNS": "250"})
+    assert email in listed.stdout
+
+    assert "tier=byok" in run("users", "set-tier", email, "byok", env=env).stdout
+    assert "disabled" in run("users", "disable", email, env=env).stdout
+    assert "active" in run("users", "enable", email, env=env).stdout
+
+
+def test_users_create_applies_the_password_rules_and_refuses_duplicates(env: dict[str, str]) -> None:
+    email = f"cli-{os.urandom(4).hex()}@example.com"
+    weak = run("users", "create", email, "--password-stdin", env=env, stdin="password1234")
+    assert weak.returncode != 0
+    assert "password" in weak.stderr
+    assert run("users", "create", email, "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
+    again = run("users", "create", email.upper(), "--password-stdin", env=env, stdin=PASSWORD)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+
+
+def test_commands_on_a_missing_user_fail_clearly(env: dict[str, str]) -> None:
+    result = run("users", "disable", "nobody-here@example.com", env=env)
+    assert result.returncode == 1
+    assert "not found" in result.stderr
+
+
+def test_db_commands(tmp_path: Path) -> None:
+    env = {**os.environ, "SCRIBE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert "no revision" in run("db", "current", env=env).stdout
+    assert "0001 (head)" in run("db", "upgrade", env=env).stdout
+    assert "0001 (head)" in run("db", "current", env=env).stdout
+    assert "no revision" in run("db", "downgrade", "base", env=env).stdout
+
+
+def test_config_check_masks_secrets_and_names_bad_variables() -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}
+    shown = run(
+        "config",
+        "check",
+        env={**base, "SCRIBE_SECRET_KEY": "s3cr3t-" * 6, "SCRIBE_DATABASE_URL": "postgresql+asyncpg://u:pw@h/db"},
+    )
+    assert shown.returncode == 0
+    assert "s3cr3t" not in shown.stdout
+    assert ":pw@" not in shown.stdout
+    assert '"secret_key": "********"' in shown.stdout
+
+    bad = run("config", "check", env={**base, "SCRIBE_PORT": "eighty"})
+    assert bad.returncode != 0
+    assert "SCRIBE_PORT" in bad.stderr
+
+    production = run("config", "check", env={**base, "SCRIBE_ENV": "production"})
+    assert production.returncode != 0
+    for variable in ("SCRIBE_SECRET_KEY", "SCRIBE_DATABASE_URL", "SCRIBE_ENCRYPTION_KEYS"):
+        assert variable in production.stderr

@@ -1,0 +1,145 @@
+"""The envelope and error table for what Litestar raises, plus headers every response carries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from dishka import Provider, Scope, provide
+
+from application.ports import UsageRepository
+from infrastructure.config import Settings
+from tests.e2e.conftest import Api, bearer, make_client
+
+
+def _error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert body["code"] == code
+    assert body["error"]
+    return body  # type: ignore[no-any-return]
+
+
+def test_unknown_routes_are_404_in_the_envelope(api: Api) -> None:
+    _error(api.client.get("/api/v1/nothing-here"), 404, "not_found")
+    _error(api.client.get("/"), 404, "not_found")
+
+
+def test_wrong_methods_are_405(api: Api) -> None:
+    _error(api.client.delete("/api/v1/auth/login"), 405, "method_not_allowed")
+    _error(api.client.put("/api/health"), 405, "method_not_allowed")
+
+
+def test_bodies_over_the_limit_are_413(settings: Settings) -> None:
+    small = Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "max_body_bytes": 1024})
+    with make_client(small) as client:
+        big = {"email": "a@example.com", "password": "x" * 2000}
+        _error(client.post("/api/v1/auth/login", json=big), 413, "payload_too_large")
+        _error(client.post("/api/health", json={"blob": "y" * 5000}), 413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/v1/auth/login", "text/plain"),
+        ("/api/v1/auth/register", "application/x-www-form-urlencoded"),
+        ("/api/health", "text/plain"),
+        ("/api/health", "multipart/form-data; boundary=x"),
+    ],
+)
+def test_non_json_bodies_are_415(api: Api, path: str, content_type: str) -> None:
+    response = api.client.post(path, content=b"email=a&password=b", headers={"Content-Type": content_type})
+    _error(response, 415, "unsupported_media_type")
+
+
+def test_json_with_a_charset_or_a_vendor_type_is_accepted(api: Api) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/vnd.scribe+json"):
+        response = api.client.post("/api/health", content=b'{"ping": 1}', headers={"Content-Type": content_type})
+        assert response.status_code == 200
+
+
+def test_malformed_json_is_a_clear_400(api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/auth/login", content=b'{"email": ', headers={"Content-Type": "application/json"}
+    )
+    _error(response, 400, "invalid_json")
+
+
+class _BrokenUsage(Provider):
+    @provide(scope=Scope.REQUEST)
+    def usage(self) -> UsageRepository:
+        raise RuntimeError("secret internals: connection string postgres://user:pw@db")
+
+
+@pytest.fixture
+def broken_api(settings: Settings) -> Iterator[Api]:
+    with make_client(settings, _BrokenUsage()) as client:
+        yield Api(client)
+
+
+def test_a_crash_is_a_500_without_internals(broken_api: Api) -> None:
+    tokens = broken_api.register()
+    response = broken_api.client.get("/api/v1/me/usage", headers=bearer(tokens["access_token"]))
+    body = _error(response, 500, "internal_error")
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
+    assert "RuntimeError" not in response.text
+    assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_security_headers_are_on_every_response(api: Api) -> None:
+    for response in (api.client.get("/api/health"), api.client.get("/missing"), api.client.post("/api/v1/auth/login")):
+        headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+
+
+def test_request_ids_are_echoed_or_made(api: Api) -> None:
+    echoed = api.client.get("/api/health", headers={"X-Request-ID": "abc-123.trace"})
+    assert echoed.headers["X-Request-ID"] == "abc-123.trace"
+    made = api.client.get("/api/health", headers={"X-Request-ID": "bad id with spaces;&"})
+    assert len(made.headers["X-Request-ID"]) == 32
+    assert " " not in made.headers["X-Request-ID"]
+    failed = api.client.get("/nope", headers={"X-Request-ID": "trace-404"})
+    assert failed.json()["request_id"] == "trace-404"
+
+
+def test_cors_allows_the_configured_origin_only(api: Api) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    allowed = api.client.options("/api/v1/auth/login", headers={"Origin": "http://localhost:3000", **preflight})
+    assert allowed.status_code in (200, 204)
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+
+    simple = api.client.get("/api/health", headers={"Origin": "http://localhost:3000"})
+    assert simple.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+
+    foreign = api.client.get("/api/health", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_enumeration_login_answers_the_same_for_unknown_and_wrong(api: Api) -> None:
+    known = api.register()["user"]["email"]
+    headers = {"X-Request-ID": "same-id"}
+    unknown = api.client.post(
+        "/api/v1/auth/login", json={"email": "nobody-" + known, "password": "wrong password!"}, headers=headers
+    )
+    wrong = api.client.post("/api/v1/auth/login", json={"email": known, "password": "wrong password!"}, headers=headers)
+    assert (unknown.status_code, unknown.content) == (wrong.status_code, wrong.content)
+
+
+def test_enumeration_forgot_password_answers_the_same(api: Api) -> None:
+    known = api.register()["user"]["email"]
+    headers = {"X-Request-ID": "same-id"}
+    a = api.client.post("/api/v1/auth/forgot-password", json={"email": known}, headers=headers)
+    b = api.client.post("/api/v1/auth/forgot-password", json={"email": "nobody-" + known}, headers=headers)
+    assert (a.status_code, a.content) == (b.status_code, b.content)
+    assert a.status_code == 202
+
+
+def test_registering_a_taken_email_is_409(api: Api) -> None:
+    email = api.register()["user"]["email"]
+    response = api.client.post("/api/v1/auth/register", json={"email": email.upper(), "password": "other words here"})
+    _error(response, 409, "email_taken")

@@ -1,0 +1,86 @@
+"""`scribe serve` as a real process: it migrates its own SQLite file, serves, and logs one JSON line per request."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+SCRIBE = str(Path(sys.executable).with_name("scribe"))
+PASSWORD = "violet kettle umbrella 42"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _free_port()
+    log = tmp_path / "server.log"
+    env = {
+        **os.environ,
+        "SCRIBE_ENV": "development",
+        "SCRIBE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}",
+        "SCRIBE_LOG_FORMAT": "json",
+        "SCRIBE_ARGON2_MEMORY_KIB": "1024",
+        "SCRIBE_ARGON2_TIME_COST": "1",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            [SCRIBE, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"server did not start:\n{log.read_text()}")
+                time.sleep(0.2)
+            yield base, log
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def test_serve_migrates_serves_and_logs_each_request_once_without_secrets(server: tuple[str, Path]) -> None:
+    base, log = server
+    registered = httpx.post(f"{base}/api/v1/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
+    assert registered.status_code == 201
+    access = registered.json()["data"]["access_token"]
+    refresh = registered.json()["data"]["refresh_token"]
+    user_id = registered.json()["data"]["user"]["id"]
+    profile = httpx.get(
+        f"{base}/api/v1/auth/profile", headers={"Authorization": f"Bearer {access}", "X-Request-ID": "trace-42"}
+    )
+    assert profile.status_code == 200
+    assert httpx.get(f"{base}/docs").status_code == 200
+    time.sleep(0.3)
+
+    text = log.read_text()
+    for secret in (PASSWORD, access, refresh):
+        assert secret not in text
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("event") == "request"]
+    (profile_line,) = [r for r in requests if r["request_id"] == "trace-42"]
+    assert profile_line["method"] == "GET"
+    assert profile_line["route"] == "/api/v1/auth/profile"
+    assert profile_line["status"] == 200
+    assert profile_line["user_id"] == user_id
+    assert isinstance(profile_line["duration_ms"], float)
+    assert {r["route"] for r in requests} >= {"/api/health", "/api/v1/auth/register", "/docs"}
