@@ -1,6 +1,6 @@
 """The real PostgreSQL and Redis of this machine: one fresh database and one key prefix per test run.
 
-Unreachable services skip their tests, unless SCRIBE_TEST_REQUIRE_SERVICES=1 (CI), where they fail the run."""
+Unreachable services skip their tests, unless TESTS_REQUIRE_SERVICES=1 (CI), where they fail the run."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import uuid
 
 import pytest
 
-PG_ADMIN_DSN = os.environ.get("SCRIBE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("SCRIBE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRED = os.environ.get("SCRIBE_TEST_REQUIRE_SERVICES") == "1"
+PG_ADMIN_DSN = os.environ.get("TESTS_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TESTS_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRED = os.environ.get("TESTS_REQUIRE_SERVICES") == "1"
 RUN_ID = uuid.uuid4().hex[:10]
 
 
 def unavailable(service: str, error: Exception) -> None:
     message = f"{service} is unreachable: {error!r}"
     if REQUIRED:
-        pytest.fail(f"{message} (SCRIBE_TEST_REQUIRE_SERVICES=1)", pytrace=False)
+        pytest.fail(f"{message} (TESTS_REQUIRE_SERVICES=1)", pytrace=False)
     pytest.skip(message)
 
 
@@ -66,3 +66,8 @@ def drop_redis_prefix(prefix: str) -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The caller's environment without its SCRIBE_* settings, plus `settings`: for `scribe` subprocesses."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}, **settings}

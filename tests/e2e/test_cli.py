@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import clean_env
+
 SCRIBE = str(Path(sys.executable).with_name("scribe"))
 PASSWORD = "violet kettle umbrella 42"
 
@@ -21,13 +23,12 @@ def run(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Complete
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")},
-        "SCRIBE_DATABASE_URL": database_url,
-        "SCRIBE_ARGON2_MEMORY_KIB": "1024",
-        "SCRIBE_ARGON2_TIME_COST": "1",
-        "SCRIBE_LOG_FORMAT": "json",
-    }
+    return clean_env(
+        SCRIBE_DATABASE_URL=database_url,
+        SCRIBE_ARGON2_MEMORY_KIB="1024",
+        SCRIBE_ARGON2_TIME_COST="1",
+        SCRIBE_LOG_FORMAT="json",
+    )
 
 
 def test_users_create_list_set_tier_disable_enable(env: dict[str, str]) -> None:
@@ -63,7 +64,7 @@ def test_commands_on_a_missing_user_fail_clearly(env: dict[str, str]) -> None:
 
 
 def test_db_commands(tmp_path: Path) -> None:
-    env = {**os.environ, "SCRIBE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     assert "no revision" in run("db", "current", env=env).stdout
     assert "0001 (head)" in run("db", "upgrade", env=env).stdout
     assert "0001 (head)" in run("db", "current", env=env).stdout
@@ -71,7 +72,7 @@ def test_db_commands(tmp_path: Path) -> None:
 
 
 def test_config_check_masks_secrets_and_names_bad_variables() -> None:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}
+    base = clean_env()
     shown = run(
         "config",
         "check",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.services import clean_env
 
 SCRIBE = str(Path(sys.executable).with_name("scribe"))
 PASSWORD = "violet kettle umbrella 42"
@@ -28,14 +29,12 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = _free_port()
     log = tmp_path / "server.log"
-    env = {
-        **os.environ,
-        "SCRIBE_ENV": "development",
-        "SCRIBE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}",
-        "SCRIBE_LOG_FORMAT": "json",
-        "SCRIBE_ARGON2_MEMORY_KIB": "1024",
-        "SCRIBE_ARGON2_TIME_COST": "1",
-    }
+    env = clean_env(
+        SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}",
+        SCRIBE_LOG_FORMAT="json",
+        SCRIBE_ARGON2_MEMORY_KIB="1024",
+        SCRIBE_ARGON2_TIME_COST="1",
+    )
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own console script
             [SCRIBE, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path
