@@ -9,12 +9,19 @@ from infrastructure.config import Settings, load_settings
 from infrastructure.persistence import migrations
 from tests import services
 
-# Cheap argon2 so the suite is fast; the real parameters are exercised by the bench and one hasher test.
-FAST_HASHING = {"SCRIBE_ARGON2_MEMORY_KIB": "256", "SCRIBE_ARGON2_TIME_COST": "1"}
+TEST_DEFAULTS = {
+    # Cheap argon2 so the suite is fast; the real parameters are exercised by the bench and one hasher test.
+    "SCRIBE_ARGON2_MEMORY_KIB": "256",
+    "SCRIBE_ARGON2_TIME_COST": "1",
+    # Every test registers from the same client address; the registration limit has a test of its own.
+    "SCRIBE_REGISTRATIONS_PER_IP": "1000000",
+    # Tests deliver the outbox themselves (see tests/e2e/conftest.py), so the relay only runs at start-up.
+    "SCRIBE_EMAIL_RELAY_SECONDS": "3600",
+}
 
 
 def make_settings(**overrides: str) -> Settings:
-    environ = {"SCRIBE_ENV": "test", **FAST_HASHING, **{f"SCRIBE_{k.upper()}": v for k, v in overrides.items()}}
+    environ = {"SCRIBE_ENV": "test", **TEST_DEFAULTS, **{f"SCRIBE_{k.upper()}": v for k, v in overrides.items()}}
     return load_settings(environ, config_dir=Path("/nonexistent"))
 
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from application.ports import Clock, EmailOutbox, EmailTransport, UnitOfWork
 
 BATCH_SIZE = 50
+LEASE = timedelta(minutes=2)  # longer than one SMTP delivery can take
 
 
 class DeliverQueuedEmails:
-    """Sends what the outbox holds. A failed message stays queued with its error and is tried again."""
+    """Sends what the outbox holds, each message once however many processes run this. A failed message
+    stays queued with its error and is tried again later."""
 
     def __init__(self, outbox: EmailOutbox, transport: EmailTransport, uow: UnitOfWork, clock: Clock) -> None:
         self._outbox = outbox
@@ -15,8 +19,10 @@ class DeliverQueuedEmails:
         self._clock = clock
 
     async def __call__(self) -> int:
+        claimed = await self._outbox.claim(BATCH_SIZE, self._clock.now(), LEASE)
+        await self._uow.commit()  # the leases must be visible to other processes before we send
         sent = 0
-        for queued in await self._outbox.pending(BATCH_SIZE, self._clock.now()):
+        for queued in claimed:
             try:
                 await self._transport.deliver(queued.message)
             except OSError as error:

@@ -38,6 +38,14 @@ class TooManyAttempts(ApplicationError):
         self.retry_after = max(1, retry_after)
 
 
+class ServiceBusy(ApplicationError):
+    """Too much work queued (e.g. password hashing); the client should retry shortly."""
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__("The service is busy; try again shortly")
+        self.retry_after = retry_after
+
+
 class InvalidResetToken(ApplicationError):
     def __init__(self) -> None:
         super().__init__("The password reset link is invalid, expired or already used")

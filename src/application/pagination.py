@@ -8,10 +8,11 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from application.errors import InvalidCursor
+from domain.errors import InvalidInput, Problem
 
 T = TypeVar("T")
 
@@ -33,12 +34,12 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             created_at, ident = json.loads(raw)
-            cursor = cls(datetime.fromisoformat(created_at), uuid.UUID(ident))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+            moment = datetime.fromisoformat(created_at)
+            if moment.tzinfo is None:
+                raise InvalidCursor
+            return cls(moment.astimezone(UTC), uuid.UUID(ident))
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as error:
             raise InvalidCursor from error
-        if cursor.created_at.tzinfo is None:
-            raise InvalidCursor
-        return cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class PageRequest:
     def of(cls, limit: int | None, cursor: str | None) -> PageRequest:
         size = DEFAULT_PAGE_SIZE if limit is None else limit
         if not 1 <= size <= MAX_PAGE_SIZE:
-            raise InvalidCursor(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+            raise InvalidInput([Problem("limit", f"must be between 1 and {MAX_PAGE_SIZE}")])
         return cls(size, Cursor.decode(cursor) if cursor else None)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.pagination import Page, PageRequest
@@ -24,11 +24,13 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None: ...
 
-    async def rollback(self) -> None: ...
-
 
 class UserRepository(Protocol):
     async def get(self, user_id: uuid.UUID) -> User | None: ...
+
+    async def lock(self, user_id: uuid.UUID) -> User | None:
+        """The current stored user, held against concurrent writers until commit. Use cases that change a
+        user start from this, never from a cached copy, so they cannot write stale fields back."""
 
     async def get_by_email(self, email: str) -> User | None: ...
 
@@ -89,6 +91,8 @@ class ApiTokenRepository(Protocol):
 
     async def update(self, token: ApiToken) -> None: ...
 
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
+
 
 class UsageRepository(Protocol):
     async def add(self, event: UsageEvent) -> None: ...
@@ -115,9 +119,12 @@ class EmailOutbox(Protocol):
 
     async def enqueue(self, message: EmailMessage, now: datetime) -> None: ...
 
-    async def pending(self, limit: int, now: datetime) -> Sequence[QueuedEmail]: ...
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[QueuedEmail]:
+        """Due messages, each leased to this caller alone until `now + lease` (another process skips them;
+        if this one dies, they come due again when the lease ends)."""
 
-    async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None: ...
+    async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
+        """Also drops the body: it may hold a secret (a reset link) that must not outlive delivery."""
 
     async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None: ...
 
@@ -157,21 +164,23 @@ class AccessTokenIssuer(Protocol):
         """Raises AuthenticationFailed for anything but a valid, unexpired access token of ours."""
 
 
-class TokenDenyList(Protocol):
-    """Access tokens killed before their expiry (logout). Shared by every API process."""
+class RevokedSessions(Protocol):
+    """Sessions ended before their access tokens expire (logout, stolen refresh token): every access token
+    of such a session is refused at once. Shared by every API process."""
 
-    async def deny(self, jti: str, until: datetime) -> None: ...
+    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None: ...
 
-    async def is_denied(self, jti: str) -> bool: ...
+    async def is_revoked(self, session_id: uuid.UUID) -> bool: ...
 
 
 class AttemptCounter(Protocol):
     """Counts attempts per key in a fixed window. Shared by every API process."""
 
-    async def peek(self, key: str) -> tuple[int, int]:
-        """(attempts in the current window, seconds until it resets)."""
+    async def increment(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """Count one attempt; returns (attempts in the current window, seconds until it resets)."""
 
-    async def increment(self, key: str, window_seconds: int) -> tuple[int, int]: ...
+    async def release(self, key: str) -> None:
+        """Take back one increment (never below zero)."""
 
     async def reset(self, key: str) -> None: ...
 

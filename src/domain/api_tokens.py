@@ -29,6 +29,8 @@ def token_name(raw: str) -> str:
         raise InvalidField("must not be blank")
     if len(name) > MAX_TOKEN_NAME_LENGTH:
         raise InvalidField(f"must be at most {MAX_TOKEN_NAME_LENGTH} characters")
+    if not name.isprintable():
+        raise InvalidField("must not contain control or formatting characters")
     return name
 
 

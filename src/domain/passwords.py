@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from functools import cache
 from importlib.resources import files
 
@@ -13,6 +14,11 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 _PADDING = re.compile(r"^[\W\d_]*(?P<core>.*?)[\W\d_]*$")
 _SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiopasdfghjklzxcvbnm")
+
+
+def normalize_password(raw: str) -> str:
+    """NFKC, as NIST 800-63B asks: the same password typed on another keyboard or OS must match."""
+    return unicodedata.normalize("NFKC", raw)
 
 
 @cache

@@ -48,9 +48,13 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     argon2_time_cost: int = 2
     password_hash_concurrency: int = 2
     user_cache_seconds: float = 5.0
-    login_failures_per_account: int = 5
+    login_failures_per_account_ip: int = 5
     login_failures_per_ip: int = 20
+    login_failures_per_account: int = 50
     login_window_seconds: int = 900
+    reset_requests_per_account: int = 5
+    reset_requests_per_ip: int = 10
+    registrations_per_ip: int = 20
     email_backend: Literal["log", "smtp"] = "log"
     email_from: str = "Scribe <no-reply@localhost>"
     email_relay_seconds: float = 5.0
@@ -64,6 +68,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def is_deployed(self) -> bool:
+        """Staging and production: reachable by others, so no public defaults."""
+        return self.env in ("staging", "production")
 
     @property
     def effective_log_format(self) -> str:
@@ -143,28 +152,37 @@ def _check(settings: Settings) -> None:
         "argon2_time_cost",
         "password_hash_concurrency",
         "database_pool_size",
+        "login_failures_per_account_ip",
+        "login_failures_per_ip",
+        "login_failures_per_account",
+        "login_window_seconds",
+        "reset_requests_per_account",
+        "reset_requests_per_ip",
+        "registrations_per_ip",
+        "email_relay_seconds",
     )
     problems += [f"{ENV_PREFIX}{name.upper()} must be positive" for name in positive if getattr(settings, name) <= 0]
     if len(settings.secret_key) < 32:
         problems.append(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters")
-    if "{token}" not in settings.password_reset_url:
-        problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}}")
+    if settings.password_reset_url.count("{token}") != 1:
+        problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}} once")
     if settings.email_backend == "smtp" and not settings.smtp_host:
         problems.append(f"{ENV_PREFIX}SMTP_HOST is required when {ENV_PREFIX}EMAIL_BACKEND=smtp")
     settings.encryption_keyring()  # raises ConfigError naming SCRIBE_ENCRYPTION_KEYS
-    if settings.is_production:
+    if settings.is_deployed:
+        env = settings.env
         if settings.secret_key == DEV_SECRET_KEY:
-            problems.append(f"{ENV_PREFIX}SECRET_KEY must be set in production (the default is public)")
+            problems.append(f"{ENV_PREFIX}SECRET_KEY must be set in {env} (the default is public)")
         if settings.is_sqlite:
-            problems.append(f"{ENV_PREFIX}DATABASE_URL must point to PostgreSQL in production, not SQLite")
+            problems.append(f"{ENV_PREFIX}DATABASE_URL must point to PostgreSQL in {env}, not SQLite")
         if "*" in settings.cors_origins:
-            problems.append(f"{ENV_PREFIX}CORS_ORIGINS must list origins in production, not '*'")
+            problems.append(f"{ENV_PREFIX}CORS_ORIGINS must list origins in {env}, not '*'")
         if not settings.encryption_keys:
-            problems.append(f"{ENV_PREFIX}ENCRYPTION_KEYS must be set in production")
+            problems.append(f"{ENV_PREFIX}ENCRYPTION_KEYS must be set in {env}")
         if not settings.redis_url:
-            problems.append(f"{ENV_PREFIX}REDIS_URL must be set in production (limits and logout are shared)")
+            problems.append(f"{ENV_PREFIX}REDIS_URL must be set in {env} (limits and logout are shared)")
         if settings.email_backend == "log":
-            problems.append(f"{ENV_PREFIX}EMAIL_BACKEND must be smtp in production (the log would hold reset links)")
+            problems.append(f"{ENV_PREFIX}EMAIL_BACKEND must be smtp in {env} (the log would hold reset links)")
     if problems:
         raise ConfigError("; ".join(problems))
 

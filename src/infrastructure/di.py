@@ -9,17 +9,29 @@ from dishka import AsyncContainer, Provider, Scope, from_context, make_async_con
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from application.accounts.admin import ChangeAccount, CreateUserAsAdmin, ListUsers
+from application.accounts.admin import (
+    ChangeAccount,
+    ChangeAccountAsAdmin,
+    CreateUserAsAdmin,
+    ListUsers,
+    ListUsersAsAdmin,
+)
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from application.accounts.profile import UpdateProfile
 from application.accounts.usage import GetUsage
-from application.auth.authenticate import Authenticate
+from application.auth.authenticate import Authenticate, GetProfile
 from application.auth.login import LoginUser
 from application.auth.logout import LogoutUser
-from application.auth.password import ChangePassword, RequestPasswordReset, ResetPassword
+from application.auth.password import (
+    AdmitPasswordResetRequest,
+    ChangePassword,
+    ResetPassword,
+    SendPasswordResetLink,
+)
 from application.auth.policy import AuthPolicy
 from application.auth.refresh import RefreshTokens
 from application.auth.register import CreateAccount, RegisterUser
+from application.auth.throttle import Throttle
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
 from application.ports import (
@@ -31,8 +43,8 @@ from application.ports import (
     EmailTransport,
     PasswordHasher,
     PasswordResetRepository,
+    RevokedSessions,
     SessionRepository,
-    TokenDenyList,
     UnitOfWork,
     UsageRepository,
     UserCache,
@@ -52,8 +64,8 @@ from infrastructure.persistence.repositories import (
 )
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
-from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryTokenDenyList, InMemoryUserCache
-from infrastructure.state.redis import RedisAttemptCounter, RedisTokenDenyList
+from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryRevokedSessions, InMemoryUserCache
+from infrastructure.state.redis import RedisAttemptCounter, RedisRevokedSessions
 
 
 class ConfigProvider(Provider):
@@ -62,13 +74,18 @@ class ConfigProvider(Provider):
     @provide(scope=Scope.APP)
     def auth_policy(self, settings: Settings) -> AuthPolicy:
         return AuthPolicy(
+            access_token_lifetime=timedelta(minutes=settings.access_token_minutes),
             refresh_idle_lifetime=timedelta(days=settings.refresh_token_days),
             session_max_age=timedelta(days=settings.session_max_days),
             reset_token_lifetime=timedelta(minutes=settings.password_reset_minutes),
             password_reset_url=settings.password_reset_url,
-            login_failures_per_account=settings.login_failures_per_account,
+            login_failures_per_account_ip=settings.login_failures_per_account_ip,
             login_failures_per_ip=settings.login_failures_per_ip,
+            login_failures_per_account=settings.login_failures_per_account,
             login_window_seconds=settings.login_window_seconds,
+            reset_requests_per_account=settings.reset_requests_per_account,
+            reset_requests_per_ip=settings.reset_requests_per_ip,
+            registrations_per_ip=settings.registrations_per_ip,
         )
 
 
@@ -112,8 +129,8 @@ class SharedStateProvider(Provider):
         await client.aclose()
 
     @provide
-    def deny_list(self, redis: Redis | None, settings: Settings) -> TokenDenyList:
-        return RedisTokenDenyList(redis, settings.redis_prefix) if redis else InMemoryTokenDenyList()
+    def revoked_sessions(self, redis: Redis | None, settings: Settings) -> RevokedSessions:
+        return RedisRevokedSessions(redis, settings.redis_prefix) if redis else InMemoryRevokedSessions()
 
     @provide
     def attempts(self, redis: Redis | None, settings: Settings) -> AttemptCounter:
@@ -162,6 +179,7 @@ class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
     use_cases = provide_all(
+        Throttle,
         SessionTokens,
         CreateAccount,
         RegisterUser,
@@ -169,16 +187,20 @@ class UseCaseProvider(Provider):
         RefreshTokens,
         LogoutUser,
         Authenticate,
+        GetProfile,
         UpdateProfile,
         ChangePassword,
-        RequestPasswordReset,
+        AdmitPasswordResetRequest,
+        SendPasswordResetLink,
         ResetPassword,
         CreateApiToken,
         ListApiTokens,
         RevokeApiToken,
         GetUsage,
         ListUsers,
+        ListUsersAsAdmin,
         ChangeAccount,
+        ChangeAccountAsAdmin,
         CreateUserAsAdmin,
         DeliverQueuedEmails,
     )

@@ -36,7 +36,11 @@ def configure_logging(level: str, fmt: str) -> None:
         ]
         factory: Any = structlog.BytesLoggerFactory(sys.stdout.buffer)
     else:
-        processors = [*shared, structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
+        # Plain tracebacks: the rich formatter prints local variables, which can hold passwords and tokens.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+        processors = [*shared, renderer]
         factory = structlog.PrintLoggerFactory(sys.stdout)
     structlog.configure(
         processors=processors,

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
-from dishka import Provider
+from dishka import Provider, Scope, provide
 from litestar.testing import TestClient
 
+from application.email import DeliverQueuedEmails
+from application.ports import EmailMessage, EmailTransport
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from tests import services
@@ -30,6 +32,24 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     )
 
 
+class Mailbox(Provider):
+    """Replaces the e-mail transport: what the outbox relay delivers lands in `sent`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[EmailMessage] = []
+
+    @provide(scope=Scope.APP)
+    def transport(self) -> EmailTransport:
+        mailbox = self
+
+        class Recording:
+            async def deliver(self, message: EmailMessage) -> None:
+                mailbox.sent.append(message)
+
+        return Recording()
+
+
 class Api:
     """A TestClient with the few steps most tests start from."""
 
@@ -42,6 +62,10 @@ class Api:
         assert response.status_code == 201, response.text
         data: dict[str, Any] = response.json()["data"]
         return data
+
+    def deliver_mail(self) -> None:
+        """Runs the outbox relay once, as the server's background loop does."""
+        self.use_case(DeliverQueuedEmails)
 
     def use_case(self, kind: type[T], *args: Any) -> Any:
         """Runs a use case from the app's own container, in the app's loop (as `scribe` commands would)."""
@@ -72,6 +96,11 @@ def make_client(settings: Settings, *providers: Provider) -> TestClient[Any]:
 
 
 @pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    with make_client(settings) as client:
+def mailbox() -> Mailbox:
+    return Mailbox()
+
+
+@pytest.fixture
+def api(settings: Settings, mailbox: Mailbox) -> Iterator[Api]:
+    with make_client(settings, mailbox) as client:
         yield Api(client)

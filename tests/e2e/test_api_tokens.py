@@ -90,3 +90,21 @@ def test_token_requests_are_validated(api: Api) -> None:
     assert api.client.get("/api/v1/me/tokens?limit=0", headers=bearer(session)).status_code == 400
     assert api.client.get("/api/v1/me/tokens?cursor=%%%", headers=bearer(session)).status_code == 400
     assert api.client.delete("/api/v1/me/tokens/not-a-uuid", headers=bearer(session)).status_code == 404
+
+
+def test_an_admins_read_only_token_cannot_change_accounts(api: Api) -> None:
+    from tests.e2e.test_admin import make_admin
+
+    admin_session = make_admin(api)
+    read_only = _create(api, admin_session, scopes=["read"])["token"]
+    victim = api.register()["user"]["id"]
+    assert api.client.get("/api/v1/admin/users", headers=bearer(read_only)).status_code == 200
+    changed = api.client.patch(f"/api/v1/admin/users/{victim}", json={"role": "admin"}, headers=bearer(read_only))
+    assert changed.status_code == 403
+
+
+def test_a_write_only_token_cannot_read(api: Api) -> None:
+    session = api.register()["access_token"]
+    write_only = _create(api, session, scopes=["write"])["token"]
+    assert api.client.get("/api/v1/auth/profile", headers=bearer(write_only)).status_code == 403
+    assert api.client.get("/api/v1/me/usage", headers=bearer(write_only)).status_code == 403

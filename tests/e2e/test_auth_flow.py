@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
-from infrastructure.config import Settings
-from tests.e2e.conftest import PASSWORD, Api, bearer, unique_email
+from tests.e2e.conftest import PASSWORD, Api, Mailbox, bearer, unique_email
 
 
 @pytest.mark.parametrize("prefix", ["/api/v1/auth", "/api/auth"])
@@ -45,8 +43,10 @@ def test_register_login_profile_refresh_logout(api: Api, prefix: str) -> None:
     assert out.status_code == 200
     assert api.client.get(f"{prefix}/profile", headers=bearer(new["access_token"])).status_code == 401
     assert api.client.post(f"{prefix}/refresh", json={"refresh_token": new["refresh_token"]}).status_code == 401
-    # the first login's session is separate and still alive
-    assert api.client.get(f"{prefix}/profile", headers=bearer(tokens["access_token"])).status_code == 200
+    # the session's earlier access token died with it; the registration's session is separate and alive
+    assert api.client.get(f"{prefix}/profile", headers=bearer(tokens["access_token"])).status_code == 401
+    first = body["data"]["access_token"]
+    assert api.client.get(f"{prefix}/profile", headers=bearer(first)).status_code == 200
 
 
 def test_profile_patch_changes_only_sent_fields_and_null_clears_the_name(api: Api) -> None:
@@ -97,33 +97,21 @@ def test_password_change_with_a_wrong_current_password_changes_nothing(api: Api)
     api.login(email)
 
 
-async def _reset_link_for(settings: Settings, email: str) -> str:
-    from infrastructure.persistence.database import make_engine
-    from infrastructure.persistence.models import EmailOutboxRow
-
-    engine = make_engine(settings.database_url)
-    async with engine.connect() as conn:
-        body = await conn.scalar(
-            select(EmailOutboxRow.body)
-            .where(EmailOutboxRow.recipient == email)
-            .order_by(EmailOutboxRow.created_at.desc())
-        )
-    await engine.dispose()
-    assert body is not None, "no reset e-mail in the outbox"
-    match = re.search(r"token=(\S+)", body)
+def _reset_token(mailbox: Mailbox, email: str) -> str:
+    (message,) = [m for m in mailbox.sent if m.to == email]
+    match = re.search(r"token=(\S+)", message.body)
     assert match
     return match[1]
 
 
-def test_forgot_and_reset_password_through_the_outbox(api: Api, settings: Settings) -> None:
-    import asyncio
-
+def test_forgot_and_reset_password_through_the_outbox(api: Api, mailbox: Mailbox) -> None:
     email = unique_email()
     old = api.register(email)
 
     asked = api.client.post("/api/v1/auth/forgot-password", json={"email": email})
     assert asked.status_code == 202
-    token = asyncio.run(_reset_link_for(settings, email))
+    api.deliver_mail()
+    token = _reset_token(mailbox, email)
 
     reset = api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "brand new words"})
     assert reset.status_code == 200
@@ -136,10 +124,25 @@ def test_forgot_and_reset_password_through_the_outbox(api: Api, settings: Settin
     assert again.json()["code"] == "invalid_reset_token"
 
 
+def test_forgot_password_for_an_unknown_or_malformed_address_sends_nothing(api: Api, mailbox: Mailbox) -> None:
+    for email in (unique_email(), "not an address", "a\u0000@example.com"):
+        assert api.client.post("/api/v1/auth/forgot-password", json={"email": email}).status_code == 202
+    api.deliver_mail()
+    assert mailbox.sent == []
+
+
+def test_each_reset_email_is_delivered_once(api: Api, mailbox: Mailbox) -> None:
+    email = api.register()["user"]["email"]
+    api.client.post("/api/v1/auth/forgot-password", json={"email": email})
+    api.deliver_mail()
+    api.deliver_mail()
+    assert [m.to for m in mailbox.sent] == [email]
+
+
 def test_login_is_throttled_with_retry_after(api: Api) -> None:
     email = unique_email()
     api.register(email)
-    for _ in range(5):
+    for _ in range(5):  # SCRIBE_LOGIN_FAILURES_PER_ACCOUNT_IP
         wrong = api.client.post("/api/v1/auth/login", json={"email": email, "password": "wrong password!"})
         assert wrong.status_code == 401
     throttled = api.client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})

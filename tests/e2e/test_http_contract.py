@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from dishka import Provider, Scope, provide
 
-from application.ports import UsageRepository
+from application.ports import SessionRepository, UsageRepository
 from infrastructure.config import Settings
-from tests.e2e.conftest import Api, bearer, make_client
+from tests.e2e.conftest import Api, bearer, make_client, unique_email
 
 
 def _error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -32,7 +33,7 @@ def test_wrong_methods_are_405(api: Api) -> None:
 
 
 def test_bodies_over_the_limit_are_413(settings: Settings) -> None:
-    small = Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "max_body_bytes": 1024})
+    small = msgspec.structs.replace(settings, max_body_bytes=1024)
     with make_client(small) as client:
         big = {"email": "a@example.com", "password": "x" * 2000}
         _error(client.post("/api/v1/auth/login", json=big), 413, "payload_too_large")
@@ -143,3 +144,76 @@ def test_registering_a_taken_email_is_409(api: Api) -> None:
     email = api.register()["user"]["email"]
     response = api.client.post("/api/v1/auth/register", json={"email": email.upper(), "password": "other words here"})
     _error(response, 409, "email_taken")
+
+
+def test_api_answers_may_not_be_cached(api: Api) -> None:
+    registered = api.client.post(
+        "/api/v1/auth/register", json={"email": unique_email(), "password": "violet kettle 42!"}
+    )
+    assert registered.headers["Cache-Control"] == "no-store"
+    assert api.client.get("/api/health").headers["Cache-Control"] == "no-store"
+
+
+def test_absurdly_nested_json_is_a_400(api: Api) -> None:
+    body = b"[" * 50_000 + b"]" * 50_000
+    response = api.client.post("/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"})
+    _error(response, 400, "invalid_json")
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status"),
+    [
+        ("/api/v1/auth/login", {"email": "a\u0000@example.com", "password": "violet kettle 42!"}, 401),
+        ("/api/v1/auth/forgot-password", {"email": "a\u0000@example.com"}, 202),
+        ("/api/v1/auth/register", {"email": "a\u0000@example.com", "password": "violet kettle 42!"}, 400),
+    ],
+)
+def test_nul_characters_are_client_errors_on_every_database(
+    api: Api, path: str, payload: dict[str, str], status: int
+) -> None:
+    assert api.client.post(path, json=payload).status_code == status
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_cursor_with_an_impossible_time_is_a_400(api: Api, moment: str) -> None:
+    import base64
+    import json
+    import uuid
+
+    cursor = base64.urlsafe_b64encode(json.dumps([moment, str(uuid.uuid4())]).encode()).decode().rstrip("=")
+    tokens = api.register()
+    response = api.client.get(f"/api/v1/me/tokens?cursor={cursor}", headers=bearer(tokens["access_token"]))
+    _error(response, 400, "invalid_cursor")
+
+
+class _BrokenSessions(Provider):
+    """Session storage fails after the user row was written in the same transaction."""
+
+    @provide(scope=Scope.REQUEST)
+    def sessions(self) -> SessionRepository:
+        class Broken:
+            async def add(self, session: object) -> None:
+                raise OSError("disk full")
+
+        return Broken()  # type: ignore[return-value]
+
+
+def test_a_failure_half_way_stores_nothing(settings: Settings) -> None:
+    email = unique_email()
+    with make_client(settings, _BrokenSessions()) as client:
+        failed = client.post("/api/v1/auth/register", json={"email": email, "password": "violet kettle 42!"})
+        assert failed.status_code == 500
+    with make_client(settings) as client:
+        again = client.post("/api/v1/auth/register", json={"email": email, "password": "violet kettle 42!"})
+        assert again.status_code == 201  # the first attempt left no user behind
+
+
+def test_registrations_are_limited_per_address(settings: Settings) -> None:
+    limited = msgspec.structs.replace(settings, registrations_per_ip=2)
+    with make_client(limited) as client:
+        for _ in range(2):
+            body = {"email": unique_email(), "password": "violet kettle 42!"}
+            assert client.post("/api/v1/auth/register", json=body).status_code == 201
+        refused = client.post("/api/v1/auth/register", json={"email": unique_email(), "password": "violet kettle 42!"})
+        _error(refused, 429, "too_many_requests")
+        assert int(refused.headers["Retry-After"]) > 0

@@ -34,6 +34,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         SCRIBE_LOG_FORMAT="json",
         SCRIBE_ARGON2_MEMORY_KIB="1024",
         SCRIBE_ARGON2_TIME_COST="1",
+        SCRIBE_EMAIL_RELAY_SECONDS="0.5",
     )
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own console script
@@ -69,7 +70,10 @@ def test_serve_migrates_serves_and_logs_each_request_once_without_secrets(server
     )
     assert profile.status_code == 200
     assert httpx.get(f"{base}/docs").status_code == 200
-    time.sleep(0.3)
+    assert httpx.post(f"{base}/api/v1/auth/forgot-password", json={"email": "ada@example.com"}).status_code == 202
+    deadline = time.monotonic() + 15  # the outbox relay delivers through the log backend in development
+    while '"to":"ada@example.com"' not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
     text = log.read_text()
     for secret in (PASSWORD, access, refresh):
@@ -83,3 +87,6 @@ def test_serve_migrates_serves_and_logs_each_request_once_without_secrets(server
     assert profile_line["user_id"] == user_id
     assert isinstance(profile_line["duration_ms"], float)
     assert {r["route"] for r in requests} >= {"/api/health", "/api/v1/auth/register", "/docs"}
+    (mail,) = [line for line in lines if line.get("event") == "email"]
+    assert mail["to"] == "ada@example.com"
+    assert "reset-password?token=" in mail["body"]

@@ -18,7 +18,7 @@ from domain.sessions import AuthSession, RefreshToken
 from domain.usage import UsageEvent
 from domain.users import Email, EmailTaken, Tier, User
 from infrastructure.persistence.database import make_engine, make_session_factory
-from infrastructure.persistence.models import ProcessingHistoryRow, UserRow
+from infrastructure.persistence.models import EmailOutboxRow, ProcessingHistoryRow, UserRow
 from infrastructure.persistence.repositories import (
     SqlApiTokenRepository,
     SqlEmailOutbox,
@@ -189,18 +189,72 @@ async def test_usage_events_count_and_sum(sessions: async_sessionmaker[AsyncSess
     assert summary.cost_usd == pytest.approx(0.75)
 
 
+LEASE = timedelta(minutes=2)
+
+
+async def _claim_mine(sessions: async_sessionmaker[AsyncSession], marker: str, now: datetime) -> list:  # type: ignore[type-arg]
+    async with sessions() as s:
+        claimed = [q for q in await SqlEmailOutbox(s).claim(1000, now, LEASE) if q.message.to == marker]
+        await s.commit()
+    return claimed
+
+
+async def test_each_queued_email_is_claimed_by_one_caller_only(sessions: async_sessionmaker[AsyncSession]) -> None:
+    marker = f"{uuid.uuid4().hex}@example.com"
+    async with sessions() as s:
+        await SqlEmailOutbox(s).enqueue(EmailMessage(marker, "subject", "body"), NOW - timedelta(seconds=1))
+        await s.commit()
+
+    claims = await asyncio.gather(*(_claim_mine(sessions, marker, NOW) for _ in range(4)))
+    assert sorted(len(c) for c in claims) == [0, 0, 0, 1]
+    assert await _claim_mine(sessions, marker, NOW + LEASE / 2) == []  # leased
+    (again,) = await _claim_mine(sessions, marker, NOW + LEASE * 2)  # the claimer died: it comes back
+    assert again.message.body == "body"
+
+
+async def test_a_sent_email_loses_its_body_and_is_not_sent_again(sessions: async_sessionmaker[AsyncSession]) -> None:
+    marker = f"{uuid.uuid4().hex}@example.com"
+    async with sessions() as s:
+        await SqlEmailOutbox(s).enqueue(EmailMessage(marker, "subject", "link with a secret"), NOW)
+        await s.commit()
+    (queued,) = await _claim_mine(sessions, marker, NOW)
+    async with sessions() as s:
+        await SqlEmailOutbox(s).mark_sent(queued.id, NOW)
+        await s.commit()
+        body = await s.scalar(select(EmailOutboxRow.body).where(EmailOutboxRow.id == queued.id))
+    assert body == ""
+    assert await _claim_mine(sessions, marker, NOW + LEASE * 10) == []
+
+
 async def test_the_outbox_backs_off_after_a_failure(sessions: async_sessionmaker[AsyncSession]) -> None:
     marker = f"{uuid.uuid4().hex}@example.com"
     async with sessions() as s:
-        outbox = SqlEmailOutbox(s)
-        await outbox.enqueue(EmailMessage(marker, "subject", "body"), NOW - timedelta(seconds=1))
+        await SqlEmailOutbox(s).enqueue(EmailMessage(marker, "subject", "body"), NOW - timedelta(seconds=1))
         await s.commit()
-        (queued,) = [q for q in await outbox.pending(100, NOW) if q.message.to == marker]
-        await outbox.mark_failed(queued.id, "ConnectionRefusedError", NOW)
+    (queued,) = await _claim_mine(sessions, marker, NOW)
+    async with sessions() as s:
+        await SqlEmailOutbox(s).mark_failed(queued.id, "ConnectionRefusedError", NOW)
         await s.commit()
-        assert [q for q in await outbox.pending(100, NOW) if q.message.to == marker] == []
-        later = [q for q in await outbox.pending(100, NOW + timedelta(minutes=2)) if q.message.to == marker]
-        assert later[0].attempts == 1
+    assert await _claim_mine(sessions, marker, NOW + timedelta(seconds=30)) == []
+    (later,) = await _claim_mine(sessions, marker, NOW + timedelta(minutes=1))
+    assert later.attempts == 1
+
+
+async def test_lock_reads_what_is_stored_now(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        await s.commit()
+    async with sessions() as reader, sessions() as writer:
+        stale = await SqlUserRepository(reader).get(user.id)  # held in the reader's identity map
+        await SqlUserRepository(writer).update(user.with_changes(NOW, disabled=True))
+        await writer.commit()
+        fresh = await SqlUserRepository(reader).lock(user.id)
+        await reader.commit()
+    assert stale is not None
+    assert not stale.disabled
+    assert fresh is not None
+    assert fresh.disabled
 
 
 async def test_the_seed_tables_keep_their_columns(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -38,9 +38,6 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         self.commits += 1
 
-    async def rollback(self) -> None:
-        pass
-
 
 class FakeHasher:
     """Reversible on purpose: tests can see what was hashed. Never used outside tests."""
@@ -84,15 +81,16 @@ class FakeIssuer:
         return claims
 
 
-class FakeDenyList:
-    def __init__(self) -> None:
-        self.denied: set[str] = set()
+class FakeRevokedSessions:
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self.until: dict[uuid.UUID, datetime] = {}
 
-    async def deny(self, jti: str, until: datetime) -> None:
-        self.denied.add(jti)
+    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+        self.until[session_id] = until
 
-    async def is_denied(self, jti: str) -> bool:
-        return jti in self.denied
+    async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        return session_id in self.until and self.until[session_id] > self._clock.now()
 
 
 class InMemoryUsers:
@@ -100,6 +98,9 @@ class InMemoryUsers:
         self.rows: dict[uuid.UUID, User] = {}
 
     async def get(self, user_id: uuid.UUID) -> User | None:
+        return self.rows.get(user_id)
+
+    async def lock(self, user_id: uuid.UUID) -> User | None:
         return self.rows.get(user_id)
 
     async def get_by_email(self, email: str) -> User | None:
@@ -193,6 +194,11 @@ class InMemoryApiTokens:
     async def update(self, token: ApiToken) -> None:
         self.rows[token.id] = token
 
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        for token in list(self.rows.values()):
+            if token.user_id == user_id:
+                self.rows[token.id] = token.revoked(now)
+
 
 class InMemoryUsage:
     def __init__(self, users: InMemoryUsers) -> None:
@@ -225,7 +231,7 @@ class InMemoryOutbox:
         ident = uuid.uuid4()
         self.queued[ident] = QueuedEmail(ident, message, 0)
 
-    async def pending(self, limit: int, now: datetime) -> Sequence[QueuedEmail]:
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[QueuedEmail]:
         return list(self.queued.values())[:limit]
 
     async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
@@ -248,7 +254,7 @@ class World:
     api_tokens: InMemoryApiTokens = field(default_factory=InMemoryApiTokens)
     outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
     hasher: FakeHasher = field(default_factory=FakeHasher)
-    deny_list: FakeDenyList = field(default_factory=FakeDenyList)
+    revoked: FakeRevokedSessions = field(init=False)
     attempts: InMemoryAttemptCounter = field(default_factory=InMemoryAttemptCounter)
     cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
     policy: AuthPolicy = field(default_factory=AuthPolicy)
@@ -256,3 +262,4 @@ class World:
 
     def __post_init__(self) -> None:
         self.issuer = FakeIssuer(self.clock)
+        self.revoked = FakeRevokedSessions(self.clock)

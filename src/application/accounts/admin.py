@@ -1,14 +1,19 @@
-"""What administrators do to accounts: list, change tier or role, disable and enable."""
+"""What administrators do to accounts: list, create, change tier or role, disable and enable.
+
+`scribe users ...` runs the plain use cases (whoever runs the CLI already holds the database); the API runs
+the `...AsAdmin` forms, which first check that the caller is an administrator with the right scope."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
 
+from application.auth.authenticate import Principal
 from application.auth.register import CreateAccount, RegisterCommand
 from application.errors import NotFound
 from application.pagination import Page, PageRequest
 from application.ports import Clock, SessionRepository, UnitOfWork, UserCache, UserRepository
+from domain.api_tokens import Scope
 from domain.users import Email, Role, Tier, User
 
 
@@ -28,8 +33,8 @@ class AccountChanges:
 
 
 class ChangeAccount:
-    """Disabling an account also ends its sessions; its access tokens stop working within the user cache's
-    lifetime in other processes, and at once in this one."""
+    """Disabling an account also ends its sessions; its access tokens stop working at once in this process
+    and within the user cache's lifetime in others."""
 
     def __init__(
         self,
@@ -46,7 +51,9 @@ class ChangeAccount:
         self._clock = clock
 
     async def __call__(self, user_ref: uuid.UUID | str, changes: AccountChanges) -> User:
-        user = await self._find(user_ref)
+        user = await self._users.lock(await self._user_id(user_ref))
+        if user is None:
+            raise NotFound("User")
         now = self._clock.now()
         updates = {k: v for k, v in asdict(changes).items() if v is not None}
         if updates:
@@ -58,14 +65,31 @@ class ChangeAccount:
         self._cache.invalidate(user.id)
         return user
 
-    async def _find(self, user_ref: uuid.UUID | str) -> User:
+    async def _user_id(self, user_ref: uuid.UUID | str) -> uuid.UUID:
         if isinstance(user_ref, uuid.UUID):
-            user = await self._users.get(user_ref)
-        else:
-            user = await self._users.get_by_email(Email.parse(user_ref).value)
+            return user_ref
+        user = await self._users.get_by_email(Email.parse(user_ref).value)
         if user is None:
             raise NotFound("User")
-        return user
+        return user.id
+
+
+class ListUsersAsAdmin:
+    def __init__(self, list_users: ListUsers) -> None:
+        self._list_users = list_users
+
+    async def __call__(self, principal: Principal, page: PageRequest) -> Page[User]:
+        principal.require_admin(Scope.READ)
+        return await self._list_users(page)
+
+
+class ChangeAccountAsAdmin:
+    def __init__(self, change: ChangeAccount) -> None:
+        self._change = change
+
+    async def __call__(self, principal: Principal, user_id: uuid.UUID, changes: AccountChanges) -> User:
+        principal.require_admin(Scope.WRITE)
+        return await self._change(user_id, changes)
 
 
 class CreateUserAsAdmin:

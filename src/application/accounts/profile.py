@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.auth.authenticate import Principal
+from application.errors import NotFound
 from application.ports import Clock, UnitOfWork, UserCache, UserRepository
 from domain.api_tokens import Scope
 from domain.errors import check_all
@@ -35,7 +36,6 @@ class UpdateProfile:
                 ),
             }
         )
-        user = principal.user
         updates: dict[str, object] = {}
         if changes.clear_display_name:
             updates["display_name"] = None
@@ -43,6 +43,9 @@ class UpdateProfile:
             updates["display_name"] = display_name(changes.display_name)
         if changes.preferred_language is not None:
             updates["preferred_language"] = language_code(changes.preferred_language)
+        user = await self._users.lock(principal.user.id)
+        if user is None:
+            raise NotFound("User")
         if not updates:
             return user
         user = user.with_changes(self._clock.now(), **updates)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from application.auth.tokens import fingerprint
 from application.errors import AuthenticationFailed, PermissionDenied
@@ -10,7 +9,7 @@ from application.ports import (
     AccessTokenIssuer,
     ApiTokenRepository,
     Clock,
-    TokenDenyList,
+    RevokedSessions,
     UnitOfWork,
     UserCache,
     UserRepository,
@@ -26,9 +25,6 @@ class Principal:
     user: User
     scopes: frozenset[Scope]
     session_id: uuid.UUID | None = None
-    jti: str | None = None
-    token_expires_at: datetime | None = None
-    api_token_id: uuid.UUID | None = None
 
     @property
     def is_session(self) -> bool:
@@ -42,12 +38,19 @@ class Principal:
         if not self.is_session:
             raise PermissionDenied("This action needs a login session, not an API token")
 
-    def require_admin(self) -> None:
+    def require_admin(self, scope: Scope) -> None:
         if not self.user.is_admin:
             raise PermissionDenied
+        self.require(scope)
 
 
 ALL_SCOPES = frozenset(Scope)
+
+
+class GetProfile:
+    async def __call__(self, principal: Principal) -> User:
+        principal.require(Scope.READ)
+        return principal.user
 
 
 class Authenticate:
@@ -56,7 +59,7 @@ class Authenticate:
     def __init__(
         self,
         issuer: AccessTokenIssuer,
-        deny_list: TokenDenyList,
+        revoked: RevokedSessions,
         users: UserRepository,
         cache: UserCache,
         api_tokens: ApiTokenRepository,
@@ -64,7 +67,7 @@ class Authenticate:
         clock: Clock,
     ) -> None:
         self._issuer = issuer
-        self._deny_list = deny_list
+        self._revoked = revoked
         self._users = users
         self._cache = cache
         self._api_tokens = api_tokens
@@ -75,12 +78,12 @@ class Authenticate:
         if credential.startswith(API_TOKEN_PREFIX):
             return await self._by_api_token(credential)
         claims = self._issuer.decode(credential)
-        if await self._deny_list.is_denied(claims.jti):
-            raise AuthenticationFailed("token_revoked")
+        if await self._revoked.is_revoked(claims.session_id):
+            raise AuthenticationFailed("session_revoked")
         user = await self._user(claims.user_id)
         if not user.accepts_token_issued_at(claims.issued_at):
             raise AuthenticationFailed("token_predates_password_change")
-        return Principal(user, ALL_SCOPES, claims.session_id, claims.jti, claims.expires_at)
+        return Principal(user, ALL_SCOPES, claims.session_id)
 
     async def _by_api_token(self, credential: str) -> Principal:
         now = self._clock.now()
@@ -92,7 +95,7 @@ class Authenticate:
             # Coarse on purpose: one write a minute per token, not one per request.
             await self._api_tokens.update(token.touched(now))
             await self._uow.commit()
-        return Principal(user, frozenset(token.scopes), api_token_id=token.id)
+        return Principal(user, frozenset(token.scopes))
 
     async def _user(self, user_id: uuid.UUID) -> User:
         user = self._cache.get(user_id)

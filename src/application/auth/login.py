@@ -3,10 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.auth.policy import AuthPolicy
+from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair
-from application.errors import InvalidCredentials, TooManyAttempts
-from application.ports import AttemptCounter, Clock, PasswordHasher, UnitOfWork, UserRepository
-from domain.users import AccountDisabled
+from application.errors import InvalidCredentials
+from application.ports import Clock, PasswordHasher, UnitOfWork, UserRepository
+from domain.errors import InvalidField
+from domain.passwords import normalize_password
+from domain.users import AccountDisabled, Email
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +24,7 @@ class LoginUser:
         self,
         users: UserRepository,
         hasher: PasswordHasher,
-        attempts: AttemptCounter,
+        throttle: Throttle,
         tokens: SessionTokens,
         uow: UnitOfWork,
         clock: Clock,
@@ -29,42 +32,46 @@ class LoginUser:
     ) -> None:
         self._users = users
         self._hasher = hasher
-        self._attempts = attempts
+        self._throttle = throttle
         self._tokens = tokens
         self._uow = uow
         self._clock = clock
         self._policy = policy
 
     async def __call__(self, cmd: LoginCommand) -> TokenPair:
-        email = cmd.email.strip().lower()
-        account_key, ip_key = f"login:account:{email}", f"login:ip:{cmd.client_ip}"
-        await self._refuse_if_throttled(account_key, ip_key)
+        account = cmd.email.strip().lower()
+        window = self._policy.login_window_seconds
+        by_ip = Limit(f"login:ip:{cmd.client_ip}", self._policy.login_failures_per_ip, window)
+        by_pair = Limit(f"login:pair:{cmd.client_ip}:{account}", self._policy.login_failures_per_account_ip, window)
+        by_account = Limit(f"login:account:{account}", self._policy.login_failures_per_account, window)
+        # Counted before the password is checked: concurrent guesses cannot all slip under the limit.
+        await self._throttle.reserve(by_ip, by_pair, by_account)
 
-        user = await self._users.get_by_email(email)
+        user = await self._users.get_by_email(_valid_email(account)) if _valid_email(account) else None
         # An unknown e-mail costs the same hash as a known one, so timing tells nothing.
-        password_ok = await self._hasher.verify(user.password_hash if user else None, cmd.password)
+        password = normalize_password(cmd.password)
+        password_ok = await self._hasher.verify(user.password_hash if user else None, password)
         if user is None or not password_ok:
-            window = self._policy.login_window_seconds
-            await self._attempts.increment(account_key, window)
-            await self._attempts.increment(ip_key, window)
             raise InvalidCredentials
         if user.disabled:
             raise AccountDisabled
 
-        await self._attempts.reset(account_key)
+        await self._throttle.forget(by_pair, by_account)
+        await self._throttle.refund(by_ip)
         now = self._clock.now()
         if self._hasher.needs_rehash(user.password_hash):
-            user = user.with_changes(now, password_hash=await self._hasher.hash(cmd.password))
-            await self._users.update(user)
+            fresh = await self._users.lock(user.id)
+            if fresh is not None:
+                user = fresh.with_changes(now, password_hash=await self._hasher.hash(password))
+                await self._users.update(user)
         pair = await self._tokens.start(user, now)
         await self._uow.commit()
         return pair
 
-    async def _refuse_if_throttled(self, account_key: str, ip_key: str) -> None:
-        for key, limit in (
-            (account_key, self._policy.login_failures_per_account),
-            (ip_key, self._policy.login_failures_per_ip),
-        ):
-            failures, resets_in = await self._attempts.peek(key)
-            if failures >= limit:
-                raise TooManyAttempts(resets_in)
+
+def _valid_email(text: str) -> str:
+    """The address if it is one, else "" (looked up as nobody: same answer, same cost)."""
+    try:
+        return Email.parse(text).value
+    except InvalidField:
+        return ""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
+from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint, new_secret
-from application.errors import InvalidCredentials, InvalidResetToken, TooManyAttempts
+from application.errors import InvalidCredentials, InvalidResetToken, NotFound
 from application.ports import (
-    AttemptCounter,
+    ApiTokenRepository,
     Clock,
     EmailMessage,
     EmailOutbox,
@@ -22,40 +24,54 @@ from application.ports import (
     UserCache,
     UserRepository,
 )
-from domain.errors import check_all
-from domain.passwords import check_new_password, context_words
-from domain.users import User
+from domain.errors import InvalidField, check_all
+from domain.passwords import check_new_password, context_words, normalize_password
+from domain.users import Email, User
 
 
 class ChangePassword:
-    """Needs the current password; ends every session and returns a fresh pair for this client."""
+    """Needs the current password (guesses are limited); ends every session and returns a fresh pair."""
 
     def __init__(
         self,
         users: UserRepository,
         sessions: SessionRepository,
         hasher: PasswordHasher,
+        throttle: Throttle,
         tokens: SessionTokens,
         cache: UserCache,
         uow: UnitOfWork,
         clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._users = users
         self._sessions = sessions
         self._hasher = hasher
+        self._throttle = throttle
         self._tokens = tokens
         self._cache = cache
         self._uow = uow
         self._clock = clock
+        self._policy = policy
 
     async def __call__(self, principal: Principal, current_password: str, new_password: str) -> TokenPair:
         principal.require_session()
-        user = principal.user
-        check_all({"new_password": lambda: check_new_password(new_password, context_words(user.email))})
-        if not await self._hasher.verify(user.password_hash, current_password):
+        new = normalize_password(new_password)
+        check_all({"new_password": lambda: check_new_password(new, context_words(principal.user.email))})
+        guesses = Limit(
+            f"password-change:{principal.user.id}",
+            self._policy.password_change_failures,
+            self._policy.login_window_seconds,
+        )
+        await self._throttle.reserve(guesses)
+        user = await self._users.lock(principal.user.id)
+        if user is None:
+            raise NotFound("User")
+        if not await self._hasher.verify(user.password_hash, normalize_password(current_password)):
             raise InvalidCredentials
+        await self._throttle.forget(guesses)
         now = self._clock.now()
-        user = user.with_new_password(await self._hasher.hash(new_password), now)
+        user = user.with_new_password(await self._hasher.hash(new), now)
         await self._users.update(user)
         await self._sessions.revoke_all_for_user(user.id, now)
         pair = await self._tokens.start(user, now)
@@ -70,15 +86,30 @@ class ForgotPasswordCommand:
     client_ip: str
 
 
-class RequestPasswordReset:
-    """Same answer whether or not the address has an account: the caller learns nothing."""
+class AdmitPasswordResetRequest:
+    """The part of "forgot password" that answers the caller: limits per address and per account.
+    It looks nothing up, so its answer and its timing are the same for every e-mail."""
+
+    def __init__(self, throttle: Throttle, policy: AuthPolicy) -> None:
+        self._throttle = throttle
+        self._policy = policy
+
+    async def __call__(self, cmd: ForgotPasswordCommand) -> None:
+        window = self._policy.reset_window_seconds
+        await self._throttle.reserve(
+            Limit(f"reset:ip:{cmd.client_ip}", self._policy.reset_requests_per_ip, window),
+            Limit(f"reset:account:{cmd.email.strip().lower()}", self._policy.reset_requests_per_account, window),
+        )
+
+
+class SendPasswordResetLink:
+    """The part done after answering: if the account exists, a single-use link goes to its outbox."""
 
     def __init__(
         self,
         users: UserRepository,
         resets: PasswordResetRepository,
         outbox: EmailOutbox,
-        attempts: AttemptCounter,
         uow: UnitOfWork,
         clock: Clock,
         policy: AuthPolicy,
@@ -86,22 +117,16 @@ class RequestPasswordReset:
         self._users = users
         self._resets = resets
         self._outbox = outbox
-        self._attempts = attempts
         self._uow = uow
         self._clock = clock
         self._policy = policy
 
-    async def __call__(self, cmd: ForgotPasswordCommand) -> None:
-        email = cmd.email.strip().lower()
-        window = self._policy.reset_window_seconds
-        for key, limit in (
-            (f"reset:account:{email}", self._policy.reset_requests_per_account),
-            (f"reset:ip:{cmd.client_ip}", self._policy.reset_requests_per_ip),
-        ):
-            count, resets_in = await self._attempts.increment(key, window)
-            if count > limit:
-                raise TooManyAttempts(resets_in)
-        user = await self._users.get_by_email(email)
+    async def __call__(self, email: str) -> None:
+        try:
+            address = Email.parse(email).value
+        except InvalidField:
+            return
+        user = await self._users.get_by_email(address)
         if user is None or user.disabled:
             return
         now = self._clock.now()
@@ -121,7 +146,7 @@ class RequestPasswordReset:
 
     def _message(self, user: User, secret: str) -> EmailMessage:
         minutes = int(self._policy.reset_token_lifetime.total_seconds() // 60)
-        link = self._policy.password_reset_url.format(token=secret)
+        link = self._policy.password_reset_url.replace("{token}", quote(secret))
         return EmailMessage(
             to=user.email,
             subject="Reset your Scribe password",
@@ -134,13 +159,15 @@ class RequestPasswordReset:
 
 
 class ResetPassword:
-    """Spends a reset token once, sets the new password and ends every session."""
+    """Spends a reset token once, sets the new password, ends every session and revokes API tokens
+    (a reset is how an owner takes a stolen account back)."""
 
     def __init__(
         self,
         users: UserRepository,
         resets: PasswordResetRepository,
         sessions: SessionRepository,
+        api_tokens: ApiTokenRepository,
         hasher: PasswordHasher,
         cache: UserCache,
         uow: UnitOfWork,
@@ -149,6 +176,7 @@ class ResetPassword:
         self._users = users
         self._resets = resets
         self._sessions = sessions
+        self._api_tokens = api_tokens
         self._hasher = hasher
         self._cache = cache
         self._uow = uow
@@ -159,13 +187,15 @@ class ResetPassword:
         record = await self._resets.find(fingerprint(token))
         if record is None or record.used_at is not None or now >= record.expires_at:
             raise InvalidResetToken
-        user = await self._users.get(record.user_id)
+        user = await self._users.lock(record.user_id)
         if user is None or user.disabled:
             raise InvalidResetToken
-        check_all({"new_password": lambda: check_new_password(new_password, context_words(user.email))})
+        new = normalize_password(new_password)
+        check_all({"new_password": lambda: check_new_password(new, context_words(user.email))})
         if not await self._resets.mark_used(record.id, now):
             raise InvalidResetToken
-        await self._users.update(user.with_new_password(await self._hasher.hash(new_password), now))
+        await self._users.update(user.with_new_password(await self._hasher.hash(new), now))
         await self._sessions.revoke_all_for_user(user.id, now)
+        await self._api_tokens.revoke_all_for_user(user.id, now)
         await self._uow.commit()
         self._cache.invalidate(user.id)

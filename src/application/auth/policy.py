@@ -8,14 +8,21 @@ from datetime import timedelta
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
+    access_token_lifetime: timedelta = timedelta(minutes=15)
     refresh_idle_lifetime: timedelta = timedelta(days=14)
     session_max_age: timedelta = timedelta(days=30)
     reset_token_lifetime: timedelta = timedelta(minutes=30)
     password_reset_url: str = "http://localhost:3000/reset-password?token={token}"
-    login_failures_per_account: int = 5
+    # Failed logins per window: from one address for one account (the tight limit), from one address for any
+    # account, and for one account from anywhere (so spreading guesses over many addresses does not help,
+    # while a stranger needs far more tries to lock an owner out).
+    login_failures_per_account_ip: int = 5
     login_failures_per_ip: int = 20
+    login_failures_per_account: int = 50
     login_window_seconds: int = 900
-    reset_requests_per_account: int = 3
     reset_requests_per_ip: int = 10
+    reset_requests_per_account: int = 5
     reset_window_seconds: int = 3600
-    service_name: str = "scribe"
+    registrations_per_ip: int = 20
+    registration_window_seconds: int = 3600
+    password_change_failures: int = 5

@@ -1,27 +1,32 @@
 from __future__ import annotations
 
+from application.auth.policy import AuthPolicy
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint
-from application.ports import Clock, SessionRepository, UnitOfWork, UserRepository
+from application.ports import Clock, RevokedSessions, SessionRepository, UnitOfWork, UserRepository
 from domain.sessions import SessionInvalid
 
 
 class RefreshTokens:
     """Trades a refresh token for a new pair. Each refresh token works once; a second use means it
-    was stolen, so the whole session (token family) is revoked."""
+    was stolen, so the whole session (token family) ends, its access tokens included."""
 
     def __init__(
         self,
         sessions: SessionRepository,
         users: UserRepository,
+        revoked: RevokedSessions,
         tokens: SessionTokens,
         uow: UnitOfWork,
         clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._sessions = sessions
         self._users = users
+        self._revoked = revoked
         self._tokens = tokens
         self._uow = uow
         self._clock = clock
+        self._policy = policy
 
     async def __call__(self, refresh_token: str) -> TokenPair:
         now = self._clock.now()
@@ -34,6 +39,7 @@ class RefreshTokens:
         if stored.used_at is not None or not await self._sessions.mark_refresh_token_used(stored.id, now):
             await self._sessions.revoke(session.id, now)
             await self._uow.commit()  # the revocation must stick although the request fails
+            await self._revoked.revoke(session.id, now + self._policy.access_token_lifetime)
             raise SessionInvalid("refresh_token_reused")
         if now >= stored.expires_at:
             raise SessionInvalid("refresh_token_expired")

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.auth.policy import AuthPolicy
+from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair
 from application.ports import Clock, PasswordHasher, UnitOfWork, UserRepository
 from domain.errors import check_all
-from domain.passwords import check_new_password, context_words
+from domain.passwords import check_new_password, context_words, normalize_password
 from domain.users import Email, Role, User, display_name, language_code
 
 
@@ -27,17 +29,18 @@ class CreateAccount:
         self._clock = clock
 
     async def __call__(self, cmd: RegisterCommand) -> User:
+        password = normalize_password(cmd.password)
         check_all(
             {
                 "email": lambda: Email.parse(cmd.email),
-                "password": lambda: check_new_password(cmd.password, context_words(cmd.email)),
+                "password": lambda: check_new_password(password, context_words(cmd.email)),
                 "display_name": lambda: cmd.display_name is None or display_name(cmd.display_name),
                 "preferred_language": lambda: cmd.preferred_language is None or language_code(cmd.preferred_language),
             }
         )
         user = User.register(
             Email.parse(cmd.email),
-            await self._hasher.hash(cmd.password),
+            await self._hasher.hash(password),
             now=self._clock.now(),
             display_name=display_name(cmd.display_name) if cmd.display_name is not None else None,
             preferred_language=language_code(cmd.preferred_language or "pl"),
@@ -48,13 +51,32 @@ class CreateAccount:
 
 
 class RegisterUser:
-    def __init__(self, create: CreateAccount, tokens: SessionTokens, uow: UnitOfWork, clock: Clock) -> None:
+    """Self-registration over the API: at most so many new accounts per address and hour, then logged in."""
+
+    def __init__(
+        self,
+        create: CreateAccount,
+        throttle: Throttle,
+        tokens: SessionTokens,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: AuthPolicy,
+    ) -> None:
         self._create = create
+        self._throttle = throttle
         self._tokens = tokens
         self._uow = uow
         self._clock = clock
+        self._policy = policy
 
-    async def __call__(self, cmd: RegisterCommand) -> TokenPair:
+    async def __call__(self, cmd: RegisterCommand, client_ip: str) -> TokenPair:
+        await self._throttle.reserve(
+            Limit(
+                f"register:ip:{client_ip}",
+                self._policy.registrations_per_ip,
+                self._policy.registration_window_seconds,
+            )
+        )
         user = await self._create(cmd)
         pair = await self._tokens.start(user, self._clock.now())
         await self._uow.commit()

@@ -83,6 +83,14 @@ class SqlUserRepository:
         row = await self._session.get(UserRow, user_id)
         return _user(row) if row else None
 
+    async def lock(self, user_id: uuid.UUID) -> User | None:
+        # FOR UPDATE on PostgreSQL (SQLite serialises writers anyway); populate_existing refreshes a row this
+        # session may already hold, so the caller sees what is stored now.
+        row = await self._session.scalar(
+            select(UserRow).where(UserRow.id == user_id).with_for_update().execution_options(populate_existing=True)
+        )
+        return _user(row) if row else None
+
     async def get_by_email(self, email: str) -> User | None:
         row = await self._rows.get_one_or_none(UserRow.email == email)
         return _user(row) if row else None
@@ -290,6 +298,13 @@ class SqlApiTokenRepository:
             .values(last_used_at=token.last_used_at, revoked_at=token.revoked_at, name=token.name)
         )
 
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self._session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
 
 class SqlUsageRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -353,20 +368,36 @@ class SqlEmailOutbox:
         )
         await self._session.flush()
 
-    async def pending(self, limit: int, now: datetime) -> Sequence[QueuedEmail]:
-        rows = await self._session.scalars(
-            select(EmailOutboxRow)
-            .where(EmailOutboxRow.status == "pending", EmailOutboxRow.next_attempt_at <= now)
-            .order_by(EmailOutboxRow.next_attempt_at)
-            .limit(limit)
-        )
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[QueuedEmail]:
+        due = (
+            await self._session.execute(
+                select(EmailOutboxRow.id, EmailOutboxRow.next_attempt_at)
+                .where(EmailOutboxRow.status == "pending", EmailOutboxRow.next_attempt_at <= now)
+                .order_by(EmailOutboxRow.next_attempt_at)
+                .limit(limit)
+            )
+        ).all()
+        claimed = []
+        for email_id, seen in due:
+            # Compare-and-set on the due time: of several processes, exactly one moves it and wins.
+            result = await self._session.execute(
+                update(EmailOutboxRow)
+                .where(EmailOutboxRow.id == email_id, EmailOutboxRow.next_attempt_at == seen)
+                .values(next_attempt_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                claimed.append(email_id)
+        if not claimed:
+            return []
+        rows = await self._session.scalars(select(EmailOutboxRow).where(EmailOutboxRow.id.in_(claimed)))
         return [QueuedEmail(r.id, EmailMessage(r.recipient, r.subject, r.body), r.attempts) for r in rows]
 
     async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
         await self._session.execute(
             update(EmailOutboxRow)
             .where(EmailOutboxRow.id == email_id)
-            .values(status="sent", sent_at=now, attempts=EmailOutboxRow.attempts + 1)
+            .values(status="sent", sent_at=now, body="", attempts=EmailOutboxRow.attempts + 1)
         )
 
     async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None:

@@ -11,45 +11,39 @@ from domain.users import User
 _MAX_ENTRIES = 100_000
 
 
-class InMemoryTokenDenyList:
+class InMemoryRevokedSessions:
     def __init__(self) -> None:
-        self._denied: dict[str, float] = {}
+        self._until: dict[uuid.UUID, float] = {}
 
-    async def deny(self, jti: str, until: datetime) -> None:
-        self._purge()
-        self._denied[jti] = until.timestamp()
-
-    async def is_denied(self, jti: str) -> bool:
-        until = self._denied.get(jti)
-        return until is not None and until > time.time()
-
-    def _purge(self) -> None:
-        if len(self._denied) >= _MAX_ENTRIES:
+    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+        if len(self._until) >= _MAX_ENTRIES:
             now = time.time()
-            self._denied = {k: v for k, v in self._denied.items() if v > now}
+            self._until = {k: v for k, v in self._until.items() if v > now}
+        self._until[session_id] = until.timestamp()
+
+    async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        until = self._until.get(session_id)
+        return until is not None and until > time.time()
 
 
 class InMemoryAttemptCounter:
     def __init__(self) -> None:
         self._windows: dict[str, tuple[int, float]] = {}
 
-    async def peek(self, key: str) -> tuple[int, int]:
-        count, resets_at = self._windows.get(key, (0, 0.0))
-        remaining = resets_at - time.monotonic()
-        return (count, int(remaining) + 1) if remaining > 0 else (0, 0)
-
     async def increment(self, key: str, window_seconds: int) -> tuple[int, int]:
-        count, resets_in = await self.peek(key)
-        if count == 0:
+        now = time.monotonic()
+        count, resets_at = self._windows.get(key, (0, 0.0))
+        if resets_at <= now:
             if len(self._windows) >= _MAX_ENTRIES:
-                now = time.monotonic()
                 self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
-            resets_at = time.monotonic() + window_seconds
-            resets_in = window_seconds
-        else:
-            resets_at = self._windows[key][1]
+            count, resets_at = 0, now + window_seconds
         self._windows[key] = (count + 1, resets_at)
-        return count + 1, resets_in
+        return count + 1, int(resets_at - now) + 1
+
+    async def release(self, key: str) -> None:
+        count, resets_at = self._windows.get(key, (0, 0.0))
+        if count > 0:
+            self._windows[key] = (count - 1, resets_at)
 
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)

@@ -128,5 +128,5 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
     )
     app.state.settings = settings
     setup_dishka(container, app)
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, hsts=settings.is_production)
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, hsts=settings.is_deployed)
     return app

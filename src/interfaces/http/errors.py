@@ -29,6 +29,7 @@ from application.errors import (
     InvalidResetToken,
     NotFound,
     PermissionDenied,
+    ServiceBusy,
     TooManyAttempts,
 )
 from domain.api_tokens import ApiTokenNotFound
@@ -56,6 +57,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ApiTokenNotFound: (404, "not_found"),
     EmailTaken: (409, "email_taken"),
     TooManyAttempts: (429, "too_many_requests"),
+    ServiceBusy: (503, "service_unavailable"),
 }
 
 _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
@@ -90,7 +92,7 @@ def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> 
     if isinstance(error, InvalidInput):
         body.error = "Some fields are invalid"
         body.details = [FieldErrorView(p.field, p.message) for p in error.problems]
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, TooManyAttempts | ServiceBusy):
         headers["Retry-After"] = str(error.retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="scribe"'
@@ -120,6 +122,20 @@ def handle_validation_error(request: Request[Any, Any, Any], error: ValidationEx
     )
 
 
+_MALFORMED = object()
+
+
+def _read_body(request: Request[Any, Any, Any]) -> Any:
+    """The JSON body Litestar already read, decoded; `_MALFORMED` if it is not JSON, None if there is none."""
+    body = ScopeState.from_scope(request.scope).body
+    if body is Empty or not body:
+        return None
+    try:
+        return msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return _MALFORMED
+
+
 def _body_errors(request: Request[Any, Any, Any]) -> list[FieldErrorView]:
     handler = request.scope.get("route_handler")
     parameter = handler.parsed_fn_signature.parameters.get("data") if handler else None
@@ -127,25 +143,12 @@ def _body_errors(request: Request[Any, Any, Any]) -> list[FieldErrorView]:
         return []
     if not issubclass(parameter.annotation, msgspec.Struct):
         return []
-    body = ScopeState.from_scope(request.scope).body  # already read by the failed validation
-    if body is Empty:
+    payload = _read_body(request)
+    if payload is None:
         return []
-    try:
-        payload = msgspec.json.decode(body)
-    except msgspec.DecodeError:
+    if payload is _MALFORMED:
         return [FieldErrorView("body", "malformed JSON")]
     return field_errors(parameter.annotation, payload)
-
-
-def _body_is_malformed_json(request: Request[Any, Any, Any]) -> bool:
-    body = ScopeState.from_scope(request.scope).body
-    if body is Empty or not body:
-        return False
-    try:
-        msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return True
-    return False
 
 
 def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
@@ -158,7 +161,7 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     }
     message = messages.get(status) or _plain(error.detail)
     headers = dict(error.headers or {})
-    if status == 400 and _body_is_malformed_json(request):
+    if status == 400 and _read_body(request) is _MALFORMED:
         return _respond(request, 400, ErrorBody(success=False, error="The body is not valid JSON", code="invalid_json"))
     if status >= 500:
         message = "Internal server error"
@@ -168,6 +171,11 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    if isinstance(error, RecursionError) and _read_body(request) is _MALFORMED:
+        # msgspec gives up on absurdly nested JSON with a RecursionError: the client's fault, not ours.
+        return _respond(
+            request, 400, ErrorBody(success=False, error="The body is nested too deeply", code="invalid_json")
+        )
     log.exception("unhandled_error", path=request.url.path, method=request.method)
     return _respond(
         request,

@@ -1,6 +1,8 @@
-"""Who is calling: the Bearer credential of the request, turned into a Principal by the Authenticate use case."""
+"""Who is calling, and from where: request-scoped values the handlers get from the container."""
 
 from __future__ import annotations
+
+from typing import NewType
 
 from dishka import Provider, Scope, provide
 from dishka.integrations.litestar import LitestarProvider
@@ -8,8 +10,11 @@ from litestar import Request
 
 from application.auth.authenticate import Authenticate, Principal
 from application.errors import AuthenticationFailed
+from infrastructure.config import Settings
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
+
+ClientAddress = NewType("ClientAddress", str)
 
 
 class IdentityProvider(LitestarProvider):
@@ -21,6 +26,16 @@ class IdentityProvider(LitestarProvider):
         principal = await authenticate(credential.strip())
         request.scope.setdefault("state", {})["user_id"] = str(principal.user.id)  # for the request log
         return principal
+
+    @provide(scope=Scope.REQUEST)
+    def client_address(self, request: Request, settings: Settings) -> ClientAddress:  # type: ignore[type-arg]
+        """X-Forwarded-For is believed only for as many hops as we run proxies ourselves."""
+        hops = settings.trusted_proxy_hops
+        if hops > 0:
+            forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+            if len(forwarded) >= hops:
+                return ClientAddress(forwarded[-hops])
+        return ClientAddress(request.client.host if request.client else "unknown")
 
 
 def identity_providers() -> list[Provider]:

@@ -21,6 +21,8 @@ _API_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+# API answers carry tokens and personal data: no cache (browser or proxy) may keep them.
+_NO_STORE = (b"cache-control", b"no-store")
 # The docs page runs our own copy of Swagger UI, which sets inline styles.
 _DOCS_CSP = (
     b"content-security-policy",
@@ -50,7 +52,7 @@ class RequestContextMiddleware:
         docs = scope["path"].startswith(("/docs", "/schema"))
         extra_headers = [
             *_API_HEADERS,
-            _DOCS_CSP if docs else _API_CSP,
+            *((_DOCS_CSP,) if docs else (_API_CSP, _NO_STORE)),
             *self._extra,
             (b"x-request-id", request_id.encode()),
         ]

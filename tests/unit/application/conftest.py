@@ -2,16 +2,23 @@ from __future__ import annotations
 
 import pytest
 
-from application.accounts.admin import ChangeAccount
+from application.accounts.admin import ChangeAccount, ChangeAccountAsAdmin, ListUsers, ListUsersAsAdmin
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from application.accounts.profile import UpdateProfile
-from application.auth.authenticate import Authenticate
+from application.auth.authenticate import Authenticate, GetProfile
 from application.auth.login import LoginUser
 from application.auth.logout import LogoutUser
-from application.auth.password import ChangePassword, RequestPasswordReset, ResetPassword
+from application.auth.password import (
+    AdmitPasswordResetRequest,
+    ChangePassword,
+    ForgotPasswordCommand,
+    ResetPassword,
+    SendPasswordResetLink,
+)
 from application.auth.refresh import RefreshTokens
-from application.auth.register import CreateAccount, RegisterUser
-from application.auth.tokens import SessionTokens
+from application.auth.register import CreateAccount, RegisterCommand, RegisterUser
+from application.auth.throttle import Throttle
+from application.auth.tokens import SessionTokens, TokenPair
 from application.email import DeliverQueuedEmails
 from tests.unit.fakes import World
 
@@ -28,21 +35,36 @@ class UseCases:
 
     def __init__(self, w: World) -> None:
         tokens = SessionTokens(w.sessions, w.issuer, w.policy)
+        throttle = Throttle(w.attempts)
         self.create = CreateAccount(w.users, w.hasher, w.clock)
-        self.register = RegisterUser(self.create, tokens, w.uow, w.clock)
-        self.login = LoginUser(w.users, w.hasher, w.attempts, tokens, w.uow, w.clock, w.policy)
-        self.refresh = RefreshTokens(w.sessions, w.users, tokens, w.uow, w.clock)
-        self.logout = LogoutUser(w.sessions, w.deny_list, w.uow, w.clock)
-        self.authenticate = Authenticate(w.issuer, w.deny_list, w.users, w.cache, w.api_tokens, w.uow, w.clock)
+        self._register = RegisterUser(self.create, throttle, tokens, w.uow, w.clock, w.policy)
+        self.login = LoginUser(w.users, w.hasher, throttle, tokens, w.uow, w.clock, w.policy)
+        self.refresh = RefreshTokens(w.sessions, w.users, w.revoked, tokens, w.uow, w.clock, w.policy)
+        self.logout = LogoutUser(w.sessions, w.revoked, w.uow, w.clock, w.policy)
+        self.authenticate = Authenticate(w.issuer, w.revoked, w.users, w.cache, w.api_tokens, w.uow, w.clock)
+        self.profile = GetProfile()
         self.update_profile = UpdateProfile(w.users, w.cache, w.uow, w.clock)
-        self.change_password = ChangePassword(w.users, w.sessions, w.hasher, tokens, w.cache, w.uow, w.clock)
-        self.forgot = RequestPasswordReset(w.users, w.resets, w.outbox, w.attempts, w.uow, w.clock, w.policy)
-        self.reset = ResetPassword(w.users, w.resets, w.sessions, w.hasher, w.cache, w.uow, w.clock)
+        self.change_password = ChangePassword(
+            w.users, w.sessions, w.hasher, throttle, tokens, w.cache, w.uow, w.clock, w.policy
+        )
+        self.admit_reset = AdmitPasswordResetRequest(throttle, w.policy)
+        self.send_reset = SendPasswordResetLink(w.users, w.resets, w.outbox, w.uow, w.clock, w.policy)
+        self.reset = ResetPassword(w.users, w.resets, w.sessions, w.api_tokens, w.hasher, w.cache, w.uow, w.clock)
         self.create_token = CreateApiToken(w.api_tokens, w.uow, w.clock)
         self.list_tokens = ListApiTokens(w.api_tokens)
         self.revoke_token = RevokeApiToken(w.api_tokens, w.uow, w.clock)
         self.change_account = ChangeAccount(w.users, w.sessions, w.cache, w.uow, w.clock)
+        self.change_account_as_admin = ChangeAccountAsAdmin(self.change_account)
+        self.list_users_as_admin = ListUsersAsAdmin(ListUsers(w.users))
         self.deliver = DeliverQueuedEmails(w.outbox, _Transport(), w.uow, w.clock)
+
+    async def register(self, cmd: RegisterCommand, client_ip: str = "10.0.0.1") -> TokenPair:
+        return await self._register(cmd, client_ip)
+
+    async def forgot(self, cmd: ForgotPasswordCommand) -> None:
+        """What the API does: admit (throttle) now, prepare the link afterwards."""
+        await self.admit_reset(cmd)
+        await self.send_reset(cmd.email)
 
 
 class _Transport:

@@ -84,3 +84,52 @@ async def test_profile_changes_only_what_was_sent(uc: UseCases, world: World) ->
 
     with pytest.raises(InvalidInput):
         await uc.update_profile(ada, ProfileChanges(preferred_language="polish"))
+
+
+async def test_reading_the_profile_needs_the_read_scope(uc: UseCases) -> None:
+    owner = await _principal(uc)
+    write_only = await uc.authenticate(
+        (await uc.create_token(owner, CreateApiTokenCommand("w", (Scope.WRITE,)))).secret
+    )
+    with pytest.raises(PermissionDenied):
+        await uc.profile(write_only)
+    assert (await uc.profile(owner)).id == owner.user.id
+
+
+async def test_admin_actions_need_the_admin_role_and_the_right_scope(uc: UseCases) -> None:
+    from application.accounts.admin import AccountChanges
+    from domain.users import Role
+
+    admin = await _principal(uc)
+    await uc.change_account(admin.user.id, AccountChanges(role=Role.ADMIN))
+    admin = await uc.authenticate((await uc.create_token(admin, CreateApiTokenCommand("ro", (Scope.READ,)))).secret)
+    victim = await _principal(uc, "victim@example.com")
+
+    assert (await uc.list_users_as_admin(admin, PageRequest())).items
+    with pytest.raises(PermissionDenied):  # read-only token: no changes
+        await uc.change_account_as_admin(admin, victim.user.id, AccountChanges(role=Role.ADMIN))
+    with pytest.raises(PermissionDenied):  # not an admin at all
+        await uc.list_users_as_admin(victim, PageRequest())
+
+
+async def test_a_password_reset_revokes_api_tokens(uc: UseCases, world: World) -> None:
+    import re
+
+    from application.auth.password import ForgotPasswordCommand
+
+    owner = await _principal(uc)
+    created = await uc.create_token(owner, CreateApiTokenCommand("ci"))
+    await uc.forgot(ForgotPasswordCommand("ada@example.com", "10.0.0.1"))
+    (queued,) = world.outbox.queued.values()
+    token = re.search(r"token=(\S+)", queued.message.body)
+    assert token
+    await uc.reset(token[1], "a brand new passphrase")
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(created.secret)
+
+
+async def test_token_names_refuse_control_and_bidi_characters(uc: UseCases) -> None:
+    owner = await _principal(uc)
+    for name in ("a\x00b", "evil\u202etxt.exe", "tab\there"):
+        with pytest.raises(InvalidInput):
+            await uc.create_token(owner, CreateApiTokenCommand(name))

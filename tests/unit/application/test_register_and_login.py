@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import asyncio
+import unicodedata
+
 import pytest
 
 from application.auth.login import LoginCommand
@@ -8,7 +11,7 @@ from application.errors import InvalidCredentials, TooManyAttempts
 from domain.errors import InvalidInput
 from domain.users import AccountDisabled, EmailTaken
 from tests.unit.application.conftest import STRONG, UseCases
-from tests.unit.fakes import World
+from tests.unit.fakes import FakeHasher, World
 
 
 async def test_register_stores_a_normalised_email_and_only_the_hash(uc: UseCases, world: World) -> None:
@@ -16,7 +19,7 @@ async def test_register_stores_a_normalised_email_and_only_the_hash(uc: UseCases
 
     stored = world.users.rows[pair.user.id]
     assert stored.email == "ada@example.com"
-    assert STRONG not in stored.password_hash.replace("hashed:", "") or stored.password_hash != STRONG
+    assert stored.password_hash == f"hashed:{STRONG}"  # what the hasher made of it, not the password
     assert stored.preferred_language == "pl"
     assert world.uow.commits == 1
 
@@ -59,18 +62,30 @@ async def test_login_gives_one_answer_for_unknown_email_and_wrong_password(uc: U
     assert str(unknown.value) == str(wrong.value)
 
 
-async def test_login_is_throttled_per_account_after_repeated_failures(uc: UseCases, world: World) -> None:
+async def test_one_address_gets_five_guesses_at_an_account_but_the_owner_elsewhere_is_not_locked_out(
+    uc: UseCases, world: World
+) -> None:
     await uc.register(RegisterCommand("ada@example.com", STRONG))
-    for attempt in range(world.policy.login_failures_per_account):
+    for _ in range(world.policy.login_failures_per_account_ip):
         with pytest.raises(InvalidCredentials):
-            await uc.login(LoginCommand("ada@example.com", "wrong password here", f"10.0.0.{attempt}"))
+            await uc.login(LoginCommand("ada@example.com", "wrong password here", "10.6.6.6"))
 
-    with pytest.raises(TooManyAttempts) as caught:  # even the right password, from a new address
-        await uc.login(LoginCommand("ada@example.com", STRONG, "10.9.9.9"))
+    with pytest.raises(TooManyAttempts) as caught:  # even the right password, from that address
+        await uc.login(LoginCommand("ada@example.com", STRONG, "10.6.6.6"))
     assert 0 < caught.value.retry_after <= world.policy.login_window_seconds
+    await uc.login(LoginCommand("ada@example.com", STRONG, "10.0.0.1"))  # the owner, at home
 
 
-async def test_login_is_throttled_per_ip_across_accounts(uc: UseCases, world: World) -> None:
+async def test_guesses_spread_over_many_addresses_are_capped_per_account(uc: UseCases, world: World) -> None:
+    await uc.register(RegisterCommand("ada@example.com", STRONG))
+    for n in range(world.policy.login_failures_per_account):
+        with pytest.raises(InvalidCredentials):
+            await uc.login(LoginCommand("ada@example.com", "wrong password here", f"10.1.{n // 250}.{n % 250}"))
+    with pytest.raises(TooManyAttempts):
+        await uc.login(LoginCommand("ada@example.com", STRONG, "10.9.9.9"))
+
+
+async def test_login_is_throttled_per_address_across_accounts(uc: UseCases, world: World) -> None:
     for n in range(world.policy.login_failures_per_ip):
         with pytest.raises(InvalidCredentials):
             await uc.login(LoginCommand(f"user{n}@example.com", "wrong password here", "10.0.0.1"))
@@ -78,14 +93,58 @@ async def test_login_is_throttled_per_ip_across_accounts(uc: UseCases, world: Wo
         await uc.login(LoginCommand("fresh@example.com", "wrong password here", "10.0.0.1"))
 
 
-async def test_a_successful_login_clears_the_account_failures(uc: UseCases, world: World) -> None:
+async def test_concurrent_guesses_cannot_outrun_the_limit(world: World) -> None:
+    class SlowHasher(FakeHasher):
+        async def verify(self, password_hash: str | None, password: str) -> bool:
+            await asyncio.sleep(0.01)  # like argon2 in a thread: other requests run meanwhile
+            return await super().verify(password_hash, password)
+
+    world.hasher = SlowHasher()
+    uc = UseCases(world)
     await uc.register(RegisterCommand("ada@example.com", STRONG))
-    for _ in range(world.policy.login_failures_per_account - 1):
-        with pytest.raises(InvalidCredentials):
-            await uc.login(LoginCommand("ada@example.com", "wrong password here", "10.0.0.1"))
-    await uc.login(LoginCommand("ada@example.com", STRONG, "10.0.0.1"))
-    with pytest.raises(InvalidCredentials):  # counting starts again: not throttled yet
-        await uc.login(LoginCommand("ada@example.com", "wrong password here", "10.0.0.1"))
+
+    async def guess() -> str:
+        try:
+            await uc.login(LoginCommand("ada@example.com", "wrong password here", "10.6.6.6"))
+        except InvalidCredentials:
+            return "checked"
+        except TooManyAttempts:
+            return "refused"
+        return "logged in"
+
+    outcomes = await asyncio.gather(*(guess() for _ in range(30)))
+    assert outcomes.count("checked") == world.policy.login_failures_per_account_ip
+    assert outcomes.count("refused") == 30 - world.policy.login_failures_per_account_ip
+
+
+async def test_a_successful_login_clears_the_failures(uc: UseCases, world: World) -> None:
+    await uc.register(RegisterCommand("ada@example.com", STRONG))
+    for _ in range(2):
+        for _ in range(world.policy.login_failures_per_account_ip - 1):
+            with pytest.raises(InvalidCredentials):
+                await uc.login(LoginCommand("ada@example.com", "wrong password here", "10.0.0.1"))
+        await uc.login(LoginCommand("ada@example.com", STRONG, "10.0.0.1"))  # counting starts again
+
+
+async def test_a_malformed_email_is_just_an_unknown_one(uc: UseCases) -> None:
+    with pytest.raises(InvalidCredentials):
+        await uc.login(LoginCommand("a\x00@example.com", STRONG, "10.0.0.1"))
+
+
+async def test_passwords_are_compared_in_nfkc(uc: UseCases) -> None:
+    composed = "za\u017c\u00f3\u0142\u0107 g\u0119\u015bl\u0105 ja\u017a\u0144"  # Polish, precomposed
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    await uc.register(RegisterCommand("ada@example.com", composed))
+    await uc.login(LoginCommand("ada@example.com", decomposed, "10.0.0.1"))
+
+
+async def test_registrations_are_limited_per_address(uc: UseCases, world: World) -> None:
+    for n in range(world.policy.registrations_per_ip):
+        await uc.register(RegisterCommand(f"user{n}@example.com", STRONG), "10.0.0.7")
+    with pytest.raises(TooManyAttempts):
+        await uc.register(RegisterCommand("one-more@example.com", STRONG), "10.0.0.7")
+    await uc.register(RegisterCommand("elsewhere@example.com", STRONG), "10.0.0.8")
 
 
 async def test_a_disabled_account_cannot_log_in(uc: UseCases) -> None:

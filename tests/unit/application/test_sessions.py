@@ -115,3 +115,44 @@ async def test_changing_the_password_ends_other_sessions_and_needs_the_current_o
     with pytest.raises(SessionInvalid):
         await uc.refresh(pair.refresh_token)
     assert (await uc.authenticate(fresh.access_token)).user.id == pair.user.id
+
+
+async def test_logout_ends_every_access_token_of_the_session(uc: UseCases) -> None:
+    first = await _registered(uc)
+    second = await uc.refresh(first.refresh_token)  # same session, a newer access token
+
+    await uc.logout(await uc.authenticate(second.access_token))
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(first.access_token)
+
+
+async def test_a_stolen_refresh_token_replayed_ends_the_thiefs_access_token_too(uc: UseCases) -> None:
+    stolen = await _registered(uc)
+    thief = await uc.refresh(stolen.refresh_token)  # the thief refreshes first
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(stolen.refresh_token)  # the victim's client replays: reuse detected
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(thief.access_token)
+
+
+async def test_logout_leaves_the_users_other_sessions_alone(uc: UseCases) -> None:
+    from application.auth.login import LoginCommand
+
+    first = await _registered(uc)
+    other = await uc.login(LoginCommand("ada@example.com", STRONG, "10.0.0.1"))
+    await uc.logout(await uc.authenticate(first.access_token))
+    assert (await uc.authenticate(other.access_token)).user.id == first.user.id
+
+
+async def test_wrong_current_passwords_are_limited(uc: UseCases, world: World) -> None:
+    from application.errors import TooManyAttempts
+
+    pair = await _registered(uc)
+    principal = await uc.authenticate(pair.access_token)
+    for _ in range(world.policy.password_change_failures):
+        with pytest.raises(InvalidCredentials):
+            await uc.change_password(principal, "a wrong guess!", "a brand new passphrase")
+    with pytest.raises(TooManyAttempts):
+        await uc.change_password(principal, STRONG, "a brand new passphrase")

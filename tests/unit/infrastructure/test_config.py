@@ -73,15 +73,22 @@ def test_a_complete_production_configuration_is_accepted() -> None:
         ({"SCRIBE_EMAIL_BACKEND": "log"}, "SCRIBE_EMAIL_BACKEND"),
     ],
 )
-def test_production_refuses_unsafe_settings(override: dict[str, str | None], named: str) -> None:
-    environ = {k: v for k, v in {**PRODUCTION, **override}.items() if v is not None}
+@pytest.mark.parametrize("env", ["production", "staging"])
+def test_deployed_environments_refuse_unsafe_settings(override: dict[str, str | None], named: str, env: str) -> None:
+    environ = {k: v for k, v in {**PRODUCTION, "SCRIBE_ENV": env, **override}.items() if v is not None}
     with pytest.raises(ConfigError, match=named):
         load_settings(environ, config_dir=Path("/nonexistent"))
 
 
+@pytest.mark.parametrize("url", ["https://app.example/reset", "https://app.example/{token}/{token}"])
+def test_the_reset_url_must_hold_the_token_once(url: str) -> None:
+    with pytest.raises(ConfigError, match="SCRIBE_PASSWORD_RESET_URL"):
+        load_settings({"SCRIBE_PASSWORD_RESET_URL": url}, config_dir=Path("/nonexistent"))
+
+
 def test_toml_file_is_layered_under_the_environment(tmp_path: Path) -> None:
-    (tmp_path / "staging.toml").write_text('port = 7000\nlog_level = "debug"\n')
-    settings = load_settings({"SCRIBE_ENV": "staging", "SCRIBE_PORT": "7100"}, config_dir=tmp_path)
+    (tmp_path / "test.toml").write_text('port = 7000\nlog_level = "debug"\n')
+    settings = load_settings({"SCRIBE_ENV": "test", "SCRIBE_PORT": "7100"}, config_dir=tmp_path)
     assert (settings.port, settings.log_level) == (7100, "debug")
 
 

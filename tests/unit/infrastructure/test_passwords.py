@@ -52,3 +52,13 @@ def test_weaker_old_hashes_are_flagged_for_rehash() -> None:
     new = Argon2PasswordHasher(memory_kib=19456, time_cost=2, concurrency=1)
     weak = asyncio.run(old.hash("violet kettle umbrella"))
     assert new.needs_rehash(weak)
+
+
+async def test_a_flood_of_hashes_is_refused_instead_of_queued_without_end() -> None:
+    from application.errors import ServiceBusy
+
+    hasher = Argon2PasswordHasher(memory_kib=256, time_cost=1, concurrency=1)
+    outcomes = await asyncio.gather(*(hasher.hash(f"password {n}") for n in range(40)), return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, ServiceBusy)]
+    assert len(refused) == 40 - 32  # 32 may wait per slot
+    assert all(isinstance(o, str) for o in outcomes if o not in refused)

@@ -9,7 +9,7 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, patch
 from litestar.params import FromPath, JSONBody, Parameter
 
-from application.accounts.admin import AccountChanges, ChangeAccount, ListUsers
+from application.accounts.admin import AccountChanges, ChangeAccountAsAdmin, ListUsersAsAdmin
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
 from interfaces.http.envelope import Envelope, ListPage, ok
@@ -28,12 +28,11 @@ class AdminController(Controller):
     async def list_users(
         self,
         principal: FromDishka[Principal],
-        list_users: FromDishka[ListUsers],
+        list_users: FromDishka[ListUsersAsAdmin],
         limit: Annotated[int | None, Parameter(ge=1, le=MAX_PAGE_SIZE)] = None,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
     ) -> Envelope[ListPage[UserView]]:
-        principal.require_admin()
-        page = await list_users(PageRequest.of(limit, cursor))
+        page = await list_users(principal, PageRequest.of(limit, cursor))
         return ok(ListPage([UserView.of(u) for u in page.items], page.next_cursor))
 
     @patch(
@@ -48,7 +47,7 @@ class AdminController(Controller):
         user_id: FromPath[uuid.UUID],
         data: JSONBody[AccountPatch],
         principal: FromDishka[Principal],
-        change: FromDishka[ChangeAccount],
+        change: FromDishka[ChangeAccountAsAdmin],
     ) -> Envelope[UserView]:
-        principal.require_admin()
-        return ok(UserView.of(await change(user_id, AccountChanges(data.tier, data.role, data.disabled))))
+        changes = AccountChanges(data.tier, data.role, data.disabled)
+        return ok(UserView.of(await change(principal, user_id, changes)))

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import structlog
 from dishka.integrations.litestar import FromDishka, inject
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Response, get, patch, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 from msgspec import UNSET
 
 from application.accounts.profile import ProfileChanges, UpdateProfile
-from application.auth.authenticate import Principal
+from application.auth.authenticate import GetProfile, Principal
 from application.auth.login import LoginCommand, LoginUser
 from application.auth.logout import LogoutUser
 from application.auth.password import (
+    AdmitPasswordResetRequest,
     ChangePassword,
     ForgotPasswordCommand,
-    RequestPasswordReset,
     ResetPassword,
+    SendPasswordResetLink,
 )
 from application.auth.refresh import RefreshTokens
 from application.auth.register import RegisterCommand, RegisterUser
-from infrastructure.config import Settings
-from interfaces.http.client import client_ip
 from interfaces.http.envelope import Envelope, ok
-from interfaces.http.identity import BEARER_AUTH
+from interfaces.http.identity import BEARER_AUTH, ClientAddress
 from interfaces.http.openapi import errors
 from interfaces.http.schemas import (
     ForgotPasswordBody,
@@ -40,6 +39,7 @@ from interfaces.http.schemas import (
     UserView,
 )
 
+log = structlog.get_logger("scribe.auth")
 RESET_REQUESTED = "If an account exists for this address, we have sent it a link to reset the password."
 
 
@@ -52,40 +52,35 @@ class AuthController(Controller):
         status_code=201,
         summary="Create an account",
         description="Registers an e-mail and password (NIST rules: 12-128 characters, not a common password) "
-        "and logs the new user in.",
-        responses=errors(400, 409, 413, 415),
+        "and logs the new user in. Limited per client address (429 with Retry-After).",
+        responses=errors(400, 409, 413, 415, 429),
     )
     @inject
     async def register(
-        self, data: JSONBody[RegisterBody], register: FromDishka[RegisterUser]
+        self, data: JSONBody[RegisterBody], register: FromDishka[RegisterUser], ip: FromDishka[ClientAddress]
     ) -> Envelope[TokenPairView]:
         cmd = RegisterCommand(data.email, data.password, data.display_name, data.preferred_language)
-        return ok(TokenPairView.of(await register(cmd)))
+        return ok(TokenPairView.of(await register(cmd, ip)))
 
     @post(
         "/login",
         status_code=200,
         summary="Log in",
         description="Trades e-mail and password for an access token (15 min) and a refresh token. "
-        "Failed attempts are throttled per account and per IP (429 with Retry-After).",
+        "Attempts are limited per account and address, per address and per account (429 with Retry-After).",
         responses=errors(400, 401, 403, 429),
     )
     @inject
     async def login(
-        self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[LoginBody],
-        login: FromDishka[LoginUser],
-        settings: FromDishka[Settings],
+        self, data: JSONBody[LoginBody], login: FromDishka[LoginUser], ip: FromDishka[ClientAddress]
     ) -> Envelope[TokenPairView]:
-        ip = client_ip(request, settings.trusted_proxy_hops)
         return ok(TokenPairView.of(await login(LoginCommand(data.email, data.password, ip))))
 
     @post(
         "/refresh",
         status_code=200,
         summary="Rotate the refresh token",
-        description="Each refresh token works once. Presenting a used one revokes its whole session.",
+        description="Each refresh token works once. Presenting a used one ends its whole session.",
         responses=errors(400, 401),
     )
     @inject
@@ -96,21 +91,24 @@ class AuthController(Controller):
         "/logout",
         status_code=200,
         summary="Log out",
-        description="Ends the session: its refresh tokens stop working and this access token is refused at once.",
+        description="Ends the session: its refresh tokens stop working and its access tokens are refused at once.",
         security=BEARER_AUTH,
-        responses=errors(401, 403),
+        responses=errors(400, 401, 403),
     )
     @inject
     async def logout(
-        self, principal: FromDishka[Principal], logout: FromDishka[LogoutUser], data: JSONBody[LogoutBody | None] = None
+        self,
+        principal: FromDishka[Principal],
+        logout: FromDishka[LogoutUser],
+        data: JSONBody[LogoutBody | None] = None,
     ) -> Envelope[MessageView]:
         await logout(principal, data.refresh_token if data else None)
         return ok(MessageView("Logged out"))
 
-    @get("/profile", summary="Your profile", security=BEARER_AUTH, responses=errors(401))
+    @get("/profile", summary="Your profile", security=BEARER_AUTH, responses=errors(401, 403))
     @inject
-    async def profile(self, principal: FromDishka[Principal]) -> Envelope[UserView]:
-        return ok(UserView.of(principal.user))
+    async def profile(self, principal: FromDishka[Principal], profile: FromDishka[GetProfile]) -> Envelope[UserView]:
+        return ok(UserView.of(await profile(principal)))
 
     @patch(
         "/profile",
@@ -134,13 +132,17 @@ class AuthController(Controller):
         "/password",
         status_code=200,
         summary="Change your password",
-        description="Needs the current password. Ends every session and returns a new token pair.",
+        description="Needs the current password (wrong guesses are limited). Ends every session and returns "
+        "a new token pair.",
         security=BEARER_AUTH,
-        responses=errors(400, 401, 403),
+        responses=errors(400, 401, 403, 429),
     )
     @inject
     async def change_password(
-        self, data: JSONBody[PasswordChangeBody], principal: FromDishka[Principal], change: FromDishka[ChangePassword]
+        self,
+        data: JSONBody[PasswordChangeBody],
+        principal: FromDishka[Principal],
+        change: FromDishka[ChangePassword],
     ) -> Envelope[TokenPairView]:
         return ok(TokenPairView.of(await change(principal, data.current_password, data.new_password)))
 
@@ -148,26 +150,30 @@ class AuthController(Controller):
         "/forgot-password",
         status_code=202,
         summary="Ask for a password reset link",
-        description="Always the same answer, whether or not the address has an account. The link is valid "
-        "for 30 minutes and works once.",
+        description="Always the same answer, at the same speed, whether or not the address has an account: "
+        "the link (valid 30 minutes, single use) is prepared after the answer is sent.",
         responses=errors(400, 429),
     )
     @inject
     async def forgot_password(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[ForgotPasswordBody],
-        forgot: FromDishka[RequestPasswordReset],
-        settings: FromDishka[Settings],
-    ) -> Envelope[MessageView]:
-        await forgot(ForgotPasswordCommand(data.email, client_ip(request, settings.trusted_proxy_hops)))
-        return ok(MessageView(RESET_REQUESTED))
+        admit: FromDishka[AdmitPasswordResetRequest],
+        send: FromDishka[SendPasswordResetLink],
+        ip: FromDishka[ClientAddress],
+    ) -> Response[Envelope[MessageView]]:
+        await admit(ForgotPasswordCommand(data.email, ip))
+        return Response(
+            ok(MessageView(RESET_REQUESTED)),
+            status_code=202,
+            background=BackgroundTask(_send_reset_link, send, data.email),
+        )
 
     @post(
         "/reset-password",
         status_code=200,
         summary="Set a new password with a reset token",
-        description="Spends the token and logs out every session of the account.",
+        description="Spends the token, logs out every session and revokes the account's API tokens.",
         responses=errors(400),
     )
     @inject
@@ -176,3 +182,11 @@ class AuthController(Controller):
     ) -> Envelope[MessageView]:
         await reset(data.token, data.new_password)
         return ok(MessageView("Password changed; log in with the new password"))
+
+
+async def _send_reset_link(send: SendPasswordResetLink, email: str) -> None:
+    """Runs after the response (same request scope), so how long it takes tells the caller nothing."""
+    try:
+        await send(email)
+    except Exception:  # the caller has its answer already; the failure belongs in the log
+        log.exception("password_reset_link_failed")

@@ -1,0 +1,37 @@
+"""Counting attempts before doing the expensive or guessable part, so concurrency cannot outrun a limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.errors import TooManyAttempts
+from application.ports import AttemptCounter
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    key: str
+    max_attempts: int
+    window_seconds: int
+
+
+class Throttle:
+    def __init__(self, attempts: AttemptCounter) -> None:
+        self._attempts = attempts
+
+    async def reserve(self, *limits: Limit) -> None:
+        """Count this attempt against each limit in turn; the first one exceeded refuses it (and the later
+        ones are not charged, so one noisy address cannot use up an account's allowance)."""
+        for limit in limits:
+            count, resets_in = await self._attempts.increment(limit.key, limit.window_seconds)
+            if count > limit.max_attempts:
+                raise TooManyAttempts(resets_in)
+
+    async def forget(self, *limits: Limit) -> None:
+        """A success: these counts start again."""
+        for limit in limits:
+            await self._attempts.reset(limit.key)
+
+    async def refund(self, limit: Limit) -> None:
+        """A success that should not count at all (e.g. against a shared address)."""
+        await self._attempts.release(limit.key)
