@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,7 @@ class WrkResult:
 class ProbeResult:
     health_ms: list[float]
     login_ms: list[float]
-    logins_sent: int
-    login_failures: int
+    login_failures: Counter[str]  # status code or error name -> how many
 
 
 def main() -> int:
@@ -69,9 +69,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="scribe-bench-") as tmp:
         logs = Path(tmp)
         wrk = WrkRunner(args.duration, args.warmup, args.connections)
-        port = free_port()
-        with serve([sys.executable, "bench/baseline_app.py", str(port)], clean_env(), logs / "baseline.log", port):
-            baseline = wrk.measure("baseline", f"http://127.0.0.1:{port}/ping")
+
+        def measure_baseline(name: str) -> WrkResult:
+            port = free_port()
+            with serve([sys.executable, "bench/baseline_app.py", str(port)], clean_env(), logs / f"{name}.log", port):
+                return wrk.measure(name, f"http://127.0.0.1:{port}/ping")
+
+        before = measure_baseline("baseline")
 
         asyncio.run(pg_admin(f'CREATE DATABASE "{database}"'))
         try:
@@ -90,8 +94,7 @@ def main() -> int:
             with serve(cmd, env, logs / "scribe.log", port, ready_path="/api/health"):
                 base = f"http://127.0.0.1:{port}"
                 token = register(base)
-                results = [
-                    baseline,
+                measured = [
                     wrk.measure("dictionary", f"{base}/api/dictionary?code=purpose"),
                     wrk.measure("profile", f"{base}/api/v1/auth/profile", f"Authorization: Bearer {token}"),
                 ]
@@ -100,6 +103,10 @@ def main() -> int:
         finally:
             asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             asyncio.run(drop_redis_prefix(prefix))
+        # The bare app's rate drifts from run to run on a shared 2-core machine: measure it before and after,
+        # and compare with the faster of the two (the harder reference).
+        after = measure_baseline("baseline2")
+        results = [before, after, *measured]
 
     report(results, idle, loaded)
     return 0
@@ -183,24 +190,23 @@ def register(base: str) -> str:
 async def probe_health(base: str, seconds: float, *, with_logins: bool) -> ProbeResult:
     """GET /api/health every 10 ms, one at a time, for `seconds`; meanwhile (if asked) one correct login every
     50 ms, each sent without waiting for the previous one."""
-    health_ms: list[float] = []
     login_ms: list[float] = []
-    failures = 0
+    failures: Counter[str] = Counter()
     tasks: set[asyncio.Task[None]] = set()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=10) as prober,
-        httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as logins,
-    ):
+    async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
 
         async def login() -> None:
-            nonlocal failures
             started = time.perf_counter()
-            response = await logins.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-            if response.status_code == 200:
+            try:
+                response = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+                outcome = str(response.status_code)
+            except httpx.HTTPError as error:
+                outcome = type(error).__name__
+            if outcome == "200":
                 login_ms.append((time.perf_counter() - started) * 1000)
             else:
-                failures += 1
+                failures[outcome] += 1
 
         async def send_logins(until: float) -> None:
             tick = time.perf_counter()
@@ -211,21 +217,56 @@ async def probe_health(base: str, seconds: float, *, with_logins: bool) -> Probe
                 tick += LOGIN_INTERVAL_S
                 await asyncio.sleep(max(0.0, tick - time.perf_counter()))
 
-        await prober.get("/api/health")  # open the keep-alive connection outside the measurement
-        until = time.perf_counter() + seconds
-        sender = asyncio.create_task(send_logins(until)) if with_logins else None
+        probe = await HealthProbe.open(httpx.URL(base).port or 80)
+        try:
+            await probe.get()  # a first request outside the measurement
+            until = time.perf_counter() + seconds
+            sender = asyncio.create_task(send_logins(until)) if with_logins else None
+            health_ms = await probe.every(PROBE_INTERVAL_S, until)
+            if sender:
+                await sender
+                await asyncio.gather(*tasks)  # each ends within the client's 10 s timeout
+        finally:
+            probe.close()
+    return ProbeResult(health_ms, login_ms, failures)
+
+
+class HealthProbe:
+    """`GET /api/health` on one keep-alive connection, spoken by hand: on this kind of machine httpx adds about
+    2 ms to the median and 7 ms to the p99 of a request, more than the server takes."""
+
+    _REQUEST = b"GET /api/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> HealthProbe:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def get(self) -> float:
+        """One request; its latency in ms."""
+        started = time.perf_counter()
+        self._writer.write(self._REQUEST)
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length: *(\d+)", head)
+        if not head.startswith(b"HTTP/1.1 200 ") or not length:
+            raise RuntimeError(f"unexpected health response: {head!r}")
+        await self._reader.readexactly(int(length.group(1)))
+        return (time.perf_counter() - started) * 1000
+
+    async def every(self, interval: float, until: float) -> list[float]:
+        """A request every `interval` s (at once if the last one took longer) until `until`."""
+        latencies: list[float] = []
         tick = time.perf_counter()
         while tick < until:
-            started = time.perf_counter()
-            (await prober.get("/api/health")).raise_for_status()
-            health_ms.append((time.perf_counter() - started) * 1000)
-            tick += PROBE_INTERVAL_S
+            latencies.append(await self.get())
+            tick += interval
             await asyncio.sleep(max(0.0, tick - time.perf_counter()))
-        if sender:
-            await sender
-            async with asyncio.timeout(30):
-                await asyncio.gather(*tasks)
-    return ProbeResult(health_ms, login_ms, len(login_ms) + failures, failures)
+        return latencies
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -253,7 +294,7 @@ async def drop_redis_prefix(prefix: str) -> None:
 
 
 def report(results: list[WrkResult], idle: ProbeResult, loaded: ProbeResult) -> None:
-    baseline = results[0].rps
+    baseline = max(r.rps for r in results if r.name.startswith("baseline"))
     print(f"\n{'name':<12} {'req/s':>10} {'p99 ms':>8} {'vs base':>8}  target")
     for r in results:
         target = TARGETS.get(r.name)
@@ -271,9 +312,8 @@ def report(results: list[WrkResult], idle: ProbeResult, loaded: ProbeResult) -> 
             f"max {max(h):6.2f} ms"
         )
     print(f"  target p99 < {HEALTH_P99_TARGET_MS:.0f} ms under logins: {verdict}")
-    seconds = loaded.logins_sent * LOGIN_INTERVAL_S
     print(
-        f"logins: {len(loaded.login_ms)} ok / {loaded.logins_sent} sent in {seconds:.0f} s, "
+        f"  logins meanwhile: {len(loaded.login_ms)} ok, failed {dict(loaded.login_failures) or 'none'}; "
         f"p50 {percentile(loaded.login_ms, 50):.0f} ms, p99 {percentile(loaded.login_ms, 99):.0f} ms"
     )
 

@@ -192,4 +192,16 @@ class UserCache(Protocol):
 
     def put(self, user: User) -> None: ...
 
-    def invalidate(self, user_id: uuid.UUID) -> None: ...
+    async def invalidate(self, user_id: uuid.UUID) -> None:
+        """Drop the copy here and in every other process that shares the cache's invalidations."""
+
+
+class AccountReader(Protocol):
+    """The reads that authenticate a request, each in its own short transaction: a request whose user is
+    cached touches no database at all."""
+
+    async def user(self, user_id: uuid.UUID) -> User | None: ...
+
+    async def api_token(self, token_hash: str) -> ApiToken | None: ...
+
+    async def record_api_token_use(self, token_id: uuid.UUID, now: datetime) -> None: ...

@@ -36,6 +36,7 @@ from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
 from application.ports import (
     AccessTokenIssuer,
+    AccountReader,
     ApiTokenRepository,
     AttemptCounter,
     Clock,
@@ -55,6 +56,7 @@ from infrastructure.config import Settings
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
 from infrastructure.persistence.repositories import (
+    SqlAccountReader,
     SqlApiTokenRepository,
     SqlEmailOutbox,
     SqlPasswordResetRepository,
@@ -65,7 +67,13 @@ from infrastructure.persistence.repositories import (
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryRevokedSessions, InMemoryUserCache
-from infrastructure.state.redis import RedisAttemptCounter, RedisRevokedSessions
+from infrastructure.state.redis import (
+    RedisAttemptCounter,
+    RedisBroadcastUserCache,
+    RedisRevokedSessions,
+    RedisStateSync,
+    StateSync,
+)
 
 
 class ConfigProvider(Provider):
@@ -112,6 +120,7 @@ class DatabaseProvider(Provider):
     api_tokens = provide(SqlApiTokenRepository, provides=ApiTokenRepository, scope=Scope.REQUEST)
     usage = provide(SqlUsageRepository, provides=UsageRepository, scope=Scope.REQUEST)
     outbox = provide(SqlEmailOutbox, provides=EmailOutbox, scope=Scope.REQUEST)
+    accounts = provide(SqlAccountReader, provides=AccountReader, scope=Scope.APP)
 
 
 class SharedStateProvider(Provider):
@@ -133,12 +142,24 @@ class SharedStateProvider(Provider):
         return RedisRevokedSessions(redis, settings.redis_prefix) if redis else InMemoryRevokedSessions()
 
     @provide
-    def attempts(self, redis: Redis | None, settings: Settings) -> AttemptCounter:
-        return RedisAttemptCounter(redis, settings.redis_prefix) if redis else InMemoryAttemptCounter()
+    def user_cache(self, redis: Redis | None, settings: Settings) -> UserCache:
+        if redis is None:
+            return InMemoryUserCache(settings.user_cache_seconds)
+        return RedisBroadcastUserCache(redis, settings.redis_prefix, settings.user_cache_seconds)
 
     @provide
-    def user_cache(self, settings: Settings) -> UserCache:
-        return InMemoryUserCache(settings.user_cache_seconds)
+    def state_sync(
+        self, redis: Redis | None, settings: Settings, sessions: RevokedSessions, users: UserCache
+    ) -> StateSync:
+        if redis is None:
+            return StateSync()
+        assert isinstance(sessions, RedisRevokedSessions)
+        assert isinstance(users, RedisBroadcastUserCache)
+        return RedisStateSync(redis, settings.redis_prefix, sessions, users)
+
+    @provide
+    def attempts(self, redis: Redis | None, settings: Settings) -> AttemptCounter:
+        return RedisAttemptCounter(redis, settings.redis_prefix) if redis else InMemoryAttemptCounter()
 
 
 class SecurityProvider(Provider):
@@ -178,6 +199,9 @@ class SecurityProvider(Provider):
 class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
+    # Application-wide: authenticating a request must not build the request's database graph.
+    authenticate = provide(Authenticate, scope=Scope.APP)
+
     use_cases = provide_all(
         Throttle,
         SessionTokens,
@@ -186,7 +210,6 @@ class UseCaseProvider(Provider):
         LoginUser,
         RefreshTokens,
         LogoutUser,
-        Authenticate,
         GetProfile,
         UpdateProfile,
         ChangePassword,

@@ -22,7 +22,6 @@ def _drop_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str
 
 def configure_logging(level: str, fmt: str) -> None:
     shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         _drop_secrets,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,7 +80,8 @@ def test_an_access_token_is_dead_right_after_logout(api: Api) -> None:
 
 
 def test_logout_is_seen_by_another_api_process(postgres_url: str, redis_url: str) -> None:
-    """Two app instances (as two processes would be) share the deny-list through Redis."""
+    """Two app instances (as two processes would be) share revoked sessions through Redis: the process that
+    logged out refuses the token at once; the other as soon as the pub/sub message lands (milliseconds)."""
     settings = make_settings(
         database_url=postgres_url, redis_url=redis_url, redis_prefix=f"scribe-test-{services.RUN_ID}:two:"
     )
@@ -87,7 +89,11 @@ def test_logout_is_seen_by_another_api_process(postgres_url: str, redis_url: str
         tokens = Api(first).register()
         assert second.get("/api/v1/auth/profile", headers=bearer(tokens["access_token"])).status_code == 200
         first.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]))
-        assert second.get("/api/v1/auth/profile", headers=bearer(tokens["access_token"])).status_code == 401
+        assert first.get("/api/v1/auth/profile", headers=bearer(tokens["access_token"])).status_code == 401
+        deadline = time.monotonic() + 1
+        while second.get("/api/v1/auth/profile", headers=bearer(tokens["access_token"])).status_code != 401:
+            assert time.monotonic() < deadline, "the other process still accepts the token after 1 s"
+            time.sleep(0.01)
 
 
 def test_a_reused_refresh_token_revokes_its_family(api: Api) -> None:
@@ -119,3 +125,24 @@ def test_a_disabled_user_is_locked_out(api: Api) -> None:
     )
     assert login.status_code == 403
     assert login.json()["code"] == "account_disabled"
+
+
+def test_disabling_a_user_reaches_another_api_process_before_its_cache_expires(
+    postgres_url: str, redis_url: str
+) -> None:
+    from application.accounts.admin import AccountChanges, ChangeAccount
+
+    settings = make_settings(
+        database_url=postgres_url,
+        redis_url=redis_url,
+        redis_prefix=f"scribe-test-{services.RUN_ID}:disable:",
+        user_cache_seconds="60",  # so only the broadcast invalidation can explain a quick refusal
+    )
+    with make_client(settings) as first, make_client(settings) as second:
+        tokens = Api(first).register()
+        assert second.get("/api/v1/auth/profile", headers=bearer(tokens["access_token"])).status_code == 200
+        Api(first).use_case(ChangeAccount, tokens["user"]["email"], AccountChanges(disabled=True))
+        deadline = time.monotonic() + 1
+        while second.get("/api/v1/auth/profile", headers=bearer(tokens["access_token"])).status_code != 401:
+            assert time.monotonic() < deadline, "the other process still serves the disabled user after 1 s"
+            time.sleep(0.01)

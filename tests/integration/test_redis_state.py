@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
 
-from infrastructure.state.redis import RedisAttemptCounter, RedisRevokedSessions
+from infrastructure.state.redis import (
+    RedisAttemptCounter,
+    RedisBroadcastUserCache,
+    RedisRevokedSessions,
+    RedisStateSync,
+)
 from tests import services
 
 
@@ -55,3 +62,73 @@ async def test_release_never_goes_below_zero_or_creates_keys(redis: Redis, prefi
     await counter.release("k")
     await counter.release("k")
     assert int(await redis.get(f"{prefix}attempts:k")) == 0
+
+
+class _Process:
+    """What one API process holds: its mirror of revoked sessions, its user cache, its sync loop."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.sessions = RedisRevokedSessions(redis, prefix)
+        self.users = RedisBroadcastUserCache(redis, prefix, ttl_seconds=60)
+        self.sync = RedisStateSync(redis, prefix, self.sessions, self.users)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.sync.run())
+        await _eventually(lambda: self.sessions.mirrored)
+
+    async def stop(self) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+async def _eventually(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met within 2 s")
+
+
+async def test_a_new_process_loads_what_was_revoked_before_it_started(redis: Redis, prefix: str) -> None:
+    earlier = uuid.uuid4()
+    await RedisRevokedSessions(redis, prefix).revoke(earlier, datetime.now(UTC) + timedelta(minutes=5))
+    process = _Process(redis, prefix)
+    await process.start()
+    try:
+        await redis.delete(f"{prefix}revoked-session:{earlier}")  # proves the answer comes from the mirror
+        assert await process.sessions.is_revoked(earlier)
+    finally:
+        await process.stop()
+
+
+async def test_revocations_and_user_changes_reach_the_other_processes(redis: Redis, prefix: str) -> None:
+    from domain.users import Email, User
+
+    a, b = _Process(redis, prefix), _Process(redis, prefix)
+    await a.start()
+    await b.start()
+    try:
+        session = uuid.uuid4()
+        await a.sessions.revoke(session, datetime.now(UTC) + timedelta(minutes=5))
+        await _eventually(lambda: session in b.sessions._mirror)
+        assert await b.sessions.is_revoked(session)
+
+        user = User.register(Email("ada@example.com"), "hash", now=datetime.now(UTC))
+        b.users.put(user)
+        await a.users.invalidate(user.id)
+        await _eventually(lambda: b.users.get(user.id) is None)
+    finally:
+        await a.stop()
+        await b.stop()
+    assert not b.sessions.mirrored  # stopped: checks go to Redis again
+
+
+async def test_without_a_mirror_the_check_asks_redis(redis: Redis, prefix: str) -> None:
+    writer, reader = RedisRevokedSessions(redis, prefix), RedisRevokedSessions(redis, prefix)
+    session = uuid.uuid4()
+    await writer.revoke(session, datetime.now(UTC) + timedelta(minutes=5))
+    assert not reader.mirrored
+    assert await reader.is_revoked(session)

@@ -200,6 +200,23 @@ class InMemoryApiTokens:
                 self.rows[token.id] = token.revoked(now)
 
 
+class FakeAccountReader:
+    """Reads the same in-memory stores the repositories write."""
+
+    def __init__(self, users: InMemoryUsers, tokens: InMemoryApiTokens) -> None:
+        self._users = users
+        self._tokens = tokens
+
+    async def user(self, user_id: uuid.UUID) -> User | None:
+        return await self._users.get(user_id)
+
+    async def api_token(self, token_hash: str) -> ApiToken | None:
+        return await self._tokens.find(token_hash)
+
+    async def record_api_token_use(self, token_id: uuid.UUID, now: datetime) -> None:
+        await self._tokens.update(self._tokens.rows[token_id].touched(now))
+
+
 class InMemoryUsage:
     def __init__(self, users: InMemoryUsers) -> None:
         self.events: list[UsageEvent] = []
@@ -255,6 +272,7 @@ class World:
     outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
     hasher: FakeHasher = field(default_factory=FakeHasher)
     revoked: FakeRevokedSessions = field(init=False)
+    accounts: FakeAccountReader = field(init=False)
     attempts: InMemoryAttemptCounter = field(default_factory=InMemoryAttemptCounter)
     cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
     policy: AuthPolicy = field(default_factory=AuthPolicy)
@@ -263,3 +281,4 @@ class World:
     def __post_init__(self) -> None:
         self.issuer = FakeIssuer(self.clock)
         self.revoked = FakeRevokedSessions(self.clock)
+        self.accounts = FakeAccountReader(self.users, self.api_tokens)

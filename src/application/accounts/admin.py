@@ -62,7 +62,7 @@ class ChangeAccount:
         if changes.disabled:
             await self._sessions.revoke_all_for_user(user.id, now)
         await self._uow.commit()
-        self._cache.invalidate(user.id)
+        await self._cache.invalidate(user.id)
         return user
 
     async def _user_id(self, user_ref: uuid.UUID | str) -> uuid.UUID:

@@ -51,5 +51,5 @@ class UpdateProfile:
         user = user.with_changes(self._clock.now(), **updates)
         await self._users.update(user)
         await self._uow.commit()
-        self._cache.invalidate(user.id)
+        await self._cache.invalidate(user.id)
         return user

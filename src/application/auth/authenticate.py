@@ -5,15 +5,7 @@ from dataclasses import dataclass
 
 from application.auth.tokens import fingerprint
 from application.errors import AuthenticationFailed, PermissionDenied
-from application.ports import (
-    AccessTokenIssuer,
-    ApiTokenRepository,
-    Clock,
-    RevokedSessions,
-    UnitOfWork,
-    UserCache,
-    UserRepository,
-)
+from application.ports import AccessTokenIssuer, AccountReader, Clock, RevokedSessions, UserCache
 from domain.api_tokens import API_TOKEN_PREFIX, Scope
 from domain.users import User
 
@@ -54,24 +46,21 @@ class GetProfile:
 
 
 class Authenticate:
-    """Bearer credential → Principal. Role, tier and disabled come from storage, never from the token."""
+    """Bearer credential → Principal. Role, tier and disabled come from storage (via a short-lived cache),
+    never from the token."""
 
     def __init__(
         self,
         issuer: AccessTokenIssuer,
         revoked: RevokedSessions,
-        users: UserRepository,
+        accounts: AccountReader,
         cache: UserCache,
-        api_tokens: ApiTokenRepository,
-        uow: UnitOfWork,
         clock: Clock,
     ) -> None:
         self._issuer = issuer
         self._revoked = revoked
-        self._users = users
+        self._accounts = accounts
         self._cache = cache
-        self._api_tokens = api_tokens
-        self._uow = uow
         self._clock = clock
 
     async def __call__(self, credential: str) -> Principal:
@@ -87,20 +76,19 @@ class Authenticate:
 
     async def _by_api_token(self, credential: str) -> Principal:
         now = self._clock.now()
-        token = await self._api_tokens.find(fingerprint(credential))
+        token = await self._accounts.api_token(fingerprint(credential))
         if token is None or not token.is_usable(now):
             raise AuthenticationFailed("api_token_invalid")
         user = await self._user(token.user_id)
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # Coarse on purpose: one write a minute per token, not one per request.
-            await self._api_tokens.update(token.touched(now))
-            await self._uow.commit()
+            await self._accounts.record_api_token_use(token.id, now)
         return Principal(user, frozenset(token.scopes))
 
     async def _user(self, user_id: uuid.UUID) -> User:
         user = self._cache.get(user_id)
         if user is None:
-            user = await self._users.get(user_id)
+            user = await self._accounts.user(user_id)
             if user is None:
                 raise AuthenticationFailed("user_gone")
             self._cache.put(user)

@@ -76,7 +76,7 @@ class ChangePassword:
         await self._sessions.revoke_all_for_user(user.id, now)
         pair = await self._tokens.start(user, now)
         await self._uow.commit()
-        self._cache.invalidate(user.id)
+        await self._cache.invalidate(user.id)
         return pair
 
 
@@ -198,4 +198,4 @@ class ResetPassword:
         await self._sessions.revoke_all_for_user(user.id, now)
         await self._api_tokens.revoke_all_for_user(user.id, now)
         await self._uow.commit()
-        self._cache.invalidate(user.id)
+        await self._cache.invalidate(user.id)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import EmailMessage, PasswordResetRecord, QueuedEmail
@@ -410,3 +410,23 @@ class SqlEmailOutbox:
         if row.attempts >= MAX_EMAIL_ATTEMPTS:
             row.status = "failed"
         await self._session.flush()
+
+
+class SqlAccountReader:
+    """Authentication reads, each in a short session of its own (not the request's unit of work)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def user(self, user_id: uuid.UUID) -> User | None:
+        async with self._sessions() as session:
+            return await SqlUserRepository(session).get(user_id)
+
+    async def api_token(self, token_hash: str) -> ApiToken | None:
+        async with self._sessions() as session:
+            return await SqlApiTokenRepository(session).find(token_hash)
+
+    async def record_api_token_use(self, token_id: uuid.UUID, now: datetime) -> None:
+        async with self._sessions() as session:
+            await session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now))
+            await session.commit()

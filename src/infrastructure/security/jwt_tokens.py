@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -10,14 +12,20 @@ from application.ports import AccessClaims, IssuedAccessToken
 
 ALGORITHM = "HS256"  # the only one accepted: no "none", no RS/HS confusion
 _REQUIRED = ["sub", "sid", "jti", "iat", "exp", "aud", "iss", "typ"]
+_VERIFIED_CACHE_SIZE = 10_000
 
 
 class JwtAccessTokenIssuer:
+    """Issues and verifies our access tokens with PyJWT. A token is used many times in its 15 minutes; once
+    PyJWT has verified a token string, the claims are kept (bounded, newest kept) and only the expiry is
+    checked again, which takes a dictionary look-up instead of ~150 µs of parsing and HMAC."""
+
     def __init__(self, secret_key: str, audience: str, issuer: str, lifetime: timedelta) -> None:
         self._key = secret_key
         self._audience = audience
         self._issuer = issuer
         self._lifetime = lifetime
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def issue(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> IssuedAccessToken:
         expires_at = now + self._lifetime
@@ -36,6 +44,18 @@ class JwtAccessTokenIssuer:
         return IssuedAccessToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), expires_at)
 
     def decode(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            self._verified[token] = claims
+            if len(self._verified) > _VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        if claims.expires_at.timestamp() <= time.time():
+            self._verified.pop(token, None)
+            raise AuthenticationFailed("ExpiredSignatureError")
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,

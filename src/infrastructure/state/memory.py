@@ -69,5 +69,8 @@ class InMemoryUserCache:
             self._entries.clear()
         self._entries[user.id] = (user, time.monotonic() + self._ttl)
 
-    def invalidate(self, user_id: uuid.UUID) -> None:
+    async def invalidate(self, user_id: uuid.UUID) -> None:
         self._entries.pop(user_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -41,7 +41,7 @@ class UseCases:
         self.login = LoginUser(w.users, w.hasher, throttle, tokens, w.uow, w.clock, w.policy)
         self.refresh = RefreshTokens(w.sessions, w.users, w.revoked, tokens, w.uow, w.clock, w.policy)
         self.logout = LogoutUser(w.sessions, w.revoked, w.uow, w.clock, w.policy)
-        self.authenticate = Authenticate(w.issuer, w.revoked, w.users, w.cache, w.api_tokens, w.uow, w.clock)
+        self.authenticate = Authenticate(w.issuer, w.revoked, w.accounts, w.cache, w.clock)
         self.profile = GetProfile()
         self.update_profile = UpdateProfile(w.users, w.cache, w.uow, w.clock)
         self.change_password = ChangePassword(

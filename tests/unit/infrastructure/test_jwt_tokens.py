@@ -67,3 +67,23 @@ def test_a_token_we_issued_decodes_to_its_claims() -> None:
 def test_forged_or_foreign_tokens_are_refused(token: str) -> None:
     with pytest.raises(AuthenticationFailed):
         ISSUER.decode(token)
+
+
+def test_a_verified_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    issuer = JwtAccessTokenIssuer(KEY, "scribe-api", "scribe", timedelta(minutes=15))
+    token = issuer.issue(uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)).token
+    issuer.decode(token)  # verified and remembered
+    later = time.time() + 15 * 60 + 1
+    monkeypatch.setattr("infrastructure.security.jwt_tokens.time.time", lambda: later)
+    with pytest.raises(AuthenticationFailed):
+        issuer.decode(token)
+
+
+def test_a_forged_token_is_never_remembered_as_valid() -> None:
+    issuer = JwtAccessTokenIssuer(KEY, "scribe-api", "scribe", timedelta(minutes=15))
+    forged = jwt.encode(_claims(), "an attacker's key that is long enough", algorithm="HS256")
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            issuer.decode(forged)
