@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -29,28 +30,33 @@ from infrastructure.persistence.models import (
     UserRow,
 )
 
-_USER_FIELDS = [
-    "id",
-    "email",
-    "password_hash",
-    "display_name",
-    "preferred_language",
-    "tier",
-    "role",
-    "disabled",
-    "email_verified",
-    "usage_count",
-    "tokens_valid_after",
-    "created_at",
-    "updated_at",
-    "encrypted_api_key",
-]
+E = TypeVar("E")
+
+
+def _values(entity: Any) -> dict[str, Any]:
+    """A domain dataclass as column values: the tables use the entities' field names."""
+    return {field.name: getattr(entity, field.name) for field in dataclasses.fields(entity)}
+
+
+def _entity(kind: type[E], row: Any, **converted: Any) -> E:
+    """The domain object for a row; `converted` holds the fields whose stored form differs."""
+    names = (field.name for field in dataclasses.fields(kind))  # type: ignore[arg-type]
+    return kind(**{name: getattr(row, name) for name in names if name not in converted}, **converted)
 
 
 def _user(row: UserRow) -> User:
-    values: dict[str, Any] = {name: getattr(row, name) for name in _USER_FIELDS}
-    values["tier"], values["role"] = Tier(row.tier), Role(row.role)
-    return User(**values)
+    return _entity(User, row, tier=Tier(row.tier), role=Role(row.role))
+
+
+async def _use_once(session: AsyncSession, model: Any, row_id: uuid.UUID, now: datetime) -> bool:
+    """Sets `used_at` if nobody has: of concurrent callers, exactly one gets True."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id, model.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _keyset(created_at: Any, ident: Any, page: PageRequest) -> ColumnElement[bool] | None:
@@ -97,7 +103,7 @@ class SqlUserRepository:
 
     async def add(self, user: User) -> None:
         try:
-            await self._rows.add(UserRow(**{name: getattr(user, name) for name in _USER_FIELDS}))
+            await self._rows.add(UserRow(**_values(user)))
         except DuplicateKeyError:
             raise EmailTaken from None
 
@@ -105,8 +111,8 @@ class SqlUserRepository:
         row = await self._session.get(UserRow, user.id)
         if row is None:
             return
-        for name in _USER_FIELDS:
-            setattr(row, name, getattr(user, name))
+        for name, value in _values(user).items():
+            setattr(row, name, value)
         await self._session.flush()
 
     async def list(self, page: PageRequest) -> Page[User]:
@@ -118,33 +124,17 @@ class SqlUserRepository:
         return Page([_user(r) for r in rows], cursor)
 
 
-def _session(row: AuthSessionRow) -> AuthSession:
-    return AuthSession(row.id, row.user_id, row.created_at, row.expires_at, row.revoked_at)
-
-
-def _refresh(row: RefreshTokenRow) -> RefreshToken:
-    return RefreshToken(row.id, row.session_id, row.token_hash, row.created_at, row.expires_at, row.used_at)
-
-
 class SqlSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add(self, session: AuthSession) -> None:
-        self._session.add(
-            AuthSessionRow(
-                id=session.id,
-                user_id=session.user_id,
-                created_at=session.created_at,
-                expires_at=session.expires_at,
-                revoked_at=session.revoked_at,
-            )
-        )
+        self._session.add(AuthSessionRow(**_values(session)))
         await self._session.flush()
 
     async def get(self, session_id: uuid.UUID) -> AuthSession | None:
         row = await self._session.get(AuthSessionRow, session_id)
-        return _session(row) if row else None
+        return _entity(AuthSession, row) if row else None
 
     async def revoke(self, session_id: uuid.UUID, now: datetime) -> None:
         await self._session.execute(
@@ -161,30 +151,15 @@ class SqlSessionRepository:
         )
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
-        self._session.add(
-            RefreshTokenRow(
-                id=token.id,
-                session_id=token.session_id,
-                token_hash=token.token_hash,
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-                used_at=token.used_at,
-            )
-        )
+        self._session.add(RefreshTokenRow(**_values(token)))
         await self._session.flush()
 
     async def find_refresh_token(self, token_hash: str) -> RefreshToken | None:
         row = await self._session.scalar(select(RefreshTokenRow).where(RefreshTokenRow.token_hash == token_hash))
-        return _refresh(row) if row else None
+        return _entity(RefreshToken, row) if row else None
 
     async def mark_refresh_token_used(self, token_id: uuid.UUID, now: datetime) -> bool:
-        result = await self._session.execute(
-            update(RefreshTokenRow)
-            .where(RefreshTokenRow.id == token_id, RefreshTokenRow.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await _use_once(self._session, RefreshTokenRow, token_id, now)
 
 
 class SqlPasswordResetRepository:
@@ -192,15 +167,7 @@ class SqlPasswordResetRepository:
         self._session = session
 
     async def add(self, record: PasswordResetRecord) -> None:
-        self._session.add(
-            PasswordResetTokenRow(
-                id=record.id,
-                user_id=record.user_id,
-                token_hash=record.token_hash,
-                created_at=record.created_at,
-                expires_at=record.expires_at,
-            )
-        )
+        self._session.add(PasswordResetTokenRow(**_values(record)))
         await self._session.flush()
 
     async def find(self, token_hash: str) -> PasswordResetRecord | None:
@@ -212,13 +179,7 @@ class SqlPasswordResetRepository:
         return PasswordResetRecord(row.id, row.user_id, row.token_hash, row.created_at, row.expires_at, row.used_at)
 
     async def mark_used(self, record_id: uuid.UUID, now: datetime) -> bool:
-        result = await self._session.execute(
-            update(PasswordResetTokenRow)
-            .where(PasswordResetTokenRow.id == record_id, PasswordResetTokenRow.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await _use_once(self._session, PasswordResetTokenRow, record_id, now)
 
     async def expire_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
         await self._session.execute(
@@ -233,18 +194,7 @@ class SqlPasswordResetRepository:
 
 
 def _api_token(row: ApiTokenRow) -> ApiToken:
-    return ApiToken(
-        id=row.id,
-        user_id=row.user_id,
-        name=row.name,
-        token_hash=row.token_hash,
-        hint=row.hint,
-        scopes=tuple(Scope(s) for s in row.scopes.split()),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
+    return _entity(ApiToken, row, scopes=tuple(Scope(s) for s in row.scopes.split()))
 
 
 class SqlApiTokenRepository:
@@ -252,20 +202,7 @@ class SqlApiTokenRepository:
         self._session = session
 
     async def add(self, token: ApiToken) -> None:
-        self._session.add(
-            ApiTokenRow(
-                id=token.id,
-                user_id=token.user_id,
-                name=token.name,
-                token_hash=token.token_hash,
-                hint=token.hint,
-                scopes=" ".join(token.scopes),
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-                last_used_at=token.last_used_at,
-                revoked_at=token.revoked_at,
-            )
-        )
+        self._session.add(ApiTokenRow(**{**_values(token), "scopes": " ".join(token.scopes)}))
         await self._session.flush()
 
     async def find(self, token_hash: str) -> ApiToken | None:
@@ -311,20 +248,7 @@ class SqlUsageRepository:
         self._session = session
 
     async def add(self, event: UsageEvent) -> None:
-        self._session.add(
-            UsageEventRow(
-                id=event.id,
-                user_id=event.user_id,
-                kind=event.kind,
-                provider=event.provider,
-                model=event.model,
-                tokens_in=event.tokens_in,
-                tokens_out=event.tokens_out,
-                cost_usd=Decimal(str(event.cost_usd)),
-                cached=event.cached,
-                created_at=event.created_at,
-            )
-        )
+        self._session.add(UsageEventRow(**{**_values(event), "cost_usd": Decimal(str(event.cost_usd))}))
         await self._session.execute(
             update(UserRow).where(UserRow.id == event.user_id).values(usage_count=UserRow.usage_count + 1)
         )
