@@ -5,7 +5,7 @@ from datetime import timedelta
 from application.ports import Clock, EmailOutbox, EmailTransport, UnitOfWork
 
 BATCH_SIZE = 50
-LEASE = timedelta(minutes=2)  # longer than one SMTP delivery can take
+LEASE = timedelta(minutes=2)  # longer than one SMTP delivery can take; each message is leased on its own
 
 
 class DeliverQueuedEmails:
@@ -19,10 +19,13 @@ class DeliverQueuedEmails:
         self._clock = clock
 
     async def __call__(self) -> int:
-        claimed = await self._outbox.claim(BATCH_SIZE, self._clock.now(), LEASE)
-        await self._uow.commit()  # the leases must be visible to other processes before we send
         sent = 0
-        for queued in claimed:
+        for _ in range(BATCH_SIZE):
+            claimed = await self._outbox.claim(1, self._clock.now(), LEASE)
+            await self._uow.commit()  # the lease must be visible to other processes before we send
+            if not claimed:
+                break
+            (queued,) = claimed
             try:
                 await self._transport.deliver(queued.message)
             except OSError as error:

@@ -190,7 +190,11 @@ class UserCache(Protocol):
 
     def get(self, user_id: uuid.UUID) -> User | None: ...
 
-    def put(self, user: User) -> None: ...
+    def mark(self) -> int:
+        """Taken before reading a user from storage, handed to `put`."""
+
+    def put(self, user: User, mark: int) -> None:
+        """Keeps `user` unless an invalidation happened since `mark` (the copy read may be older than it)."""
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         """Drop the copy here and in every other process that shares the cache's invalidations."""

@@ -133,7 +133,7 @@ class SharedStateProvider(Provider):
         if settings.redis_url is None:
             yield None
             return
-        client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5, socket_keepalive=True)
         yield client
         await client.aclose()
 

@@ -117,7 +117,7 @@ async def test_revocations_and_user_changes_reach_the_other_processes(redis: Red
         assert await b.sessions.is_revoked(session)
 
         user = User.register(Email("ada@example.com"), "hash", now=datetime.now(UTC))
-        b.users.put(user)
+        b.users.put(user, b.users.mark())
         await a.users.invalidate(user.id)
         await _eventually(lambda: b.users.get(user.id) is None)
     finally:
@@ -132,3 +132,46 @@ async def test_without_a_mirror_the_check_asks_redis(redis: Redis, prefix: str) 
     await writer.revoke(session, datetime.now(UTC) + timedelta(minutes=5))
     assert not reader.mirrored
     assert await reader.is_revoked(session)
+
+
+async def test_a_connection_that_dies_silently_takes_the_mirror_out_of_step(
+    redis: Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy that stops forwarding without closing (an idle-timeout or a partition): the sync loop must
+    notice from the missing pongs and fall back to asking Redis, instead of trusting a stale mirror."""
+    monkeypatch.setattr("infrastructure.state.redis._PING_SECONDS", 0.1)
+    monkeypatch.setattr("infrastructure.state.redis._SILENCE_SECONDS", 0.5)
+    frozen = asyncio.Event()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            while data := await reader.read(65536):
+                if frozen.is_set():
+                    continue  # swallow: the socket stays open, nothing gets through
+                writer.write(data)
+                await writer.drain()
+
+    async def handle(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", 6379)
+        pumps.extend(
+            [
+                asyncio.create_task(pipe(client_reader, server_writer)),
+                asyncio.create_task(pipe(server_reader, client_writer)),
+            ]
+        )
+
+    pumps: list[asyncio.Task[None]] = []
+    proxy = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    through_proxy = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=5)
+    process = _Process(through_proxy, prefix)
+    try:
+        await process.start()
+        frozen.set()
+        await _eventually(lambda: not process.sessions.mirrored)
+    finally:
+        await process.stop()
+        for task in pumps:
+            task.cancel()
+        proxy.close()
+        await through_proxy.aclose()

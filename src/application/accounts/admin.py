@@ -55,7 +55,10 @@ class ChangeAccount:
         if user is None:
             raise NotFound("User")
         now = self._clock.now()
-        updates = {k: v for k, v in asdict(changes).items() if v is not None}
+        updates: dict[str, object] = {k: v for k, v in asdict(changes).items() if v is not None}
+        if changes.disabled:
+            # Re-enabling later must not bring the old access tokens back.
+            updates["tokens_valid_after"] = now
         if updates:
             user = user.with_changes(now, **updates)
             await self._users.update(user)

@@ -88,10 +88,11 @@ class Authenticate:
     async def _user(self, user_id: uuid.UUID) -> User:
         user = self._cache.get(user_id)
         if user is None:
+            mark = self._cache.mark()
             user = await self._accounts.user(user_id)
             if user is None:
                 raise AuthenticationFailed("user_gone")
-            self._cache.put(user)
+            self._cache.put(user, mark)
         if user.disabled:
             raise AuthenticationFailed("account_disabled")
         return user

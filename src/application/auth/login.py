@@ -56,14 +56,23 @@ class LoginUser:
         if user.disabled:
             raise AccountDisabled
 
-        await self._throttle.forget(by_pair, by_account)
+        # The owner's guesses from here start again; other addresses' guesses at the account still count.
+        await self._throttle.forget(by_pair)
+        await self._throttle.refund(by_account)
         await self._throttle.refund(by_ip)
+        rehashed = await self._hasher.hash(password) if self._hasher.needs_rehash(user.password_hash) else None
+        # The password was checked against what we read before hashing; if it changed meanwhile (a reset, a
+        # change), the old password must not win. Locked, so no change can land between check and session.
+        fresh = await self._users.lock(user.id)
+        if fresh is None or fresh.password_hash != user.password_hash:
+            raise InvalidCredentials
+        if fresh.disabled:
+            raise AccountDisabled
         now = self._clock.now()
-        if self._hasher.needs_rehash(user.password_hash):
-            fresh = await self._users.lock(user.id)
-            if fresh is not None:
-                user = fresh.with_changes(now, password_hash=await self._hasher.hash(password))
-                await self._users.update(user)
+        user = fresh
+        if rehashed is not None:
+            user = fresh.with_changes(now, password_hash=rehashed)
+            await self._users.update(user)
         pair = await self._tokens.start(user, now)
         await self._uow.commit()
         return pair

@@ -64,14 +64,19 @@ class ChangePassword:
             self._policy.login_window_seconds,
         )
         await self._throttle.reserve(guesses)
-        user = await self._users.lock(principal.user.id)
-        if user is None:
+        # Hashing happens before the row lock is taken, so the lock is held for milliseconds, not hashes.
+        stored = await self._users.get(principal.user.id)
+        if stored is None:
             raise NotFound("User")
-        if not await self._hasher.verify(user.password_hash, normalize_password(current_password)):
+        if not await self._hasher.verify(stored.password_hash, normalize_password(current_password)):
             raise InvalidCredentials
         await self._throttle.forget(guesses)
+        new_hash = await self._hasher.hash(new)
+        user = await self._users.lock(stored.id)
+        if user is None or user.password_hash != stored.password_hash:
+            raise InvalidCredentials  # changed by someone else meanwhile: the current password is not current
         now = self._clock.now()
-        user = user.with_new_password(await self._hasher.hash(new), now)
+        user = user.with_new_password(new_hash, now)
         await self._users.update(user)
         await self._sessions.revoke_all_for_user(user.id, now)
         pair = await self._tokens.start(user, now)
@@ -187,14 +192,18 @@ class ResetPassword:
         record = await self._resets.find(fingerprint(token))
         if record is None or record.used_at is not None or now >= record.expires_at:
             raise InvalidResetToken
+        owner = await self._users.get(record.user_id)
+        if owner is None or owner.disabled:
+            raise InvalidResetToken
+        new = normalize_password(new_password)
+        check_all({"new_password": lambda: check_new_password(new, context_words(owner.email))})
+        new_hash = await self._hasher.hash(new)  # before the row lock, which is then held for milliseconds
+        if not await self._resets.mark_used(record.id, now):
+            raise InvalidResetToken
         user = await self._users.lock(record.user_id)
         if user is None or user.disabled:
             raise InvalidResetToken
-        new = normalize_password(new_password)
-        check_all({"new_password": lambda: check_new_password(new, context_words(user.email))})
-        if not await self._resets.mark_used(record.id, now):
-            raise InvalidResetToken
-        await self._users.update(user.with_new_password(await self._hasher.hash(new), now))
+        await self._users.update(user.with_new_password(new_hash, now))
         await self._sessions.revoke_all_for_user(user.id, now)
         await self._api_tokens.revoke_all_for_user(user.id, now)
         await self._uow.commit()

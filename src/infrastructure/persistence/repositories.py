@@ -90,10 +90,14 @@ class SqlUserRepository:
         return _user(row) if row else None
 
     async def lock(self, user_id: uuid.UUID) -> User | None:
-        # FOR UPDATE on PostgreSQL (SQLite serialises writers anyway); populate_existing refreshes a row this
-        # session may already hold, so the caller sees what is stored now.
+        # FOR NO KEY UPDATE on PostgreSQL (SQLite serialises writers anyway): other writers of the user wait,
+        # rows that merely reference it (sessions, reset tokens) do not. populate_existing refreshes a row
+        # this session may already hold, so the caller sees what is stored now.
         row = await self._session.scalar(
-            select(UserRow).where(UserRow.id == user_id).with_for_update().execution_options(populate_existing=True)
+            select(UserRow)
+            .where(UserRow.id == user_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
         return _user(row) if row else None
 
@@ -297,7 +301,7 @@ class SqlEmailOutbox:
             await self._session.execute(
                 select(EmailOutboxRow.id, EmailOutboxRow.next_attempt_at)
                 .where(EmailOutboxRow.status == "pending", EmailOutboxRow.next_attempt_at <= now)
-                .order_by(EmailOutboxRow.next_attempt_at)
+                .order_by(EmailOutboxRow.next_attempt_at, EmailOutboxRow.id)
                 .limit(limit)
             )
         ).all()

@@ -55,6 +55,7 @@ class InMemoryUserCache:
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
         self._entries: dict[uuid.UUID, tuple[User, float]] = {}
+        self._invalidations = 0
 
     def get(self, user_id: uuid.UUID) -> User | None:
         entry = self._entries.get(user_id)
@@ -62,15 +63,20 @@ class InMemoryUserCache:
             return None
         return entry[0]
 
-    def put(self, user: User) -> None:
-        if self._ttl <= 0:
+    def mark(self) -> int:
+        return self._invalidations
+
+    def put(self, user: User, mark: int) -> None:
+        if self._ttl <= 0 or mark != self._invalidations:
             return
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
         self._entries[user.id] = (user, time.monotonic() + self._ttl)
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
+        self._invalidations += 1
         self._entries.pop(user_id, None)
 
     def clear(self) -> None:
+        self._invalidations += 1
         self._entries.clear()

@@ -16,7 +16,6 @@ from datetime import datetime
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from domain.users import User
 from infrastructure.state.memory import InMemoryUserCache
@@ -29,7 +28,10 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
 """
-_MAX_MIRRORED = 1_000_000
+# The sync loop pings Redis this often and gives the connection up when nothing came back for the second
+# figure: a connection that died silently (idle timeout, partition) must not leave the mirror "in step".
+_PING_SECONDS = 2.0
+_SILENCE_SECONDS = 6.0
 
 
 class RedisRevokedSessions:
@@ -42,8 +44,10 @@ class RedisRevokedSessions:
 
     async def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
         expires = math.ceil(until.timestamp())
-        await self._redis.set(f"{self._keys}{session_id}", b"1", exat=expires)
-        await self._redis.publish(self._channel, f"revoke {session_id} {expires}")
+        async with self._redis.pipeline(transaction=True) as pipe:  # both or neither
+            pipe.set(f"{self._keys}{session_id}", b"1", exat=expires)
+            pipe.publish(self._channel, f"revoke {session_id} {expires}")
+            await pipe.execute()
         self.remember(session_id, expires)
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
@@ -53,10 +57,12 @@ class RedisRevokedSessions:
         return bool(await self._redis.exists(f"{self._keys}{session_id}"))
 
     def remember(self, session_id: uuid.UUID, until: float) -> None:
-        if len(self._mirror) >= _MAX_MIRRORED:
-            now = time.time()
-            self._mirror = {k: v for k, v in self._mirror.items() if v > now}
         self._mirror[session_id] = until
+
+    def forget_expired(self) -> None:
+        """Revocations outlive the access tokens they stop by nothing: drop the ended ones."""
+        now = time.time()
+        self._mirror = {k: v for k, v in self._mirror.items() if v > now}
 
     async def load(self) -> None:
         """Everything revoked so far, from the keys themselves (their TTL is the revocation's end)."""
@@ -85,8 +91,11 @@ class RedisBroadcastUserCache:
     def get(self, user_id: uuid.UUID) -> User | None:
         return self.local.get(user_id)
 
-    def put(self, user: User) -> None:
-        self.local.put(user)
+    def mark(self) -> int:
+        return self.local.mark()
+
+    def put(self, user: User, mark: int) -> None:
+        self.local.put(user, mark)
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         await self.local.invalidate(user_id)
@@ -111,7 +120,7 @@ class RedisStateSync(StateSync):
         while not _cancelling():
             try:
                 await self._follow()
-            except (RedisError, OSError) as error:
+            except Exception as error:  # any failure: out of step until resubscribed and reloaded
                 if not _cancelling():
                     log.warning("state_sync_lost", error=type(error).__name__)
             finally:
@@ -123,12 +132,21 @@ class RedisStateSync(StateSync):
     async def _follow(self) -> None:
         async with self._redis.pubsub() as pubsub:
             await pubsub.subscribe(self._channel)
+            heard = pinged = time.monotonic()
             # Short polls rather than listen(): redis-py can swallow a cancellation inside a blocking read,
-            # so the loop checks for it itself.
+            # so the loop checks for it itself, and pings to notice a connection that died silently.
             while not _cancelling():
+                now = time.monotonic()
+                if now - heard > _SILENCE_SECONDS:
+                    raise ConnectionError("no answer from Redis")
+                if now - pinged > _PING_SECONDS:
+                    await pubsub.ping()
+                    self._sessions.forget_expired()
+                    pinged = now
                 message = await pubsub.get_message(timeout=1.0)
                 if message is None:
                     continue
+                heard = time.monotonic()
                 if message["type"] == "subscribe":
                     # Subscribed first, then loaded: nothing revoked in between can be missed.
                     await self._sessions.load()
@@ -136,6 +154,7 @@ class RedisStateSync(StateSync):
                     self._sessions.mirrored = True
                 elif message["type"] == "message":
                     await self._apply(message["data"].decode())
+                # "pong" replies only prove the connection lives
 
     async def _apply(self, event: str) -> None:
         kind, _, rest = event.partition(" ")

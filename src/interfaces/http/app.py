@@ -95,9 +95,7 @@ async def _background_work(app: Litestar) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(settings: Settings, *providers: Provider) -> Litestar:

@@ -156,3 +156,35 @@ async def test_wrong_current_passwords_are_limited(uc: UseCases, world: World) -
             await uc.change_password(principal, "a wrong guess!", "a brand new passphrase")
     with pytest.raises(TooManyAttempts):
         await uc.change_password(principal, STRONG, "a brand new passphrase")
+
+
+async def test_the_old_password_cannot_win_a_race_with_a_password_change(world: World) -> None:
+    """The login checked the old password; before it opened a session the owner changed it."""
+    from application.auth.login import LoginCommand
+    from tests.unit.application.conftest import UseCases
+    from tests.unit.fakes import FakeHasher
+
+    users = world.users
+
+    class ChangedDuringVerify(FakeHasher):
+        async def verify(self, password_hash: str | None, password: str) -> bool:
+            ok = await super().verify(password_hash, password)
+            for user in list(users.rows.values()):  # the owner's change lands meanwhile
+                users.rows[user.id] = user.with_new_password("hashed:brand new words", world.clock.now())
+            return ok
+
+    uc = UseCases(world)
+    await uc.register(RegisterCommand("ada@example.com", STRONG))
+    world.hasher = ChangedDuringVerify()
+    uc = UseCases(world)
+    with pytest.raises(InvalidCredentials):
+        await uc.login(LoginCommand("ada@example.com", STRONG, "10.0.0.1"))
+
+
+async def test_re_enabling_an_account_does_not_revive_its_old_access_tokens(uc: UseCases, world: World) -> None:
+    pair = await _registered(uc)
+    world.clock.advance(microseconds=1)
+    await uc.change_account(pair.user.id, AccountChanges(disabled=True))
+    await uc.change_account(pair.user.id, AccountChanges(disabled=False))
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(pair.access_token)
