@@ -16,6 +16,7 @@ _DESCRIPTIONS = {
     413: ("Body larger than the limit", "payload_too_large"),
     415: ("Body is not JSON", "unsupported_media_type"),
     429: ("Too many attempts; see Retry-After", "too_many_requests"),
+    503: ("Busy (password hashing queue full); see Retry-After", "service_unavailable"),
 }
 
 

@@ -53,7 +53,7 @@ class AuthController(Controller):
         summary="Create an account",
         description="Registers an e-mail and password (NIST rules: 12-128 characters, not a common password) "
         "and logs the new user in. Limited per client address (429 with Retry-After).",
-        responses=errors(400, 409, 413, 415, 429),
+        responses=errors(400, 409, 413, 415, 429, 503),
     )
     @inject
     async def register(
@@ -68,7 +68,7 @@ class AuthController(Controller):
         summary="Log in",
         description="Trades e-mail and password for an access token (15 min) and a refresh token. "
         "Attempts are limited per account and address, per address and per account (429 with Retry-After).",
-        responses=errors(400, 401, 403, 429),
+        responses=errors(400, 401, 403, 429, 503),
     )
     @inject
     async def login(
@@ -135,7 +135,7 @@ class AuthController(Controller):
         description="Needs the current password (wrong guesses are limited). Ends every session and returns "
         "a new token pair.",
         security=BEARER_AUTH,
-        responses=errors(400, 401, 403, 429),
+        responses=errors(400, 401, 403, 429, 503),
     )
     @inject
     async def change_password(
@@ -174,7 +174,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Set a new password with a reset token",
         description="Spends the token, logs out every session and revokes the account's API tokens.",
-        responses=errors(400),
+        responses=errors(400, 503),
     )
     @inject
     async def reset_password(
