@@ -52,5 +52,5 @@ class InvalidResetToken(ApplicationError):
 
 
 class InvalidCursor(ApplicationError):
-    def __init__(self, message: str = "The pagination cursor is invalid") -> None:
-        super().__init__(message)
+    def __init__(self) -> None:
+        super().__init__("The pagination cursor is invalid")

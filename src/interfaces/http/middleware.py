@@ -35,7 +35,10 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self._app = app
-        self._extra = [_HSTS] if hsts else []
+        extra = (_HSTS,) if hsts else ()
+        # Built once: per request only the request id is added.
+        self._api_headers = (*_API_HEADERS, _API_CSP, _NO_STORE, *extra)
+        self._docs_headers = (*_API_HEADERS, _DOCS_CSP, *extra)
         self._log = structlog.get_logger("scribe.request")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,13 +52,8 @@ class RequestContextMiddleware:
         request_id = _request_id(scope)
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
         status = 500
-        docs = scope["path"].startswith(("/docs", "/schema"))
-        extra_headers = [
-            *_API_HEADERS,
-            *((_DOCS_CSP,) if docs else (_API_CSP, _NO_STORE)),
-            *self._extra,
-            (b"x-request-id", request_id.encode()),
-        ]
+        fixed = self._docs_headers if scope["path"].startswith(("/docs", "/schema")) else self._api_headers
+        extra_headers = (*fixed, (b"x-request-id", request_id.encode()))
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
