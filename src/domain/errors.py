@@ -45,3 +45,7 @@ def check_all(checks: dict[str, Callable[[], object]]) -> None:
             problems.append(Problem(error.field or field, error.message))
     if problems:
         raise InvalidInput(problems)
+
+
+class InvalidAnswer(DomainError):
+    """A provider's answer broke the output contract; the message is what we tell the model when re-asking."""

@@ -1,0 +1,36 @@
+"""History: every processing result, kept for the user who asked for it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    transcript_hash: str
+    purpose: str | None
+    outputs: str  # the outputs produced, space-separated (e.g. "summary topics mind_map")
+    summary: str | None
+    topics: str | None
+    key_topics: list[dict[str, Any]] | None  # [{"title", "timestamp"}]
+    mind_map: dict[str, Any] | None
+    social_post: str | None
+    custom_prompt: str | None
+    custom_output: str | None
+    video_id: str | None
+    video_url: str | None
+    title: str | None
+    language: str
+    provider: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    duration_ms: int
+    cached: bool
+    created_at: datetime
