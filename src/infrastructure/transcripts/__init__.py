@@ -1,0 +1,1 @@
+"""Where transcripts come from: YouTube captions."""

@@ -1,0 +1,1 @@
+"""Fake upstream services (LLM providers, YouTube) served on loopback, speaking the real wire formats."""

@@ -1,0 +1,324 @@
+"""The fake LLM server speaks the providers' wire formats: the real SDKs, pointed at it, get real objects and raise
+their real errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import anthropic
+import msgspec
+import openai
+import pytest
+
+from domain.errors import InvalidAnswer
+from domain.outputs import AnswerContext, MindMapAnswer, answer_schema, check_answer
+from tests.fakes.llm_answers import KINDS
+from tests.fakes.llm_server import Behaviour, FakeLLMServer
+
+ROOT = Path(__file__).resolve().parents[2]
+NORMAL_TRANSCRIPT = AnswerContext(source_words=2500, source_chars=15000, duration=900.0)
+SDK = Literal["anthropic", "openai", "gemini"]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server: FakeLLMServer) -> FakeLLMServer:
+    server.reset()
+    return server
+
+
+@pytest.fixture
+async def claude(fake: FakeLLMServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=fake.url, max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def gpt(fake: FakeLLMServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=f"{fake.url}/v1", max_retries=0) as client:
+        yield client
+
+
+async def ask_anthropic(client: anthropic.AsyncAnthropic, kind: str, prompt: str = "Summarise it.") -> str:
+    message = await client.messages.create(
+        model="claude-sonnet-4-6",
+        max_tokens=2048,
+        system="Answer by calling the tool. language code: en",
+        messages=[{"role": "user", "content": prompt}],
+        tools=[{"name": kind, "description": f"Give the {kind}", "input_schema": answer_schema(kind)}],
+        tool_choice={"type": "tool", "name": kind},
+    )
+    assert message.stop_reason == "tool_use"
+    block = message.content[0]
+    assert block.type == "tool_use"
+    assert block.name == kind
+    return json.dumps(block.input)
+
+
+async def ask_openai(client: openai.AsyncOpenAI, kind: str, prompt: str = "Summarise it.") -> str:
+    completion = await client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "system", "content": "Answer in JSON."}, {"role": "user", "content": prompt}],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": kind, "schema": answer_schema(kind), "strict": True},
+        },
+    )
+    choice = completion.choices[0]
+    assert choice.finish_reason == "stop"
+    assert choice.message.content is not None
+    return choice.message.content
+
+
+async def ask(sdk: SDK, fake: FakeLLMServer, kind: str, prompt: str = "Summarise it.", key: str = "sk-test") -> str:
+    if sdk == "anthropic":
+        async with anthropic.AsyncAnthropic(api_key=key, base_url=fake.url, max_retries=0) as claude:
+            return await ask_anthropic(claude, kind, prompt)
+    base_url = f"{fake.url}/v1beta/openai/" if sdk == "gemini" else f"{fake.url}/v1"
+    async with openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0) as client:
+        return await ask_openai(client, kind, prompt)
+
+
+def assert_is_a_three_level_tree(raw: str) -> None:
+    nodes = msgspec.json.decode(raw, type=MindMapAnswer).nodes
+    ids = [node.id for node in nodes]
+    assert len(ids) == len(set(ids))
+    roots = [node for node in nodes if node.parent is None]
+    assert len(roots) == 1
+    branches = [node for node in nodes if node.parent == roots[0].id]
+    assert 3 <= len(branches) <= 4
+    for branch in branches:
+        assert len([node for node in nodes if node.parent == branch.id]) == 2
+
+
+@pytest.mark.parametrize("sdk", ["anthropic", "openai", "gemini"])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_the_default_answer_of_every_kind_meets_its_output_rules(
+    fake: FakeLLMServer, sdk: SDK, kind: str
+) -> None:
+    raw = await ask(sdk, fake, kind)
+    if kind == "mind_map":
+        assert_is_a_three_level_tree(raw)
+    try:
+        checked = check_answer(kind, raw, NORMAL_TRANSCRIPT)
+    except NotImplementedError:
+        pytest.skip("domain.mind_map.build_mind_map is not implemented yet")
+    assert checked.value
+
+
+@pytest.mark.parametrize("sdk", ["anthropic", "openai"])
+async def test_answers_are_in_polish_when_the_prompt_asks_for_polish(fake: FakeLLMServer, sdk: SDK) -> None:
+    polish = json.loads(await ask(sdk, fake, "summary", "Write it. language code: pl"))["summary"]
+    english = json.loads(await ask(sdk, fake, "summary", "Write it. language code: en"))["summary"]
+    assert any(letter in polish for letter in "ąćęłńóśźż")
+    assert "The video" in english
+    check_answer("summary", json.dumps({"summary": polish}), NORMAL_TRANSCRIPT)
+
+
+async def test_timestamps_come_from_the_prompts_markers_and_are_null_without_them(
+    claude: anthropic.AsyncAnthropic,
+) -> None:
+    marked = "[00:05] Intro. [01:30] Basics. [03:10] Mistakes. [1:02:03] Outro."
+    topics = json.loads(await ask_anthropic(claude, "topics", marked))["topics"]
+    assert {topic["timestamp"] for topic in topics} <= {5.0, 90.0, 190.0, 3723.0}
+    assert topics[0]["timestamp"] == 5.0
+    plain = json.loads(await ask_anthropic(claude, "topics", "No markers here."))["topics"]
+    assert {topic["timestamp"] for topic in plain} == {None}
+
+
+async def test_a_429_is_the_sdks_rate_limit_error_with_a_readable_retry_after(
+    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+) -> None:
+    fake.enqueue(Behaviour(status=429, retry_after=7), provider="anthropic", kind="summary")
+    fake.enqueue(Behaviour(status=429, retry_after=2.5, should_retry=True), provider="openai")
+    with pytest.raises(anthropic.RateLimitError) as claude_error:
+        await ask_anthropic(claude, "summary")
+    assert claude_error.value.response.headers["retry-after"] == "7"
+    assert claude_error.value.type == "rate_limit_error"
+    with pytest.raises(openai.RateLimitError) as gpt_error:
+        await ask_openai(gpt, "summary")
+    assert gpt_error.value.response.headers["retry-after"] == "2.5"
+    assert gpt_error.value.response.headers["x-should-retry"] == "true"
+    assert gpt_error.value.code == "rate_limit_exceeded"
+    assert fake.pending == 0
+
+
+async def test_server_errors_are_the_sdks_server_errors(
+    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+) -> None:
+    fake.enqueue(Behaviour(status=500), provider="anthropic")
+    fake.enqueue(Behaviour(status=529), provider="anthropic")
+    fake.enqueue(Behaviour(status=503), provider="openai")
+    with pytest.raises(anthropic.InternalServerError) as internal:
+        await ask_anthropic(claude, "topics")
+    assert internal.value.type == "api_error"
+    with pytest.raises(anthropic.OverloadedError):
+        await ask_anthropic(claude, "topics")
+    with pytest.raises(openai.InternalServerError) as unavailable:
+        await ask_openai(gpt, "topics")
+    assert unavailable.value.status_code == 503
+
+
+async def test_a_delay_beyond_the_clients_timeout_is_a_timeout(fake: FakeLLMServer) -> None:
+    fake.default = Behaviour(delay=2)
+    async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0, timeout=0.2) as claude:
+        with pytest.raises(anthropic.APITimeoutError):
+            await ask_anthropic(claude, "summary")
+    async with openai.AsyncOpenAI(api_key="k", base_url=f"{fake.url}/v1", max_retries=0, timeout=0.2) as gpt:
+        with pytest.raises(openai.APITimeoutError):
+            await ask_openai(gpt, "summary")
+
+
+async def test_a_dropped_connection_is_a_connection_error(
+    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+) -> None:
+    fake.default = Behaviour(drop=True)
+    with pytest.raises(anthropic.APIConnectionError) as claude_error:
+        await ask_anthropic(claude, "summary")
+    assert not isinstance(claude_error.value, anthropic.APITimeoutError)
+    with pytest.raises(openai.APIConnectionError) as gpt_error:
+        await ask_openai(gpt, "summary")
+    assert not isinstance(gpt_error.value, openai.APITimeoutError)
+
+
+async def test_an_unknown_key_is_refused_with_401(fake: FakeLLMServer) -> None:
+    fake.accepted_keys = {"sk-good"}
+    with pytest.raises(anthropic.AuthenticationError) as claude_error:
+        await ask("anthropic", fake, "summary", key="sk-bad")
+    assert claude_error.value.type == "authentication_error"
+    with pytest.raises(openai.AuthenticationError) as gpt_error:
+        await ask("openai", fake, "summary", key="sk-bad")
+    assert gpt_error.value.code == "invalid_api_key"
+    assert json.loads(await ask("openai", fake, "summary", key="sk-good"))["summary"]
+    assert [request.api_key for request in fake.requests] == ["sk-bad", "sk-bad", "sk-good"]
+
+
+async def test_the_models_list_works_in_both_formats_and_checks_the_key(fake: FakeLLMServer) -> None:
+    async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=fake.url, max_retries=0) as claude:
+        assert [model.id async for model in claude.models.list()] == ["claude-sonnet-4-6", "claude-haiku-4-5"]
+    async with openai.AsyncOpenAI(api_key="sk-oai", base_url=f"{fake.url}/v1", max_retries=0) as gpt:
+        assert "gpt-4o-mini" in [model.id async for model in gpt.models.list()]
+    async with openai.AsyncOpenAI(api_key="AIza-test", base_url=f"{fake.url}/v1beta/openai/", max_retries=0) as gemini:
+        assert "models/gemini-2.5-flash" in [model.id async for model in gemini.models.list()]
+    assert [(r.provider, r.path, r.kind) for r in fake.requests] == [
+        ("anthropic", "/v1/models", None),
+        ("openai", "/v1/models", None),
+        ("openai", "/v1beta/openai/models", None),
+    ]
+    fake.accepted_keys = {"sk-other"}
+    async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=fake.url, max_retries=0) as claude:
+        with pytest.raises(anthropic.AuthenticationError):
+            await claude.models.list()
+
+
+async def test_a_malformed_answer_is_prose_not_json(
+    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+) -> None:
+    fake.default = Behaviour(malformed=True)
+    message = await claude.messages.create(
+        model="claude-sonnet-4-6",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "x"}],
+        tools=[{"name": "summary", "description": "d", "input_schema": answer_schema("summary")}],
+        tool_choice={"type": "tool", "name": "summary"},
+    )
+    assert [block.type for block in message.content] == ["text"]
+    with pytest.raises(InvalidAnswer):
+        check_answer("summary", await ask_openai(gpt, "summary"), NORMAL_TRANSCRIPT)
+
+
+async def test_a_scripted_answer_replaces_the_default_and_usage_can_be_set(
+    fake: FakeLLMServer, gpt: openai.AsyncOpenAI
+) -> None:
+    fake.enqueue(Behaviour(answer={"summary": "Far too short to pass."}, input_tokens=1200, output_tokens=30))
+    completion = await gpt.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "x"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "summary", "schema": {}, "strict": True}},
+    )
+    assert completion.usage is not None
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (1200, 30)
+    assert completion.usage.total_tokens == 1230
+    with pytest.raises(InvalidAnswer, match="5 words"):
+        check_answer("summary", completion.choices[0].message.content or "", NORMAL_TRANSCRIPT)
+
+
+async def test_queued_behaviours_go_to_matching_requests_in_order_and_everything_is_recorded(
+    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+) -> None:
+    fake.enqueue(Behaviour(status=500), provider="openai", kind="topics", times=2)
+    fake.enqueue(Behaviour(answer={"summary": "one two three"}), kind="summary")
+    assert json.loads(await ask_anthropic(claude, "topics"))["topics"]  # no queued entry matches
+    assert json.loads(await ask_anthropic(claude, "summary")) == {"summary": "one two three"}
+    for _ in range(2):
+        with pytest.raises(openai.InternalServerError):
+            await ask_openai(gpt, "topics")
+    assert json.loads(await ask_openai(gpt, "topics"))["topics"]
+    await ask_openai(gpt, "summary", "Fix it: The summary has 3 words; it must have between 100 and 200 words")
+    requests = fake.requests
+    assert [(r.provider, r.kind) for r in requests] == [
+        ("anthropic", "topics"),
+        ("anthropic", "summary"),
+        ("openai", "topics"),
+        ("openai", "topics"),
+        ("openai", "topics"),
+        ("openai", "summary"),
+    ]
+    assert {r.api_key for r in requests} == {"sk-ant-test", "sk-test"}
+    assert "it must have between 100 and 200 words" in requests[-1].prompt
+    assert requests[0].body["tool_choice"] == {"type": "tool", "name": "topics"}
+    assert [r.at for r in requests] == sorted(r.at for r in requests)
+    fake.clear()
+    assert fake.requests == []
+
+
+async def test_concurrent_requests_are_not_serialised(fake: FakeLLMServer, gpt: openai.AsyncOpenAI) -> None:
+    fake.default = Behaviour(delay=0.5)
+    started = time.monotonic()
+    answers = await asyncio.gather(*(ask_openai(gpt, "custom") for _ in range(40)))
+    assert len(answers) == 40
+    assert time.monotonic() - started < 5  # one after another would take 20 s
+
+
+async def test_a_request_our_code_must_never_send_is_refused_like_the_real_api(fake: FakeLLMServer) -> None:
+    async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as claude:
+        with pytest.raises(anthropic.BadRequestError, match="not among the provided tools"):
+            await claude.messages.create(
+                model="claude-sonnet-4-6",
+                max_tokens=100,
+                messages=[{"role": "user", "content": "x"}],
+                tools=[{"name": "summary", "description": "d", "input_schema": {"type": "object"}}],
+                tool_choice={"type": "tool", "name": "topics"},
+            )
+
+
+def test_it_runs_standalone_for_benchmarks() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.llm_server", "--port", "0", "--delay", "0.01"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        with openai.OpenAI(api_key="k", base_url=f"{url}/v1", max_retries=0, timeout=5) as client:
+            completion: Any = client.chat.completions.create(
+                model="m",
+                messages=[{"role": "user", "content": "x"}],
+                response_format={"type": "json_schema", "json_schema": {"name": "custom", "schema": {}}},
+            )
+        process.terminate()
+        assert process.wait(timeout=5) == 0
+    assert json.loads(completion.choices[0].message.content)["output"]
