@@ -54,3 +54,34 @@ class InvalidResetToken(ApplicationError):
 class InvalidCursor(ApplicationError):
     def __init__(self) -> None:
         super().__init__("The pagination cursor is invalid")
+
+
+class ProviderFailure(ApplicationError):
+    """An AI provider call failed. `kind`: timeout | rate_limited | unavailable | connection | rejected_key |
+    bad_request | invalid_output. The message never holds a key."""
+
+    RETRYABLE = frozenset({"timeout", "rate_limited", "unavailable", "connection"})
+
+    def __init__(self, provider: str, kind: str, detail: str = "", retry_after: float | None = None) -> None:
+        super().__init__(f"{provider}: {kind}" + (f" ({detail})" if detail else ""))
+        self.provider = provider
+        self.kind = kind
+        self.retry_after = retry_after
+
+    @property
+    def trips_breaker(self) -> bool:
+        """Failures that say the provider is unwell, as opposed to this request or this key being wrong."""
+        return self.kind in self.RETRYABLE
+
+
+class ProviderKeyRejected(ApplicationError):
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"{provider} rejected this API key")
+        self.provider = provider
+
+
+class SecretUnreadable(ApplicationError):
+    """A sealed secret failed authentication: altered, moved to another user/provider, or its master key is gone."""
+
+    def __init__(self) -> None:
+        super().__init__("A stored secret could not be decrypted")

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from application.auth.policy import AuthPolicy
-from application.errors import AuthenticationFailed
+from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import AccessClaims, EmailMessage, IssuedAccessToken, PasswordResetRecord, QueuedEmail
+from application.processing.catalog import ProviderCatalog, ProviderProfile
+from application.processing.ports import ApiKey, Generation, GenerationRequest, StoredProviderKey
 from domain.api_tokens import ApiToken
 from domain.sessions import AuthSession, RefreshToken
 from domain.usage import UsageEvent, UsageSummary
@@ -277,8 +279,57 @@ class World:
     cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     issuer: FakeIssuer = field(init=False)
+    usage: InMemoryUsage = field(init=False)
 
     def __post_init__(self) -> None:
         self.issuer = FakeIssuer(self.clock)
+        self.usage = InMemoryUsage(self.users)
         self.revoked = FakeRevokedSessions(self.clock)
         self.accounts = FakeAccountReader(self.users, self.api_tokens)
+
+
+class InMemoryProviderKeys:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, list[StoredProviderKey]] = {}
+
+    async def list(self, user_id: uuid.UUID) -> Sequence[StoredProviderKey]:
+        return sorted(self.rows.get(user_id, []), key=lambda k: k.provider)
+
+    async def lock(self, user_id: uuid.UUID) -> Sequence[StoredProviderKey]:
+        return await self.list(user_id)
+
+    async def replace(self, user_id: uuid.UUID, keys: Sequence[StoredProviderKey]) -> None:
+        if keys:
+            self.rows[user_id] = list(keys)
+        else:
+            self.rows.pop(user_id, None)
+
+    async def users_with_keys(self, after: uuid.UUID | None, limit: int) -> Sequence[uuid.UUID]:
+        return sorted(u for u in self.rows if after is None or u > after)[:limit]
+
+
+class KeyCheckingProvider:
+    """An LLM provider that only checks keys: "good-..." is accepted, anything else rejected; set `failure` to
+    make it unreachable."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.failure: ProviderFailure | None = None
+        self.checks = 0
+
+    async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        raise ProviderFailure(self.name, "bad_request", "this fake only checks keys")
+
+    async def check_key(self, secret: str) -> None:
+        self.checks += 1
+        if self.failure is not None:
+            raise self.failure
+        if not secret.startswith("good-"):
+            raise ProviderKeyRejected(self.name)
+
+
+def key_checking_catalog() -> ProviderCatalog:
+    """anthropic and openai take users' keys (through KeyCheckingProviders); local takes none."""
+    adapters = {name: KeyCheckingProvider(name) for name in ("anthropic", "openai", "local")}
+    profiles = {name: ProviderProfile(name, (f"{name}-model",), False, 100_000) for name in adapters}
+    return ProviderCatalog(profiles, adapters, ("local",))

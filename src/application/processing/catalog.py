@@ -1,0 +1,42 @@
+"""Which AI providers this server knows, how to reach them, and what their models cost."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from application.processing.ports import LLMProvider
+
+PROVIDER_NAMES = ("anthropic", "openai", "gemini", "compatible", "local")
+KEYED_PROVIDERS = ("anthropic", "openai", "gemini", "compatible")  # the ones a user can bring a key for
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderProfile:
+    name: str
+    models: tuple[str, ...]  # the first is the default
+    has_server_key: bool
+    context_tokens: int  # transcript budget per call; longer transcripts are mapped and reduced
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model → USD per 1M tokens in, out
+
+    @property
+    def default_model(self) -> str:
+        return self.models[0]
+
+    @property
+    def accepts_user_keys(self) -> bool:
+        return self.name in KEYED_PROVIDERS
+
+    def cost(self, model: str, tokens_in: int, tokens_out: int) -> float:
+        price_in, price_out = self.prices.get(model, (0.0, 0.0))
+        return round((tokens_in * price_in + tokens_out * price_out) / 1_000_000, 6)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCatalog:
+    profiles: Mapping[str, ProviderProfile]  # every provider configured on this server
+    adapters: Mapping[str, LLMProvider]
+    default_chain: tuple[str, ...]  # the server's order when neither request nor user prefers one
+
+    def profile(self, name: str) -> ProviderProfile | None:
+        return self.profiles.get(name)

@@ -1,0 +1,163 @@
+"""Ports of the processing use cases: transcript sources, AI providers, provider keys, history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.history import HistoryEntry
+from domain.transcripts import Transcript, VideoRef
+
+
+class TranscriptSource(Protocol):
+    async def fetch(self, video: VideoRef, language: str) -> Transcript:
+        """Captions in `language`, else the best available (manual before generated), with title and description.
+        Raises VideoUnavailable, CaptionsUnavailable or TranscriptSourceUnreachable."""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """One structured answer wanted from a provider. LLMs read `system` + `prompt` and must answer with JSON
+    matching `schema`; the offline `local` provider reads `transcript` (and `custom_prompt`) directly."""
+
+    kind: str  # an Output value, or "chunk_notes" for the map step of a long transcript
+    system: str
+    prompt: str
+    schema: Mapping[str, Any]
+    transcript: Transcript
+    language: str
+    custom_prompt: str | None = None
+    max_output_tokens: int = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    text: str  # the JSON answer, not yet validated
+    tokens_in: int
+    tokens_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A provider key in memory. Never printed: its repr hides the secret."""
+
+    secret: str = field(repr=False)
+    owner: str  # "user" or "server"
+
+
+class LLMProvider(Protocol):
+    async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        """Raises ProviderFailure (timeout, rate limit, 5xx, connection, rejected key, bad request)."""
+
+    async def check_key(self, secret: str) -> None:
+        """A cheap authenticated call. Raises ProviderKeyRejected if the provider refuses the key, ProviderFailure
+        if it could not be asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedSecret:
+    version: str  # master key version that sealed it
+    token: str  # base64 of nonce + ciphertext + tag
+
+
+class SecretBox(Protocol):
+    """Authenticated encryption under a versioned master keyring."""
+
+    @property
+    def current_version(self) -> str: ...
+
+    def seal(self, plaintext: str, context: str) -> SealedSecret:
+        """`context` (e.g. "user-id|provider") is bound as associated data together with the key version."""
+
+    def open(self, sealed: SealedSecret, context: str) -> str:
+        """Raises SecretUnreadable when the token was altered, moved to another context, or its version is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProviderKey:
+    provider: str
+    sealed: SealedSecret
+    hint: str  # e.g. "sk-a…f9Qx": enough to recognise, useless to use
+    updated_at: datetime
+
+
+class ProviderKeyRepository(Protocol):
+    async def list(self, user_id: uuid.UUID) -> Sequence[StoredProviderKey]: ...
+
+    async def lock(self, user_id: uuid.UUID) -> Sequence[StoredProviderKey]:
+        """The stored keys, held against concurrent writers until commit."""
+
+    async def replace(self, user_id: uuid.UUID, keys: Sequence[StoredProviderKey]) -> None: ...
+
+    async def users_with_keys(self, after: uuid.UUID | None, limit: int) -> Sequence[uuid.UUID]:
+        """User ids that have stored keys, ascending, after `after` (for walking every key in batches)."""
+
+
+class UserProviderKeys(Protocol):
+    """The decrypted keys a user stored, for one processing request."""
+
+    async def for_user(self, user_id: uuid.UUID) -> Mapping[str, ApiKey]: ...
+
+
+class HistoryRepository(Protocol):
+    async def add(self, entry: HistoryEntry) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One provider call, as the stats see it."""
+
+    provider: str
+    model: str
+    latency_ms: float
+    outcome: str  # "ok", "invalid_output", or a ProviderFailure kind
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    fell_back: bool = False  # the request moved on to the next provider after this call
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatsView:
+    provider: str
+    calls: int
+    errors: int
+    fallbacks: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+    @property
+    def error_rate(self) -> float:
+        return round(self.errors / self.calls, 4) if self.calls else 0.0
+
+
+class ProviderStats(Protocol):
+    """Passive health: what the calls made for users looked like over a rolling window."""
+
+    def record(self, call: CallRecord) -> None: ...
+
+    def snapshot(self) -> Sequence[ProviderStatsView]: ...
+
+    @property
+    def window_seconds(self) -> int: ...
+
+
+class CircuitBreaker(Protocol):
+    """Per provider and key owner: after repeated failures (or a Retry-After) calls are skipped until a cooldown
+    ends; then one trial call decides whether it closes again."""
+
+    def retry_in(self, key: str) -> float:
+        """0 when a call may go ahead now, else the seconds until one may."""
+
+    def success(self, key: str) -> None: ...
+
+    def failure(self, key: str, retry_after: float | None) -> None: ...
+
+    def is_open(self, key: str) -> bool:
+        """Calls are being skipped now (for display; it does not start a trial call)."""
