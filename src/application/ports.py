@@ -95,7 +95,8 @@ class ApiTokenRepository(Protocol):
 
 
 class UsageRepository(Protocol):
-    async def add(self, event: UsageEvent) -> None: ...
+    async def add(self, event: UsageEvent) -> None:
+        """Also adds one to the user's usage_count, in the store (concurrent jobs must not lose counts)."""
 
     async def summary(self, user_id: uuid.UUID) -> UsageSummary: ...
 

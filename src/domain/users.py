@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -96,7 +96,7 @@ class User:
     tokens_valid_after: datetime
     created_at: datetime
     updated_at: datetime
-    encrypted_api_key: str | None = field(default=None, repr=False)
+    preferred_provider: str | None = None  # tried first when a request names no provider
 
     @classmethod
     def register(

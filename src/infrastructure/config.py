@@ -12,9 +12,36 @@ from typing import Any, Literal
 
 import msgspec
 
+from application.processing.catalog import PROVIDER_NAMES
+
 ENV_PREFIX = "SCRIBE_"
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
-SECRET_FIELDS = frozenset({"secret_key", "encryption_keys", "smtp_password", "database_url", "redis_url"})
+SECRET_FIELDS = frozenset(
+    {
+        "secret_key",
+        "encryption_keys",
+        "smtp_password",
+        "database_url",
+        "redis_url",
+        "anthropic_api_key",
+        "openai_api_key",
+        "gemini_api_key",
+        "compatible_api_key",
+    }
+)
+# USD per 1M tokens (input, output): public list prices, overridable with SCRIBE_AI_PRICES.
+DEFAULT_AI_PRICES = {
+    "claude-sonnet-4-6": [3.0, 15.0],
+    "claude-haiku-4-5": [1.0, 5.0],
+    "gpt-4.1-mini": [0.4, 1.6],
+    "gpt-4.1": [2.0, 8.0],
+    "gemini-2.5-flash": [0.3, 2.5],
+    "gemini-2.5-pro": [1.25, 10.0],
+    "gemini-2.5-flash-lite": [0.1, 0.4],
+}
+_LIST_FIELDS = frozenset(
+    {"cors_origins", "ai_chain", "anthropic_models", "openai_models", "gemini_models", "compatible_models"}
+)
 
 
 class ConfigError(Exception):
@@ -64,6 +91,38 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     docs_enabled: bool = True
+    # AI providers. An empty chain means: every provider with a server key, in this order, else `local`.
+    ai_chain: list[str] = msgspec.field(default_factory=list)
+    ai_timeout_seconds: float = 60.0
+    ai_max_output_tokens: int = 4096
+    ai_breaker_failures: int = 3
+    ai_breaker_cooldown_seconds: float = 30.0
+    ai_stats_window_seconds: int = 3600
+    ai_map_concurrency: int = 4
+    ai_prices: dict[str, list[float]] = msgspec.field(default_factory=lambda: dict(DEFAULT_AI_PRICES))
+    anonymous_processing: bool | None = None  # None: allowed everywhere but production
+    anonymous_requests_per_window: int = 100  # the prototype's limit: 100 requests / 15 min per address
+    anonymous_window_seconds: int = 900
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    anthropic_models: list[str] = msgspec.field(default_factory=lambda: ["claude-sonnet-4-6", "claude-haiku-4-5"])
+    anthropic_context_tokens: int = 150_000
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_models: list[str] = msgspec.field(default_factory=lambda: ["gpt-4.1-mini", "gpt-4.1"])
+    openai_context_tokens: int = 100_000
+    gemini_api_key: str | None = None
+    gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta/openai/"
+    gemini_models: list[str] = msgspec.field(
+        default_factory=lambda: ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"]
+    )
+    gemini_context_tokens: int = 200_000
+    compatible_base_url: str | None = None  # any OpenAI-compatible endpoint: Ollama, vLLM, OpenRouter
+    compatible_api_key: str | None = None
+    compatible_models: list[str] = msgspec.field(default_factory=list)
+    compatible_context_tokens: int = 30_000
+    youtube_base_url: str = "https://www.youtube.com"
+    youtube_timeout_seconds: float = 15.0
 
     @property
     def is_production(self) -> bool:
@@ -77,6 +136,10 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     @property
     def effective_log_format(self) -> str:
         return self.log_format or ("json" if self.env in ("production", "staging") else "console")
+
+    @property
+    def allows_anonymous_processing(self) -> bool:
+        return not self.is_production if self.anonymous_processing is None else self.anonymous_processing
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,13 +183,29 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path | N
         name = key.removeprefix(ENV_PREFIX).lower()
         if name not in fields:
             raise ConfigError(f"{key} is not a known setting")
-        raw[name] = [v.strip() for v in value.split(",") if v.strip()] if name == "cors_origins" else value
+        if name in _LIST_FIELDS:
+            raw[name] = [v.strip() for v in value.split(",") if v.strip()]
+        elif name == "ai_prices":
+            raw[name] = _parse_prices(value)
+        else:
+            raw[name] = value
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as error:
         raise ConfigError(_name_the_variable(str(error))) from None
     _check(settings)
     return settings
+
+
+def _parse_prices(text: str) -> dict[str, list[str]]:
+    """`model=input/output,...` (USD per 1M tokens) → {"model": ["input", "output"]}; the struct checks numbers."""
+    prices: dict[str, list[str]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        model, sep, pair = item.rpartition("=")
+        if not sep or not model or pair.count("/") != 1:
+            raise ConfigError(f"{ENV_PREFIX}AI_PRICES must be 'model=input/output' items (USD per 1M tokens)")
+        prices[model.strip()] = pair.split("/")
+    return prices
 
 
 def _name_the_variable(message: str) -> str:
@@ -160,6 +239,19 @@ def _check(settings: Settings) -> None:
         "reset_requests_per_ip",
         "registrations_per_ip",
         "email_relay_seconds",
+        "ai_timeout_seconds",
+        "ai_max_output_tokens",
+        "ai_breaker_failures",
+        "ai_breaker_cooldown_seconds",
+        "ai_stats_window_seconds",
+        "ai_map_concurrency",
+        "anonymous_requests_per_window",
+        "anonymous_window_seconds",
+        "anthropic_context_tokens",
+        "openai_context_tokens",
+        "gemini_context_tokens",
+        "compatible_context_tokens",
+        "youtube_timeout_seconds",
     )
     problems += [f"{ENV_PREFIX}{name.upper()} must be positive" for name in positive if getattr(settings, name) <= 0]
     if len(settings.secret_key) < 32:
@@ -168,6 +260,7 @@ def _check(settings: Settings) -> None:
         problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}} once")
     if settings.email_backend == "smtp" and not settings.smtp_host:
         problems.append(f"{ENV_PREFIX}SMTP_HOST is required when {ENV_PREFIX}EMAIL_BACKEND=smtp")
+    problems += _check_ai(settings)
     settings.encryption_keyring()  # raises ConfigError naming SCRIBE_ENCRYPTION_KEYS
     if settings.is_deployed:
         env = settings.env
@@ -185,6 +278,25 @@ def _check(settings: Settings) -> None:
             problems.append(f"{ENV_PREFIX}EMAIL_BACKEND must be smtp in {env} (the log would hold reset links)")
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def _check_ai(settings: Settings) -> list[str]:
+    problems = [
+        f"{ENV_PREFIX}AI_CHAIN: unknown provider '{name}' (known: {', '.join(PROVIDER_NAMES)})"
+        for name in settings.ai_chain
+        if name not in PROVIDER_NAMES
+    ]
+    if settings.compatible_base_url and not settings.compatible_models:
+        problems.append(f"{ENV_PREFIX}COMPATIBLE_MODELS must name at least one model when COMPATIBLE_BASE_URL is set")
+    for provider in ("anthropic", "openai", "gemini"):
+        if not getattr(settings, f"{provider}_models"):
+            problems.append(f"{ENV_PREFIX}{provider.upper()}_MODELS must name at least one model")
+    problems += [
+        f"{ENV_PREFIX}AI_PRICES: '{model}' needs two non-negative prices (input/output per 1M tokens)"
+        for model, pair in settings.ai_prices.items()
+        if len(pair) != 2 or min(pair) < 0
+    ]
+    return problems
 
 
 def masked(settings: Settings) -> dict[str, Any]:

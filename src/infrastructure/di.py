@@ -18,6 +18,14 @@ from application.accounts.admin import (
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from application.accounts.profile import UpdateProfile
+from application.accounts.provider_keys import (
+    CountProviderKeys,
+    DecryptedUserKeys,
+    DeleteProviderKey,
+    ListProviderKeys,
+    RotateProviderKeys,
+    SaveProviderKey,
+)
 from application.accounts.usage import GetUsage
 from application.auth.authenticate import Authenticate, GetProfile
 from application.auth.login import LoginUser
@@ -51,14 +59,32 @@ from application.ports import (
     UserCache,
     UserRepository,
 )
+from application.processing.catalog import ProviderCatalog
+from application.processing.overview import CompareProviders
+from application.processing.ports import (
+    CircuitBreaker,
+    HistoryRepository,
+    ProviderKeyRepository,
+    ProviderStats,
+    SecretBox,
+    TranscriptSource,
+    UserProviderKeys,
+)
+from application.processing.process import ProcessingPolicy, ProcessTranscript
+from application.processing.runner import OutputRunner
+from application.processing.transcripts import FetchTranscript
+from infrastructure.ai.catalog import build_catalog
+from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
 from infrastructure.clock import SystemClock
 from infrastructure.config import Settings
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
+from infrastructure.persistence.provider_keys import SqlProviderKeyRepository
 from infrastructure.persistence.repositories import (
     SqlAccountReader,
     SqlApiTokenRepository,
     SqlEmailOutbox,
+    SqlHistoryRepository,
     SqlPasswordResetRepository,
     SqlSessionRepository,
     SqlUsageRepository,
@@ -66,6 +92,7 @@ from infrastructure.persistence.repositories import (
 )
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.security.secret_box import secret_box_from_settings
 from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryRevokedSessions, InMemoryUserCache
 from infrastructure.state.redis import (
     RedisAttemptCounter,
@@ -74,6 +101,7 @@ from infrastructure.state.redis import (
     RedisStateSync,
     StateSync,
 )
+from infrastructure.transcripts.youtube import YouTubeTranscriptSource
 
 
 class ConfigProvider(Provider):
@@ -120,6 +148,7 @@ class DatabaseProvider(Provider):
     api_tokens = provide(SqlApiTokenRepository, provides=ApiTokenRepository, scope=Scope.REQUEST)
     usage = provide(SqlUsageRepository, provides=UsageRepository, scope=Scope.REQUEST)
     outbox = provide(SqlEmailOutbox, provides=EmailOutbox, scope=Scope.REQUEST)
+    provider_keys = provide(SqlProviderKeyRepository, provides=ProviderKeyRepository, scope=Scope.REQUEST)
     accounts = provide(SqlAccountReader, provides=AccountReader, scope=Scope.APP)
 
 
@@ -183,6 +212,10 @@ class SecurityProvider(Provider):
         )
 
     @provide
+    def secret_box(self, settings: Settings) -> SecretBox:
+        return secret_box_from_settings(settings)
+
+    @provide
     def email_transport(self, settings: Settings) -> EmailTransport:
         if settings.email_backend == "smtp" and settings.smtp_host:
             return SmtpEmailTransport(
@@ -196,11 +229,53 @@ class SecurityProvider(Provider):
         return LogEmailTransport()
 
 
+class ProcessingProvider(Provider):
+    """AI providers, transcript sources and the processing policy."""
+
+    scope = Scope.APP
+
+    @provide
+    async def catalog(self, settings: Settings) -> AsyncIterator[ProviderCatalog]:
+        catalog, closers = build_catalog(settings)
+        yield catalog
+        for close in closers:
+            await close()
+
+    @provide
+    def breaker(self, settings: Settings) -> CircuitBreaker:
+        return InMemoryCircuitBreaker(settings.ai_breaker_failures, settings.ai_breaker_cooldown_seconds)
+
+    @provide
+    def stats(self, settings: Settings) -> ProviderStats:
+        return InMemoryProviderStats(settings.ai_stats_window_seconds)
+
+    @provide
+    def runner(
+        self, settings: Settings, catalog: ProviderCatalog, breaker: CircuitBreaker, stats: ProviderStats
+    ) -> OutputRunner:
+        return OutputRunner(catalog, breaker, stats, settings.ai_max_output_tokens, settings.ai_map_concurrency)
+
+    @provide
+    def policy(self, settings: Settings) -> ProcessingPolicy:
+        return ProcessingPolicy(
+            allows_anonymous=settings.allows_anonymous_processing,
+            anonymous_requests=settings.anonymous_requests_per_window,
+            anonymous_window_seconds=settings.anonymous_window_seconds,
+        )
+
+    @provide
+    def transcripts(self, settings: Settings) -> TranscriptSource:
+        return YouTubeTranscriptSource(settings.youtube_base_url, settings.youtube_timeout_seconds)
+
+    history = provide(SqlHistoryRepository, provides=HistoryRepository, scope=Scope.REQUEST)
+
+
 class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
     # Application-wide: authenticating a request must not build the request's database graph.
     authenticate = provide(Authenticate, scope=Scope.APP)
+    user_provider_keys = provide(DecryptedUserKeys, provides=UserProviderKeys)
 
     use_cases = provide_all(
         Throttle,
@@ -226,6 +301,14 @@ class UseCaseProvider(Provider):
         ChangeAccountAsAdmin,
         CreateUserAsAdmin,
         DeliverQueuedEmails,
+        ProcessTranscript,
+        FetchTranscript,
+        CompareProviders,
+        ListProviderKeys,
+        SaveProviderKey,
+        DeleteProviderKey,
+        RotateProviderKeys,
+        CountProviderKeys,
     )
 
 
@@ -236,6 +319,7 @@ def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
         DatabaseProvider(),
         SharedStateProvider(),
         SecurityProvider(),
+        ProcessingProvider(),
         UseCaseProvider(),
         *extra,
         context={Settings: settings},

@@ -66,8 +66,8 @@ def test_commands_on_a_missing_user_fail_clearly(env: dict[str, str]) -> None:
 def test_db_commands(tmp_path: Path) -> None:
     env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     assert "no revision" in run("db", "current", env=env).stdout
-    assert "0001 (head)" in run("db", "upgrade", env=env).stdout
-    assert "0001 (head)" in run("db", "current", env=env).stdout
+    assert "0002 (head)" in run("db", "upgrade", env=env).stdout
+    assert "0002 (head)" in run("db", "current", env=env).stdout
     assert "no revision" in run("db", "downgrade", "base", env=env).stdout
 
 
@@ -91,3 +91,48 @@ def test_config_check_masks_secrets_and_names_bad_variables() -> None:
     assert production.returncode != 0
     for variable in ("SCRIBE_SECRET_KEY", "SCRIBE_DATABASE_URL", "SCRIBE_ENCRYPTION_KEYS"):
         assert variable in production.stderr
+
+
+DATA = Path(__file__).parents[1] / "data" / "transcripts"
+
+
+def test_process_prints_the_outputs_of_the_local_provider(env: dict[str, str]) -> None:
+    shown = run("process", str(DATA / "en_lecture_sleep_memory.vtt"), "--language", "en", env={**env, "COLUMNS": "120"})
+    assert shown.returncode == 0, shown.stderr
+    for title in ("summary", "Key topics", "Mind map", "local/extractive-v1", "not saved"):
+        assert title in shown.stdout
+
+
+def test_process_json_saves_to_a_users_history_when_asked(env: dict[str, str]) -> None:
+    import json
+
+    email = f"cli-{os.urandom(4).hex()}@example.com"
+    assert run("users", "create", email, "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
+    shown = run(
+        "process",
+        "-",
+        "--output",
+        "summary",
+        "--output",
+        "social_post",
+        "--user",
+        email,
+        "--json",
+        env=env,
+        stdin=(DATA / "pl_talk_pszczoly_w_miescie.srt").read_text(encoding="utf-8"),
+    )
+    assert shown.returncode == 0, shown.stderr
+    result = json.loads(shown.stdout)
+    assert result["provider"] == "local"
+    assert result["history_id"]
+    assert result["transcript"]["source"] == "srt"
+    assert set(result["served_by"]) == {"summary", "social_post"}
+
+
+def test_process_refuses_what_it_cannot_read(env: dict[str, str]) -> None:
+    missing = run("process", "/nonexistent/file.txt", env=env)
+    assert missing.returncode != 0
+    assert "neither a YouTube URL nor a readable file" in missing.stderr
+    bad = run("process", "https://vimeo.com/123", env=env)
+    assert bad.returncode != 0
+    assert "not a YouTube video link" in bad.stderr

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from application.auth.authenticate import Principal
 from application.errors import NotFound
 from application.ports import Clock, UnitOfWork, UserCache, UserRepository
+from application.processing.catalog import PROVIDER_NAMES
 from domain.api_tokens import Scope
-from domain.errors import check_all
+from domain.errors import InvalidField, check_all
 from domain.users import User, display_name, language_code
 
 
@@ -17,6 +18,14 @@ class ProfileChanges:
     display_name: str | None = None
     preferred_language: str | None = None
     clear_display_name: bool = False
+    preferred_provider: str | None = None
+    clear_preferred_provider: bool = False
+
+
+def provider_name(name: str) -> str:
+    if name not in PROVIDER_NAMES:
+        raise InvalidField(f"must be one of: {', '.join(PROVIDER_NAMES)}")
+    return name
 
 
 class UpdateProfile:
@@ -34,6 +43,9 @@ class UpdateProfile:
                 "preferred_language": lambda: (
                     changes.preferred_language is None or language_code(changes.preferred_language)
                 ),
+                "preferred_provider": lambda: (
+                    changes.preferred_provider is None or provider_name(changes.preferred_provider)
+                ),
             }
         )
         updates: dict[str, object] = {}
@@ -41,6 +53,10 @@ class UpdateProfile:
             updates["display_name"] = None
         elif changes.display_name is not None:
             updates["display_name"] = display_name(changes.display_name)
+        if changes.clear_preferred_provider:
+            updates["preferred_provider"] = None
+        elif changes.preferred_provider is not None:
+            updates["preferred_provider"] = changes.preferred_provider
         if changes.preferred_language is not None:
             updates["preferred_language"] = language_code(changes.preferred_language)
         user = await self._users.lock(principal.user.id)

@@ -30,6 +30,7 @@ class UserRow(DefaultBase):
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     email_verified: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     tokens_valid_after: Mapped[datetime] = mapped_column(DateTimeUTC)
+    preferred_provider: Mapped[str | None] = mapped_column(String(30))
 
     __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
 
@@ -46,8 +47,26 @@ class ProcessingHistoryRow(DefaultBase):
     mind_map: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
     social_post: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    outputs: Mapped[str] = mapped_column(String(100), server_default=text("''"))
+    key_topics: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonB)
+    custom_prompt: Mapped[str | None] = mapped_column(Text)
+    custom_output: Mapped[str | None] = mapped_column(Text)
+    video_id: Mapped[str | None] = mapped_column(String(20))
+    video_url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), server_default=text("'pl'"))
+    provider: Mapped[str] = mapped_column(String(30), server_default=text("''"))
+    model: Mapped[str] = mapped_column(String(100), server_default=text("''"))
+    tokens_in: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    tokens_out: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default=text("0"))
+    duration_ms: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    cached: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
-    __table_args__ = (Index("ix_processing_history_user_created", "user_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_processing_history_user_created", "user_id", "created_at", "id"),
+        Index("ix_processing_history_user_video", "user_id", "video_id"),
+    )
 
 
 class AuthSessionRow(DefaultBase):

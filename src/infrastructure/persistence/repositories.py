@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import EmailMessage, PasswordResetRecord, QueuedEmail
 from domain.api_tokens import ApiToken, Scope
+from domain.history import HistoryEntry
 from domain.sessions import AuthSession, RefreshToken
 from domain.usage import UsageEvent, UsageSummary
 from domain.users import EmailTaken, Role, Tier, User
@@ -25,6 +26,7 @@ from infrastructure.persistence.models import (
     AuthSessionRow,
     EmailOutboxRow,
     PasswordResetTokenRow,
+    ProcessingHistoryRow,
     RefreshTokenRow,
     UsageEventRow,
     UserRow,
@@ -76,6 +78,11 @@ def _page(rows: Sequence[Row], page: PageRequest, key: Any) -> tuple[Sequence[Ro
     return rows, Cursor(*key(rows[-1])).encode() if more and rows else None
 
 
+# usage_count is incremented in SQL by the usage repository; writing back a copy read earlier could lose counts.
+# (users.encrypted_api_key is owned by the provider-key repository and is not a field of User at all.)
+_COUNTED_ELSEWHERE = frozenset({"usage_count"})
+
+
 class _UserRows(SQLAlchemyAsyncRepository[UserRow]):
     model_type = UserRow
 
@@ -116,7 +123,8 @@ class SqlUserRepository:
         if row is None:
             return
         for name, value in _values(user).items():
-            setattr(row, name, value)
+            if name not in _COUNTED_ELSEWHERE:
+                setattr(row, name, value)
         await self._session.flush()
 
     async def list(self, page: PageRequest) -> Page[User]:
@@ -245,6 +253,14 @@ class SqlApiTokenRepository:
             .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+
+class SqlHistoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, entry: HistoryEntry) -> None:
+        self._session.add(ProcessingHistoryRow(**{**_values(entry), "cost_usd": Decimal(str(entry.cost_usd))}))
 
 
 class SqlUsageRepository:

@@ -11,6 +11,8 @@ import click
 from rich.console import Console
 
 from infrastructure.config import masked
+from interfaces.cli.keys import keys
+from interfaces.cli.process import process
 from interfaces.cli.runtime import settings_or_exit
 from interfaces.cli.users import users
 
@@ -98,3 +100,5 @@ def check() -> None:
 
 
 cli.add_command(users)
+cli.add_command(keys)
+cli.add_command(process)

@@ -20,9 +20,17 @@ from infrastructure.config import Settings
 from infrastructure.di import make_container
 from infrastructure.state.redis import StateSync
 from interfaces.http.controllers.admin import AdminController
+from interfaces.http.controllers.api_keys import ApiKeysController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.docs import docs_assets, docs_page
 from interfaces.http.controllers.me import MeController
+from interfaces.http.controllers.processing import (
+    compare_providers,
+    process,
+    process_transcript_prototype,
+    transcript_prototype,
+    transcripts,
+)
 from interfaces.http.controllers.system import dictionary_by_path, dictionary_by_query, health, health_echo
 from interfaces.http.errors import EXCEPTION_HANDLERS, UnsupportedMediaType
 from interfaces.http.identity import identity_providers
@@ -55,7 +63,8 @@ def _openapi() -> OpenAPIConfig:
         description=(
             "Turns YouTube videos and transcripts into summaries, key topics, mind maps and posts. "
             "Every response uses the envelope `{success, data}` or `{success: false, error, code, details?}`. "
-            "The prototype's paths (`/api/auth/*`, `/api/health`, `/api/dictionary`) remain as aliases."
+            "The prototype's paths (`/api/auth/*`, `/api/health`, `/api/dictionary`, `/api/transcript`, "
+            "`/api/ai/process-transcript`) remain, with the prototype's shapes."
         ),
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
@@ -100,8 +109,24 @@ async def _background_work(app: Litestar) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, *providers: Provider) -> Litestar:
     container = make_container(settings, *identity_providers(), *providers)
-    canonical: list[Any] = [AuthController, MeController, AdminController, dictionary_by_path]
-    prototype: list[Any] = [AuthController, health, health_echo, dictionary_by_query]
+    canonical: list[Any] = [
+        AuthController,
+        MeController,
+        ApiKeysController,
+        AdminController,
+        dictionary_by_path,
+        process,
+        transcripts,
+        compare_providers,
+    ]
+    prototype: list[Any] = [
+        AuthController,
+        health,
+        health_echo,
+        dictionary_by_query,
+        process_transcript_prototype,
+        transcript_prototype,
+    ]
     route_handlers: list[Any] = [
         Router("/api/v1", route_handlers=canonical),
         Router("/api", route_handlers=prototype),

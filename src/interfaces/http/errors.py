@@ -29,13 +29,23 @@ from application.errors import (
     InvalidResetToken,
     NotFound,
     PermissionDenied,
+    ProviderFailure,
+    ProviderKeyRejected,
     ServiceBusy,
     TooManyAttempts,
 )
+from application.processing.runner import AllProvidersFailed
 from domain.api_tokens import ApiTokenNotFound
 from domain.dictionary import UnknownDictionary
 from domain.errors import DomainError, InvalidInput
 from domain.sessions import SessionInvalid
+from domain.transcripts import (
+    CaptionsUnavailable,
+    EmptyTranscript,
+    InvalidVideoUrl,
+    TranscriptSourceUnreachable,
+    VideoUnavailable,
+)
 from domain.users import AccountDisabled, EmailTaken
 from interfaces.http.envelope import ErrorBody, FieldErrorView
 from interfaces.http.validation import field_errors
@@ -56,6 +66,14 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     ApiTokenNotFound: (404, "not_found"),
     EmailTaken: (409, "email_taken"),
+    ProviderKeyRejected: (422, "provider_key_rejected"),
+    InvalidVideoUrl: (400, "invalid_url"),
+    EmptyTranscript: (400, "empty_transcript"),
+    VideoUnavailable: (404, "video_unavailable"),
+    CaptionsUnavailable: (422, "captions_unavailable"),
+    TranscriptSourceUnreachable: (502, "youtube_unreachable"),
+    ProviderFailure: (502, "provider_unavailable"),
+    AllProvidersFailed: (502, "ai_providers_failed"),
     TooManyAttempts: (429, "too_many_requests"),
     ServiceBusy: (503, "service_unavailable"),
 }
@@ -94,6 +112,12 @@ def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> 
         body.details = [FieldErrorView(p.field, p.message) for p in error.problems]
     if isinstance(error, TooManyAttempts | ServiceBusy):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, AllProvidersFailed):
+        body.details = [FieldErrorView(f.provider, f.reason) for f in error.failures]
+        if error.temporary:
+            status, body.code = 503, "ai_providers_unavailable"
+        if error.retry_after:
+            headers["Retry-After"] = str(error.retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="scribe"'
     return _respond(request, status, body, **headers)

@@ -10,6 +10,7 @@ from litestar import Request
 
 from application.auth.authenticate import Authenticate, Principal
 from application.errors import AuthenticationFailed
+from application.processing.process import Caller
 from infrastructure.config import Settings
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -17,15 +18,26 @@ BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
 ClientAddress = NewType("ClientAddress", str)
 
 
+async def _authenticate(request: Request, authenticate: Authenticate) -> Principal:  # type: ignore[type-arg]
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise AuthenticationFailed("missing_bearer")
+    principal = await authenticate(credential.strip())
+    request.scope.setdefault("state", {})["user_id"] = str(principal.user.id)  # for the request log
+    return principal
+
+
 class IdentityProvider(LitestarProvider):
     @provide(scope=Scope.REQUEST)
     async def principal(self, request: Request, authenticate: Authenticate) -> Principal:  # type: ignore[type-arg]
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
-            raise AuthenticationFailed("missing_bearer")
-        principal = await authenticate(credential.strip())
-        request.scope.setdefault("state", {})["user_id"] = str(principal.user.id)  # for the request log
-        return principal
+        return await _authenticate(request, authenticate)
+
+    @provide(scope=Scope.REQUEST)
+    async def caller(self, request: Request, authenticate: Authenticate, address: ClientAddress) -> Caller:  # type: ignore[type-arg]
+        """Routes open to anonymous clients: a credential, when sent, must still be valid."""
+        if "authorization" not in request.headers:
+            return Caller(None, address)
+        return Caller(await _authenticate(request, authenticate), address)
 
     @provide(scope=Scope.REQUEST)
     def client_address(self, request: Request, settings: Settings) -> ClientAddress:  # type: ignore[type-arg]

@@ -15,8 +15,21 @@ _DESCRIPTIONS = {
     409: ("Conflicts with what exists", "email_taken"),
     413: ("Body larger than the limit", "payload_too_large"),
     415: ("Body is not JSON", "unsupported_media_type"),
+    422: (
+        "Understood but refused: the provider rejected the key, or the video has no captions (`captions_unavailable`)",
+        "provider_key_rejected",
+    ),
     429: ("Too many attempts; see Retry-After", "too_many_requests"),
-    503: ("Busy (password hashing queue full); see Retry-After", "service_unavailable"),
+    502: (
+        "An upstream failed: every AI provider (`ai_providers_failed`, `details` names each), YouTube "
+        "(`youtube_unreachable`), or the provider checking a key (`provider_unavailable`)",
+        "ai_providers_failed",
+    ),
+    503: (
+        "Busy (password hashing queue full), or every AI provider is cooling down or rate-limited "
+        "(`ai_providers_unavailable`); see Retry-After",
+        "service_unavailable",
+    ),
 }
 
 

@@ -47,6 +47,7 @@ class LogoutBody(msgspec.Struct, forbid_unknown_fields=True):
 class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Annotated[str, Meta(max_length=1000)] | UnsetType | None = UNSET
     preferred_language: Annotated[str, Meta(max_length=10, examples=["en"])] | UnsetType = UNSET
+    preferred_provider: Annotated[str, Meta(max_length=30, examples=["anthropic"])] | UnsetType | None = UNSET
 
 
 class PasswordChangeBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,6 +75,7 @@ class UserView(msgspec.Struct):
     disabled: bool
     usage_count: int
     created_at: datetime
+    preferred_provider: str | None
 
     @classmethod
     def of(cls, user: User) -> UserView:
@@ -88,6 +90,7 @@ class UserView(msgspec.Struct):
             user.disabled,
             user.usage_count,
             user.created_at,
+            user.preferred_provider,
         )
 
 

@@ -125,6 +125,8 @@ class AuthController(Controller):
             display_name=data.display_name if isinstance(data.display_name, str) else None,
             preferred_language=data.preferred_language if data.preferred_language is not UNSET else None,
             clear_display_name=data.display_name is None,
+            preferred_provider=data.preferred_provider if isinstance(data.preferred_provider, str) else None,
+            clear_preferred_provider=data.preferred_provider is None,
         )
         return ok(UserView.of(await update(principal, changes)))
 

@@ -1,0 +1,306 @@
+"""The core job: a transcript (or a YouTube URL) in; validated outputs out, saved to history and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from application.auth.authenticate import Principal
+from application.auth.throttle import Limit, Throttle
+from application.errors import AuthenticationFailed
+from application.ports import Clock, UnitOfWork, UsageRepository, UserCache
+from application.processing.catalog import ProviderCatalog
+from application.processing.ports import HistoryRepository, TranscriptSource, UserProviderKeys
+from application.processing.runner import Attempt, Failure, Job, OutputRunner, Produced, breaker_key
+from domain.api_tokens import Scope
+from domain.errors import InvalidField, InvalidInput, Problem, check_all
+from domain.history import HistoryEntry
+from domain.outputs import Output, Purpose, TopicView
+from domain.transcripts import MAX_TRANSCRIPT_CHARS, Transcript, VideoRef, parse_transcript
+from domain.usage import UsageEvent
+from domain.users import language_code
+
+MAX_CUSTOM_PROMPT_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingPolicy:
+    allows_anonymous: bool
+    anonymous_requests: int
+    anonymous_window_seconds: int
+
+    def anonymous_limit(self, address: str) -> Limit:
+        return Limit(f"ai-anonymous:{address}", self.anonymous_requests, self.anonymous_window_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A signed-in principal, or an anonymous client known by its address (the prototype's frontend)."""
+
+    principal: Principal | None
+    address: str
+    operator: bool = False  # the admin CLI: no anonymous policy or limit applies
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.principal.user.id if self.principal else None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessCommand:
+    outputs: tuple[str, ...]
+    language: str = "pl"
+    transcript: str | None = None
+    url: str | None = None
+    custom_prompt: str | None = None
+    purpose: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    # False: the preference is a hint, ignored when it cannot be served (the prototype's Gemini model names).
+    insist_on_provider: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    values: Mapping[str, Any]  # output → what the user sees
+    key_topics: tuple[TopicView, ...]
+    transcript: Transcript
+    provider: str
+    model: str
+    served_by: Mapping[str, str]  # output → "provider/model"
+    fallbacks: tuple[Failure, ...]
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    duration_ms: int
+    history_id: uuid.UUID | None
+
+
+class ProcessTranscript:
+    def __init__(
+        self,
+        source: TranscriptSource,
+        runner: OutputRunner,
+        catalog: ProviderCatalog,
+        keys: UserProviderKeys,
+        history: HistoryRepository,
+        usage: UsageRepository,
+        uow: UnitOfWork,
+        users: UserCache,
+        clock: Clock,
+        throttle: Throttle,
+        policy: ProcessingPolicy,
+    ) -> None:
+        self._source = source
+        self._runner = runner
+        self._catalog = catalog
+        self._keys = keys
+        self._history = history
+        self._usage = usage
+        self._uow = uow
+        self._users = users
+        self._clock = clock
+        self._throttle = throttle
+        self._policy = policy
+
+    async def __call__(self, caller: Caller, command: ProcessCommand) -> ProcessResult:
+        started = time.perf_counter()
+        await admit(caller, self._policy, self._throttle)
+        self._validate(command)
+        transcript = await self._read(command)
+        user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
+        chain = self._chain(command, caller, user_keys)
+        job = Job(transcript, language_code(command.language), command.custom_prompt)
+        outputs = tuple(dict.fromkeys(command.outputs))
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._runner.produce(o, chain, job)) for o in outputs]
+        except BaseExceptionGroup as errors:
+            raise errors.exceptions[0] from None  # the first output that no provider could produce
+        finally:
+            for task in job.condensed.values():
+                task.cancel()
+        produced = [task.result() for task in tasks]
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        result = self._result(produced, job, transcript, duration_ms)
+        if caller.principal is not None:
+            result = await self._save(caller.principal, command, result)
+        return result
+
+    def _validate(self, command: ProcessCommand) -> None:
+        def source() -> None:
+            if (command.url is None) == (command.transcript is None):
+                raise InvalidField("give either `url` or `transcript`, not both", "url")
+            if command.transcript is not None and len(command.transcript) > MAX_TRANSCRIPT_CHARS:
+                raise InvalidField(f"must be at most {MAX_TRANSCRIPT_CHARS} characters", "transcript")
+
+        def outputs() -> None:
+            if not command.outputs:
+                raise InvalidField("ask for at least one output")
+            unknown = [o for o in command.outputs if o not in Output.__members__.values()]
+            if unknown:
+                raise InvalidField(f"unknown output '{unknown[0]}' (known: {', '.join(Output)})")
+
+        def custom_prompt() -> None:
+            text = command.custom_prompt
+            if Output.CUSTOM in command.outputs and not (text and text.strip()):
+                raise InvalidField("is required for the custom output")
+            if text is not None and len(text) > MAX_CUSTOM_PROMPT_CHARS:
+                raise InvalidField(f"must be at most {MAX_CUSTOM_PROMPT_CHARS} characters")
+
+        def provider() -> None:
+            if command.provider is not None and command.provider not in self._catalog.profiles:
+                raise InvalidField(f"is not offered here (offered: {', '.join(self._catalog.profiles)})")
+
+        def model() -> None:
+            if command.model is None or not command.insist_on_provider:
+                return
+            offered = self._models_of(command.provider)
+            if command.model not in offered:
+                raise InvalidField(f"is not offered (offered: {', '.join(offered)})")
+
+        check_all(
+            {
+                "url": source,
+                "outputs": outputs,
+                "language": lambda: language_code(command.language),
+                "custom_prompt": custom_prompt,
+                "provider": provider,
+                "model": model,
+            }
+        )
+
+    def _models_of(self, provider: str | None) -> list[str]:
+        profile = self._catalog.profile(provider) if provider else None
+        return [m for p in ([profile] if profile else self._catalog.profiles.values()) for m in p.models]
+
+    async def _read(self, command: ProcessCommand) -> Transcript:
+        if command.url is not None:
+            return await self._source.fetch(VideoRef.parse(command.url), language_code(command.language))
+        assert command.transcript is not None
+        return parse_transcript(command.transcript)
+
+    def _chain(self, command: ProcessCommand, caller: Caller, user_keys: Mapping[str, Any]) -> list[Attempt]:
+        """Request preference, then the user's preferred provider, then providers the user brought keys for, then
+        the server's order; each provider once, paid with the user's key when there is one, else the server's;
+        providers without a usable key are left out."""
+        catalog = self._catalog
+        preferred = command.provider
+        if preferred is None and command.model is not None:
+            preferred = next((p.name for p in catalog.profiles.values() if command.model in p.models), None)
+        user_choice = caller.principal.user.preferred_provider if caller.principal else None
+        wanted = [name for name in (preferred, user_choice) if name] + [*user_keys, *catalog.default_chain]
+        order = [name for name in wanted if name in catalog.profiles]
+        chain: list[Attempt] = []
+        for name in dict.fromkeys(order):
+            profile = catalog.profiles[name]
+            model = command.model if name == preferred and command.model in profile.models else profile.default_model
+            assert model is not None
+            if name in user_keys:
+                chain.append(Attempt(name, model, user_keys[name], breaker_key(name, caller.user_id)))
+            elif profile.has_server_key:  # `local` counts as having one: it needs none
+                chain.append(Attempt(name, model, None, breaker_key(name)))
+        if preferred and command.insist_on_provider and (not chain or chain[0].provider != preferred):
+            message = f"'{preferred}' has no usable key: store yours with PUT /api/v1/me/api-keys/{preferred}"
+            raise InvalidInput([Problem("provider", message)])
+        return chain
+
+    def _result(
+        self, produced: Sequence[Produced], job: Job, transcript: Transcript, duration_ms: int
+    ) -> ProcessResult:
+        served = Counter((p.attempt.provider, p.attempt.model) for p in produced)
+        provider, model = max(served, key=lambda pair: served[pair])  # ties: the first output's provider
+        topics = next((p.checked.topics for p in produced if p.output == Output.TOPICS), ())
+        fallbacks = {f: None for p in produced for f in p.failures}
+        return ProcessResult(
+            values={p.output: p.checked.value for p in produced},
+            key_topics=topics,
+            transcript=transcript,
+            provider=provider,
+            model=model,
+            served_by={p.output: f"{p.attempt.provider}/{p.attempt.model}" for p in produced},
+            fallbacks=tuple(fallbacks),
+            tokens_in=job.spend.tokens_in,
+            tokens_out=job.spend.tokens_out,
+            cost_usd=round(job.spend.cost_usd, 6),
+            duration_ms=duration_ms,
+            history_id=None,
+        )
+
+    async def _save(self, principal: Principal, command: ProcessCommand, result: ProcessResult) -> ProcessResult:
+        """History row, usage event and usage_count in one transaction: all of them or none."""
+        now = self._clock.now()
+        values, transcript = result.values, result.transcript
+        entry = HistoryEntry(
+            id=uuid.uuid4(),
+            user_id=principal.user.id,
+            transcript_hash=transcript.hash,
+            purpose=command.purpose or _purpose_of(values),
+            outputs=" ".join(values),
+            summary=values.get(Output.SUMMARY),
+            topics=values.get(Output.TOPICS),
+            key_topics=[{"title": t.title, "timestamp": t.timestamp} for t in result.key_topics] or None,
+            mind_map=values.get(Output.MIND_MAP),
+            social_post=values.get(Output.SOCIAL_POST),
+            custom_prompt=command.custom_prompt if Output.CUSTOM in values else None,
+            custom_output=values.get(Output.CUSTOM),
+            video_id=transcript.video.video_id if transcript.video else None,
+            video_url=transcript.video.url if transcript.video else None,
+            title=transcript.title,
+            language=language_code(command.language),
+            provider=result.provider,
+            model=result.model,
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            cost_usd=result.cost_usd,
+            duration_ms=result.duration_ms,
+            cached=False,
+            created_at=now,
+        )
+        await self._history.add(entry)
+        await self._usage.add(
+            UsageEvent(
+                id=uuid.uuid4(),
+                user_id=principal.user.id,
+                kind="process",
+                provider=result.provider,
+                model=result.model,
+                tokens_in=result.tokens_in,
+                tokens_out=result.tokens_out,
+                cost_usd=result.cost_usd,
+                cached=False,
+                created_at=now,
+            )
+        )
+        await self._uow.commit()
+        await self._users.invalidate(principal.user.id)  # the profile shows usage_count
+        return replace(result, history_id=entry.id)
+
+
+async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle) -> None:
+    """Signed-in callers need the write scope; anonymous ones need the server's consent and stay under the
+    per-address limit."""
+    if caller.principal is not None:
+        caller.principal.require(Scope.WRITE)
+        return
+    if caller.operator:
+        return
+    if not policy.allows_anonymous:
+        raise AuthenticationFailed("anonymous_processing_disabled")
+    await throttle.reserve(policy.anonymous_limit(caller.address))
+
+
+def _purpose_of(values: Mapping[str, Any]) -> str | None:
+    for output, purpose in (
+        (Output.MIND_MAP, Purpose.LEARNING),
+        (Output.SOCIAL_POST, Purpose.SOCIAL_MEDIA),
+        (Output.CUSTOM, Purpose.CUSTOM),
+    ):
+        if output in values:
+            return purpose.value
+    return None

@@ -1,0 +1,128 @@
+"""What we ask the models. Bump PROMPT_VERSION whenever a change here changes the answers (the result cache keys
+on it)."""
+
+from __future__ import annotations
+
+from domain.outputs import (
+    MIND_MAP_NODES,
+    SOCIAL_POST_CHARS,
+    SUMMARY_WORDS,
+    TOPIC_MAX_WORDS,
+    TOPICS_COUNT,
+    Output,
+)
+from domain.transcripts import Segment, Transcript, format_timestamp
+
+PROMPT_VERSION = 1
+CHARS_PER_TOKEN = 4  # a cheap, conservative estimate; providers report the real counts afterwards
+_LINE_SECONDS = 30.0  # timed transcripts are shown to the model in lines of about this length
+
+LANGUAGES = {
+    "pl": "Polish",
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "uk": "Ukrainian",
+    "cs": "Czech",
+    "sk": "Slovak",
+    "ru": "Russian",
+    "sv": "Swedish",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "ko": "Korean",
+}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGES.get(code, f"the language with ISO 639-1 code '{code}'")
+
+
+def system_prompt(language: str) -> str:
+    return (
+        "You are Scribe, an assistant that turns video transcripts into study and publishing material. "
+        "Base every statement on the transcript; do not invent facts. "
+        f"Write in {language_name(language)} (language code: {language}), whatever the transcript's language. "
+        "Answer only by filling in the requested JSON structure."
+    )
+
+
+_LOW_WORDS, _HIGH_WORDS = SUMMARY_WORDS
+_LOW_TOPICS, _HIGH_TOPICS = TOPICS_COUNT
+_LOW_CHARS, _HIGH_CHARS = SOCIAL_POST_CHARS
+
+TASKS: dict[str, str] = {
+    Output.SUMMARY: (
+        f"Write a summary of the transcript in {_LOW_WORDS} to {_HIGH_WORDS} words: its main message, the key points "
+        "in the order they come, and the conclusion."
+    ),
+    Output.TOPICS: (
+        f"List the {_LOW_TOPICS + 2} to {_HIGH_TOPICS - 4} key topics of the transcript, in the order they come. Each "
+        f"title has at most {TOPIC_MAX_WORDS} words. `timestamp` is the second of the video where the topic is "
+        "discussed (from the [mm:ss] markers), or null when the transcript has no markers."
+    ),
+    Output.MIND_MAP: (
+        "Build a mind map of the transcript as a flat list of 10 to 30 nodes (at most "
+        f"{MIND_MAP_NODES[1]}): exactly one root (parent null) naming the subject; 3 to 6 branches whose parent is "
+        "the root's id; under each branch 2 to 4 leaves; optionally subleaves under leaves (at most 4 levels). Ids "
+        "are short strings unique in the list; labels have at most 6 words. `timestamp` is the second of the video "
+        "where the node's idea is discussed (from the [mm:ss] markers), or null."
+    ),
+    Output.SOCIAL_POST: (
+        "Write one social-media post about the single most interesting topic of the transcript: "
+        f"{_LOW_CHARS} to {_HIGH_CHARS} characters, engaging, with a hook in the first sentence and no hashtags in "
+        "the text. Put 3 to 6 relevant hashtags, one word each, in `hashtags`."
+    ),
+    Output.CUSTOM: "Follow the user's instruction below, using only the transcript. Put the whole result in `output`.",
+    "chunk_notes": (
+        "This is one part of a long transcript. Write dense notes (150 to 300 words) of everything it says, in order, "
+        "and list its 3 to 6 topics with the second where each is discussed (from the [mm:ss] markers), or null."
+    ),
+}
+
+
+def render_transcript(transcript: Transcript, segments: tuple[Segment, ...] | None = None) -> str:
+    """Timed transcripts as `[mm:ss] text` lines of ~30 s (so the model can cite times); plain ones as they are."""
+    segments = transcript.segments if segments is None else segments
+    if not transcript.has_timestamps:
+        return " ".join(s.text for s in segments)
+    lines: list[str] = []
+    line_start: float | None = None
+    words: list[str] = []
+    for segment in segments:
+        if line_start is None:
+            line_start = segment.start
+        words.append(segment.text)
+        if segment.start + segment.duration - line_start >= _LINE_SECONDS:
+            lines.append(f"[{format_timestamp(line_start)}] {' '.join(words)}")
+            line_start, words = None, []
+    if words and line_start is not None:
+        lines.append(f"[{format_timestamp(line_start)}] {' '.join(words)}")
+    return "\n".join(lines)
+
+
+def user_prompt(kind: str, transcript: Transcript, body: str, custom_prompt: str | None = None) -> str:
+    parts = [TASKS[kind]]
+    if kind == Output.CUSTOM and custom_prompt:
+        parts.append(f"The user's instruction:\n<instruction>\n{custom_prompt}\n</instruction>")
+    if transcript.title:
+        parts.append(f"Video title: {transcript.title}")
+    if transcript.description:
+        parts.append(f"Video description:\n{transcript.description[:2000]}")
+    parts.append(f"<transcript>\n{body}\n</transcript>")
+    return "\n\n".join(parts)
+
+
+def correction(prompt: str, previous_answer: str, problem: str) -> str:
+    """The re-ask: the same task, the rejected answer, and what was wrong with it."""
+    return (
+        f"{prompt}\n\nYour previous answer was:\n{previous_answer[:4000]}\n\n"
+        f"It was rejected: {problem}. Answer again, meeting every rule."
+    )
+
+
+def estimate_tokens(text: str) -> int:
+    return len(text) // CHARS_PER_TOKEN + 1

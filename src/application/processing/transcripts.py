@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from application.auth.throttle import Throttle
+from application.processing.ports import TranscriptSource
+from application.processing.process import Caller, ProcessingPolicy, admit
+from domain.transcripts import Transcript, VideoRef
+from domain.users import language_code
+
+
+class FetchTranscript:
+    """A YouTube video's captions with title and description, without processing them."""
+
+    def __init__(self, source: TranscriptSource, throttle: Throttle, policy: ProcessingPolicy) -> None:
+        self._source = source
+        self._throttle = throttle
+        self._policy = policy
+
+    async def __call__(self, caller: Caller, url: str, language: str = "pl") -> Transcript:
+        await admit(caller, self._policy, self._throttle)
+        video = VideoRef.parse(url)
+        return await self._source.fetch(video, language_code(language))

@@ -1,0 +1,54 @@
+"""Anthropic Messages API; the answer is forced through a tool whose input schema is the output contract."""
+
+from __future__ import annotations
+
+import anthropic
+import msgspec
+from anthropic.types import ToolParam
+
+from application.processing.ports import ApiKey, Generation, GenerationRequest
+from infrastructure.ai.failures import SDK_ERRORS, as_failure, key_check_failure
+from infrastructure.ai.schema import strict_schema
+
+
+class AnthropicProvider:
+    def __init__(self, server_key: str | None, timeout: float, base_url: str | None = None) -> None:
+        self._client = anthropic.AsyncAnthropic(
+            api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
+        )
+
+    def _client_for(self, key: ApiKey | None) -> anthropic.AsyncAnthropic:
+        return self._client if key is None else self._client.with_options(api_key=key.secret)
+
+    async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        tool: ToolParam = {
+            "name": request.kind,
+            "description": f"Record the {request.kind.replace('_', ' ')} for the transcript.",
+            "input_schema": strict_schema(request.schema),
+        }
+        try:
+            response = await self._client_for(key).messages.create(
+                model=model,
+                max_tokens=request.max_output_tokens,
+                system=request.system,
+                messages=[{"role": "user", "content": request.prompt}],
+                tools=[tool],
+                tool_choice={"type": "tool", "name": request.kind},
+            )
+        except SDK_ERRORS as error:
+            raise as_failure("anthropic", error) from None
+        answer = next((block.input for block in response.content if block.type == "tool_use"), None)
+        if answer is not None:
+            text = msgspec.json.encode(answer).decode()
+        else:  # no tool call: hand back whatever it wrote, validation will say what is wrong
+            text = "".join(getattr(block, "text", "") for block in response.content)
+        return Generation(text, response.usage.input_tokens, response.usage.output_tokens)
+
+    async def check_key(self, secret: str) -> None:
+        try:
+            await self._client.with_options(api_key=secret).models.list(limit=1)
+        except SDK_ERRORS as error:
+            raise key_check_failure("anthropic", error) from None
+
+    async def aclose(self) -> None:
+        await self._client.close()

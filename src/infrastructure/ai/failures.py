@@ -1,0 +1,64 @@
+"""SDK exceptions → ProviderFailure. The anthropic and openai SDKs share one error design (both are generated
+by Stainless), so one mapping serves both; messages keep the status and never the request (it holds the key)."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from datetime import UTC
+
+import anthropic
+import openai
+
+from application.errors import ProviderFailure, ProviderKeyRejected
+
+_TIMEOUTS = (anthropic.APITimeoutError, openai.APITimeoutError)
+_CONNECTION = (anthropic.APIConnectionError, openai.APIConnectionError)
+_STATUS = (anthropic.APIStatusError, openai.APIStatusError)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def as_failure(provider: str, error: Exception) -> ProviderFailure:
+    if isinstance(error, _TIMEOUTS):  # a subclass of the connection error: test it first
+        return ProviderFailure(provider, "timeout")
+    if isinstance(error, _CONNECTION):
+        return ProviderFailure(provider, "connection")
+    if isinstance(error, _STATUS):
+        status = error.status_code
+        if status == 429:
+            headers = error.response.headers
+            retry_after = retry_after_seconds(headers.get("retry-after"))
+            if retry_after is None and headers.get("retry-after-ms"):
+                retry_after = retry_after_seconds(headers["retry-after-ms"])
+                retry_after = retry_after / 1000 if retry_after is not None else None
+            return ProviderFailure(provider, "rate_limited", "HTTP 429", retry_after)
+        if status in (401, 403):
+            return ProviderFailure(provider, "rejected_key", f"HTTP {status}")
+        if status >= 500:
+            return ProviderFailure(provider, "unavailable", f"HTTP {status}")
+        return ProviderFailure(provider, "bad_request", f"HTTP {status}")
+    return ProviderFailure(provider, "unavailable", type(error).__name__)
+
+
+def key_check_failure(provider: str, error: Exception) -> Exception:
+    failure = as_failure(provider, error)
+    return ProviderKeyRejected(provider) if failure.kind == "rejected_key" else failure
+
+
+SDK_ERRORS = (anthropic.AnthropicError, openai.OpenAIError)

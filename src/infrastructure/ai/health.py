@@ -1,0 +1,111 @@
+"""In-process circuit breaker and rolling provider statistics.
+
+Each API process learns provider health from its own calls; that is enough for a breaker (a process that has
+not seen failures yet makes one failing call before it agrees). The stats window is per process too."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from application.processing.ports import CallRecord, ProviderStatsView
+
+
+@dataclass(slots=True)
+class _BreakerState:
+    failures: int = 0
+    open_until: float = 0.0
+    trial_running: bool = False
+
+
+class InMemoryCircuitBreaker:
+    def __init__(self, failures: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._threshold = failures
+        self._cooldown = cooldown
+        self._clock = clock
+        self._states: dict[str, _BreakerState] = {}
+
+    def retry_in(self, key: str) -> float:
+        state = self._states.get(key)
+        if state is None or state.open_until == 0.0:
+            return 0.0
+        remaining = state.open_until - self._clock()
+        if remaining > 0:
+            return remaining
+        if state.trial_running:  # half-open: one call finds out; the others wait for its verdict
+            return 1.0
+        state.trial_running = True
+        return 0.0
+
+    def success(self, key: str) -> None:
+        self._states.pop(key, None)
+
+    def failure(self, key: str, retry_after: float | None) -> None:
+        state = self._states.setdefault(key, _BreakerState())
+        state.failures += 1
+        state.trial_running = False
+        if retry_after is not None:  # the provider said when to come back: believe it
+            state.open_until = self._clock() + max(retry_after, 0.001)
+        elif state.failures >= self._threshold or state.open_until:
+            state.open_until = self._clock() + self._cooldown
+
+    def is_open(self, key: str) -> bool:
+        state = self._states.get(key)
+        return state is not None and state.open_until > self._clock()
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    at: float
+    call: CallRecord
+
+
+class InMemoryProviderStats:
+    MAX_EVENTS = 100_000  # bounded memory whatever the traffic; the oldest fall out first
+
+    def __init__(self, window_seconds: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = window_seconds
+        self._clock = clock
+        self._events: deque[_Event] = deque(maxlen=self.MAX_EVENTS)
+
+    @property
+    def window_seconds(self) -> int:
+        return self._window
+
+    def record(self, call: CallRecord) -> None:
+        self._events.append(_Event(self._clock(), call))
+
+    def snapshot(self) -> Sequence[ProviderStatsView]:
+        horizon = self._clock() - self._window
+        while self._events and self._events[0].at < horizon:
+            self._events.popleft()
+        by_provider: dict[str, list[CallRecord]] = {}
+        for event in self._events:
+            by_provider.setdefault(event.call.provider, []).append(event.call)
+        return [_view(name, calls) for name, calls in sorted(by_provider.items())]
+
+
+def _view(provider: str, calls: list[CallRecord]) -> ProviderStatsView:
+    latencies = sorted(c.latency_ms for c in calls if c.outcome == "ok")
+    return ProviderStatsView(
+        provider=provider,
+        calls=len(calls),
+        errors=sum(c.outcome != "ok" for c in calls),
+        fallbacks=sum(c.fell_back for c in calls),
+        latency_p50_ms=_percentile(latencies, 50),
+        latency_p95_ms=_percentile(latencies, 95),
+        tokens_in=sum(c.tokens_in for c in calls),
+        tokens_out=sum(c.tokens_out for c in calls),
+        cost_usd=round(sum(c.cost_usd for c in calls), 6),
+    )
+
+
+def _percentile(sorted_values: list[float], percent: int) -> float | None:
+    if not sorted_values:
+        return None
+    if len(sorted_values) == 1:
+        return round(sorted_values[0], 1)
+    return round(statistics.quantiles(sorted_values, n=100, method="inclusive")[percent - 1], 1)

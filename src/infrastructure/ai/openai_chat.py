@@ -1,0 +1,70 @@
+"""OpenAI Chat Completions with a strict JSON schema: OpenAI itself, Gemini's OpenAI-compatible endpoint, and any
+OpenAI-compatible server (Ollama, vLLM, OpenRouter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from application.errors import ProviderFailure
+from application.processing.ports import ApiKey, Generation, GenerationRequest
+from infrastructure.ai.failures import SDK_ERRORS, as_failure, key_check_failure
+from infrastructure.ai.schema import strict_schema
+
+
+class OpenAIChatProvider:
+    def __init__(
+        self,
+        name: str,
+        server_key: str | None,
+        timeout: float,
+        base_url: str | None = None,
+        token_limit_parameter: str = "max_tokens",  # noqa: S107 (a parameter name, not a secret)
+    ) -> None:
+        self._name = name
+        # Retries are ours (fallback to the next provider), so the SDK must not spend the time budget on them.
+        self._client = openai.AsyncOpenAI(
+            api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
+        )
+        # OpenAI's newer models take `max_completion_tokens`; compatible servers know `max_tokens`.
+        self._token_limit_parameter = token_limit_parameter
+
+    def _client_for(self, key: ApiKey | None) -> openai.AsyncOpenAI:
+        return self._client if key is None else self._client.with_options(api_key=key.secret)
+
+    async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        arguments: dict[str, Any] = {
+            "model": model,
+            "messages": [
+                {"role": "system", "content": request.system},
+                {"role": "user", "content": request.prompt},
+            ],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": request.kind, "schema": strict_schema(request.schema), "strict": True},
+            },
+            self._token_limit_parameter: request.max_output_tokens,
+        }
+        try:
+            response = await self._client_for(key).chat.completions.create(**arguments)
+        except SDK_ERRORS as error:
+            raise as_failure(self._name, error) from None
+        if not response.choices:
+            raise ProviderFailure(self._name, "invalid_output", "no choices")
+        message = response.choices[0].message
+        usage = response.usage
+        return Generation(
+            text=message.content or message.refusal or "",
+            tokens_in=usage.prompt_tokens if usage else 0,
+            tokens_out=usage.completion_tokens if usage else 0,
+        )
+
+    async def check_key(self, secret: str) -> None:
+        try:
+            await self._client.with_options(api_key=secret).models.list()
+        except SDK_ERRORS as error:
+            raise key_check_failure(self._name, error) from None
+
+    async def aclose(self) -> None:
+        await self._client.close()

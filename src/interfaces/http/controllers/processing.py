@@ -1,0 +1,157 @@
+"""Processing, transcripts and the provider comparison. Thin: parse, call the use case, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import get, post
+from litestar.params import JSONBody, Parameter
+
+from application.auth.authenticate import Principal
+from application.processing.overview import CompareProviders
+from application.processing.process import Caller, ProcessCommand, ProcessTranscript
+from application.processing.transcripts import FetchTranscript
+from domain.outputs import Output, Purpose
+from interfaces.http.envelope import Envelope, ok
+from interfaces.http.identity import BEARER_AUTH, ClientAddress
+from interfaces.http.openapi import errors
+from interfaces.http.processing_schemas import (
+    ProcessBody,
+    ProcessView,
+    PrototypeProcessBody,
+    PrototypeProcessView,
+    PrototypeTranscriptView,
+    ProvidersView,
+    ProviderView,
+    TranscriptView,
+)
+
+UrlParam = Annotated[str, Parameter(max_length=2048, description="A YouTube link", examples=[])]
+LanguageParam = Annotated[str, Parameter(max_length=10, description="Preferred caption language (ISO 639-1)")]
+_ANONYMOUS_NOTE = (
+    " Works without a token when the server allows anonymous processing (the default outside production), "
+    "limited per address."
+)
+
+
+@post(
+    "/ai/process-transcript",
+    status_code=200,
+    summary="Process a transcript (the prototype's contract)",
+    description="`purpose` picks the outputs: summary and topics always, plus `mindMap` (learning), `socialPost` "
+    "(social_media) or `customOutput` (custom, with `customPrompt`). The `gemini-2.5-*` model names choose the "
+    "configured Gemini model when a Gemini key is available, else the server's default providers." + _ANONYMOUS_NOTE,
+    tags=["processing"],
+    responses=errors(400, 401, 413, 415, 422, 429, 502, 503),
+)
+@inject
+async def process_transcript_prototype(
+    data: JSONBody[PrototypeProcessBody], caller: FromDishka[Caller], process: FromDishka[ProcessTranscript]
+) -> Envelope[PrototypeProcessView]:
+    command = ProcessCommand(
+        outputs=Purpose(data.purpose).outputs(
+            has_custom_prompt=bool(data.custom_prompt and data.custom_prompt.strip())
+        ),
+        language=data.language,
+        transcript=data.transcript,
+        custom_prompt=data.custom_prompt,
+        purpose=data.purpose,
+        provider="gemini",
+        model=data.model,
+        insist_on_provider=False,
+    )
+    return ok(PrototypeProcessView.of(await process(caller, command)))
+
+
+@post(
+    "/process",
+    status_code=200,
+    summary="Process a YouTube video or a transcript",
+    description="Give `url` or `transcript` (text, SRT or WebVTT), and `outputs` (or a `purpose`, which picks "
+    "them as the prototype did; default: summary and topics). Providers are tried in order: `provider`/`model` "
+    "you ask for, then those you stored keys for, then the server's chain; a timeout, rate limit, server error or "
+    "an answer that fails validation (after one re-ask) moves on to the next. The result is saved to your history "
+    "and counted in your usage.",
+    tags=["processing"],
+    security=BEARER_AUTH,
+    responses=errors(400, 401, 403, 404, 413, 415, 422, 429, 502, 503),
+)
+@inject
+async def process(
+    data: JSONBody[ProcessBody],
+    principal: FromDishka[Principal],
+    address: FromDishka[ClientAddress],
+    process: FromDishka[ProcessTranscript],
+) -> Envelope[ProcessView]:
+    custom = bool(data.custom_prompt and data.custom_prompt.strip())
+    outputs: tuple[str, ...]
+    if data.outputs is not None:
+        outputs = tuple(data.outputs)
+    elif data.purpose is not None:
+        outputs = Purpose(data.purpose).outputs(has_custom_prompt=custom)
+    else:
+        outputs = (Output.SUMMARY, Output.TOPICS)
+    command = ProcessCommand(
+        outputs=outputs,
+        language=data.language or principal.user.preferred_language,
+        transcript=data.transcript,
+        url=data.url,
+        custom_prompt=data.custom_prompt,
+        purpose=data.purpose,
+        provider=data.provider,
+        model=data.model,
+    )
+    return ok(ProcessView.of(await process(Caller(principal, address), command)))
+
+
+@get(
+    "/transcript",
+    summary="A YouTube video's transcript, title and description (the prototype's contract)",
+    description=_ANONYMOUS_NOTE.strip(),
+    tags=["processing"],
+    responses=errors(400, 401, 404, 422, 429, 502),
+)
+@inject
+async def transcript_prototype(
+    url: UrlParam, caller: FromDishka[Caller], fetch: FromDishka[FetchTranscript], language: LanguageParam = "pl"
+) -> Envelope[PrototypeTranscriptView]:
+    return ok(PrototypeTranscriptView.of(await fetch(caller, url, language)))
+
+
+@get(
+    "/transcripts",
+    summary="A YouTube video's transcript with its timed segments",
+    description="Captions in `language` when the video has them, else the best available (manual before "
+    "auto-generated); `language` in the answer says which. 404: the video is private or removed; 422: it has no "
+    "captions; 502: YouTube did not answer.",
+    tags=["processing"],
+    security=BEARER_AUTH,
+    responses=errors(400, 401, 403, 404, 422, 429, 502),
+)
+@inject
+async def transcripts(
+    url: UrlParam,
+    principal: FromDishka[Principal],
+    address: FromDishka[ClientAddress],
+    fetch: FromDishka[FetchTranscript],
+    language: LanguageParam = "pl",
+) -> Envelope[TranscriptView]:
+    return ok(TranscriptView.of(await fetch(Caller(principal, address), url, language)))
+
+
+@get(
+    "/providers",
+    summary="AI providers side by side",
+    description="What each provider offers (models, prices) and how its calls went over the stats window: "
+    "latency p50/p95, error rate, fallbacks away from it, tokens and cost. Counted per API process.",
+    tags=["processing"],
+    security=BEARER_AUTH,
+    responses=errors(401, 403),
+)
+@inject
+async def compare_providers(
+    principal: FromDishka[Principal], compare: FromDishka[CompareProviders]
+) -> Envelope[ProvidersView]:
+    overview = await compare(principal)
+    return ok(ProvidersView(compare.window_seconds, [ProviderView.of(item) for item in overview]))

@@ -1,0 +1,355 @@
+"""Processing over HTTP, with the real anthropic/openai SDKs talking to a fake provider on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from infrastructure.config import Settings
+from infrastructure.persistence.models import ProcessingHistoryRow, UsageEventRow
+from tests.e2e.conftest import Api, bearer, make_client
+from tests.fakes.llm_server import Behaviour, FakeLLMServer
+from tests.unit.application.test_processing import TRANSCRIPT
+
+SERVER_KEYS = {"anthropic": "server-anthropic-key", "openai": "server-openai-key", "gemini": "server-gemini-key"}
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
+    fake_llm.reset()
+    return fake_llm
+
+
+def ai_settings(settings: Settings, fake: FakeLLMServer, **extra: Any) -> Settings:
+    import msgspec
+
+    return msgspec.structs.replace(
+        settings,
+        anthropic_api_key=SERVER_KEYS["anthropic"],
+        anthropic_base_url=fake.url,
+        openai_api_key=SERVER_KEYS["openai"],
+        openai_base_url=f"{fake.url}/v1",
+        ai_chain=["anthropic", "openai"],
+        ai_timeout_seconds=1.0,
+        ai_breaker_failures=2,
+        ai_breaker_cooldown_seconds=60.0,
+        **extra,
+    )
+
+
+@pytest.fixture
+def ai(settings: Settings, llm: FakeLLMServer) -> Iterator[Api]:
+    with make_client(ai_settings(settings, llm)) as client:
+        yield Api(client)
+
+
+def signed_in(api: Api) -> dict[str, str]:
+    return bearer(api.register()["access_token"])
+
+
+def process(api: Api, headers: dict[str, str], **body: Any) -> Any:
+    return api.client.post("/api/v1/process", json={"transcript": TRANSCRIPT, **body}, headers=headers)
+
+
+def rows(api: Api, model: Any, user_id: str) -> list[Any]:
+    async def read() -> list[Any]:
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+        factory = await api.client.app.state.dishka_container.get(async_sessionmaker[AsyncSession])
+        async with factory() as session:
+            return list((await session.scalars(select(model).where(model.user_id == user_id))).all())
+
+    return api.client.blocking_portal.call(read)  # type: ignore[no-any-return]
+
+
+def me(api: Api, headers: dict[str, str]) -> dict[str, Any]:
+    return api.client.get("/api/v1/auth/profile", headers=headers).json()["data"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+@pytest.mark.parametrize(
+    ("purpose", "extra", "keys"),
+    [
+        ("learning", {}, {"summary", "topics", "mindMap"}),
+        ("social_media", {}, {"summary", "topics", "socialPost"}),
+        ("custom", {"customPrompt": "List the three main claims"}, {"summary", "topics", "customOutput"}),
+        ("custom", {}, {"summary", "topics"}),
+    ],
+)
+def test_the_prototype_contract_for_every_purpose_and_language(
+    ai: Api, llm: FakeLLMServer, purpose: str, extra: dict[str, str], keys: set[str], language: str
+) -> None:
+    body = {"transcript": TRANSCRIPT, "purpose": purpose, "language": language, **extra}
+    response = ai.client.post("/api/ai/process-transcript", json=body)  # anonymous, as the prototype's frontend
+
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert payload["success"] is True
+    assert set(payload["data"]) == keys
+    data = payload["data"]
+    assert data["topics"].startswith("Key topics:\n- ")
+    assert 100 <= len(data["summary"].split()) <= 200
+    if "mindMap" in data:
+        graph = data["mindMap"]
+        assert set(graph) == {"nodes", "edges"}
+        assert graph["nodes"][0]["id"] == "root-1"
+        assert {n["type"] for n in graph["nodes"]} == {"custom"}
+        assert all(e["type"] == "smoothstep" for e in graph["edges"])
+    if "socialPost" in data:
+        post, _, tags = data["socialPost"].rpartition("\n\n")
+        assert 800 <= len(post) <= 1200
+        assert tags.startswith("#")
+    asked = [r for r in llm.requests if r.kind]
+    assert {r.provider for r in asked} == {"anthropic"}
+    assert all(f"language code: {language}" in r.prompt for r in asked)
+    assert all(r.api_key == SERVER_KEYS["anthropic"] for r in asked)
+    polish_word = "Film" if language == "pl" else "The video"
+    assert data["summary"].startswith(polish_word)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"transcript", "purpose"}),
+        ({"transcript": "", "purpose": "learning"}, {"transcript"}),
+        ({"transcript": "x", "purpose": "poetry"}, {"purpose"}),
+        ({"transcript": "x", "purpose": "learning", "language": "de"}, {"language"}),
+        ({"transcript": "x", "purpose": "learning", "model": "gpt-4"}, {"model"}),
+        ({"transcript": 42, "purpose": "learning"}, {"transcript"}),
+    ],
+)
+def test_the_prototype_route_lists_every_bad_field(ai: Api, body: dict[str, Any], fields: set[str]) -> None:
+    response = ai.client.post("/api/ai/process-transcript", json=body)
+    assert response.status_code == 400, response.text
+    payload = response.json()
+    assert payload["success"] is False
+    assert payload["code"] == "validation_error"
+    assert {d["field"] for d in payload["details"]} == fields
+
+
+def test_the_prototype_model_names_choose_the_configured_gemini_model(settings: Settings, llm: FakeLLMServer) -> None:
+    gemini = {"gemini_api_key": SERVER_KEYS["gemini"], "gemini_base_url": f"{llm.url}/v1beta/openai/"}
+    with make_client(ai_settings(settings, llm, **gemini)) as client:
+        body = {"transcript": TRANSCRIPT, "purpose": "learning", "model": "gemini-2.5-pro"}
+        assert client.post("/api/ai/process-transcript", json=body).status_code == 200
+    asked = [r for r in llm.requests if r.kind]
+    assert {r.path for r in asked} == {"/v1beta/openai/chat/completions"}
+    assert {r.body["model"] for r in asked} == {"gemini-2.5-pro"}
+    assert {r.api_key for r in asked} == {SERVER_KEYS["gemini"]}
+
+
+def test_without_a_gemini_key_the_prototype_model_falls_to_the_default_chain(ai: Api, llm: FakeLLMServer) -> None:
+    body = {"transcript": TRANSCRIPT, "purpose": "learning", "model": "gemini-2.5-flash-lite"}
+    assert ai.client.post("/api/ai/process-transcript", json=body).status_code == 200
+    assert {r.provider for r in llm.requests if r.kind} == {"anthropic"}
+
+
+def test_v1_process_reports_what_ran_and_saves_it_once(ai: Api) -> None:
+    headers = signed_in(ai)
+    response = process(ai, headers, outputs=["summary", "topics", "mind_map"], language="en")
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert (data["provider"], data["model"]) == ("anthropic", "claude-sonnet-4-6")
+    assert data["cached"] is False
+    assert data["fallbacks"] == []
+    assert data["tokens"]["input"] > 0
+    assert data["tokens"]["total"] == data["tokens"]["input"] + data["tokens"]["output"]
+    assert data["cost_usd"] > 0
+    assert data["duration_ms"] >= 0
+    assert data["transcript"]["source"] == "text"
+    assert len(data["transcript"]["transcript_hash"]) == 64
+    user = me(ai, headers)
+    assert user["usage_count"] == 1
+    [entry] = rows(ai, ProcessingHistoryRow, user["id"])
+    assert str(entry.id) == data["history_id"]
+    assert entry.summary == data["summary"]
+    assert entry.mind_map == data["mind_map"]
+    assert (entry.provider, entry.language, entry.purpose) == ("anthropic", "en", "learning")
+    assert entry.tokens_in == data["tokens"]["input"]
+    assert float(entry.cost_usd) == pytest.approx(data["cost_usd"])
+    [event] = rows(ai, UsageEventRow, user["id"])
+    assert event.kind == "process"
+    assert event.tokens_out == data["tokens"]["output"]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        (Behaviour(status=500), "unavailable"),
+        (Behaviour(status=529), "unavailable"),
+        (Behaviour(status=429, retry_after=30), "rate_limited"),
+        (Behaviour(delay=1.5), "timeout"),
+        (Behaviour(drop=True), "connection"),
+    ],
+)
+def test_each_upstream_failure_falls_back_to_the_next_provider(
+    ai: Api, llm: FakeLLMServer, behaviour: Behaviour, reason: str
+) -> None:
+    llm.enqueue(behaviour, provider="anthropic")
+    response = process(ai, signed_in(ai), outputs=["summary"])
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["served_by"] == {"summary": "openai/gpt-4.1-mini"}
+    assert data["fallbacks"] == [{"provider": "anthropic", "model": "claude-sonnet-4-6", "reason": reason}]
+    providers = {
+        p["name"]: p for p in ai.client.get("/api/v1/providers", headers=signed_in(ai)).json()["data"]["providers"]
+    }
+    assert providers["anthropic"]["errors"] == 1
+    assert providers["anthropic"]["fallbacks"] == 1
+    assert providers["openai"]["calls"] == 1
+    assert providers["openai"]["latency"]["p50_ms"] is not None
+
+
+def test_retry_after_keeps_the_provider_aside_until_then(ai: Api, llm: FakeLLMServer) -> None:
+    headers = signed_in(ai)
+    llm.enqueue(Behaviour(status=429, retry_after=30), provider="anthropic")
+    process(ai, headers, outputs=["summary"])
+    llm.clear()
+
+    data = process(ai, headers, outputs=["summary"]).json()["data"]
+    assert data["fallbacks"][0]["reason"] == "cooling_down"
+    assert not [r for r in llm.requests if r.provider == "anthropic"]  # not even tried
+
+
+def test_an_invalid_answer_is_asked_again_with_the_reason(ai: Api, llm: FakeLLMServer) -> None:
+    llm.enqueue(Behaviour(answer={"summary": "Much too short."}), provider="anthropic", kind="summary")
+    response = process(ai, signed_in(ai), outputs=["summary"])
+
+    assert response.json()["data"]["served_by"] == {"summary": "anthropic/claude-sonnet-4-6"}
+    first, second = [r for r in llm.requests if r.kind == "summary"]
+    assert "rejected" not in first.prompt
+    assert "It was rejected: The summary has 3 words" in second.prompt
+
+
+def test_malformed_json_twice_moves_on_to_the_next_provider(ai: Api, llm: FakeLLMServer) -> None:
+    llm.enqueue(Behaviour(malformed=True), provider="anthropic", kind="topics", times=2)
+    data = process(ai, signed_in(ai), outputs=["summary", "topics"]).json()["data"]
+    assert data["served_by"] == {"summary": "anthropic/claude-sonnet-4-6", "topics": "openai/gpt-4.1-mini"}
+    assert data["fallbacks"] == [{"provider": "anthropic", "model": "claude-sonnet-4-6", "reason": "invalid_output"}]
+
+
+def test_when_every_provider_fails_the_error_names_them_and_nothing_is_kept(ai: Api, llm: FakeLLMServer) -> None:
+    headers = signed_in(ai)
+    llm.enqueue(Behaviour(status=500), provider="anthropic", times=10)
+    llm.enqueue(Behaviour(status=503), provider="openai", times=10)
+    response = process(ai, headers, outputs=["summary", "topics", "mind_map"])
+
+    assert response.status_code == 502
+    payload = response.json()
+    assert payload["success"] is False
+    assert payload["code"] == "ai_providers_failed"
+    assert "anthropic (unavailable)" in payload["error"]
+    assert "openai (unavailable)" in payload["error"]
+    user = me(ai, headers)
+    assert user["usage_count"] == 0
+    assert rows(ai, ProcessingHistoryRow, user["id"]) == []
+    assert rows(ai, UsageEventRow, user["id"]) == []
+
+
+def test_when_every_provider_is_rate_limited_the_answer_is_503_with_retry_after(ai: Api, llm: FakeLLMServer) -> None:
+    llm.enqueue(Behaviour(status=429, retry_after=12), provider="anthropic")
+    llm.enqueue(Behaviour(status=429, retry_after=20), provider="openai")
+    response = process(ai, signed_in(ai), outputs=["summary"])
+    assert response.status_code == 503
+    assert response.json()["code"] == "ai_providers_unavailable"
+    assert response.headers["retry-after"] == "12"
+
+
+def test_a_stored_user_key_pays_for_that_user_only(ai: Api, llm: FakeLLMServer) -> None:
+    ada, bob = signed_in(ai), signed_in(ai)
+    stored = ai.client.put("/api/v1/me/api-keys/openai", json={"api_key": "sk-ada-own-key-123456"}, headers=ada)
+    assert stored.status_code == 200, stored.text
+    assert [r.api_key for r in llm.requests if r.kind is None] == ["sk-ada-own-key-123456"]  # checked upstream first
+    llm.clear()
+
+    data = process(ai, ada, outputs=["summary"]).json()["data"]
+    assert data["served_by"] == {"summary": "openai/gpt-4.1-mini"}  # the user's own provider comes first
+    assert [r.api_key for r in llm.requests] == ["sk-ada-own-key-123456"]
+    llm.clear()
+
+    data = process(ai, bob, outputs=["summary"]).json()["data"]
+    assert data["served_by"] == {"summary": "anthropic/claude-sonnet-4-6"}
+    assert [r.api_key for r in llm.requests] == [SERVER_KEYS["anthropic"]]
+
+
+def test_a_key_the_provider_rejects_is_not_stored(ai: Api, llm: FakeLLMServer) -> None:
+    headers = signed_in(ai)
+    llm.accepted_keys = {SERVER_KEYS["anthropic"], SERVER_KEYS["openai"]}
+    response = ai.client.put("/api/v1/me/api-keys/anthropic", json={"api_key": "sk-ant-wrong-000000"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "provider_key_rejected"
+    assert "sk-ant-wrong" not in response.text
+    assert ai.client.get("/api/v1/me/api-keys", headers=headers).json()["data"]["items"] == []
+
+
+def test_asking_for_a_provider_without_a_key_is_a_clear_400(ai: Api) -> None:
+    response = process(ai, signed_in(ai), provider="gemini")
+    assert response.status_code == 400
+    [detail] = response.json()["details"]
+    assert detail["field"] == "provider"
+    assert "/api/v1/me/api-keys/gemini" in detail["message"]
+
+
+def test_v1_process_needs_a_token_with_write_scope(ai: Api) -> None:
+    assert process(ai, {}).status_code == 401
+    headers = signed_in(ai)
+    token = ai.client.post("/api/v1/me/tokens", json={"name": "ro", "scopes": ["read"]}, headers=headers).json()
+    assert process(ai, bearer(token["data"]["token"])).status_code == 403
+
+
+def test_the_provider_comparison_lists_every_provider(ai: Api) -> None:
+    response = ai.client.get("/api/v1/providers", headers=signed_in(ai))
+    assert response.status_code == 200
+    data = response.json()["data"]
+    names = [p["name"] for p in data["providers"]]
+    assert names == ["anthropic", "openai", "gemini", "local"]
+    anthropic = data["providers"][0]
+    assert anthropic["server_key"]
+    assert anthropic["in_default_chain"]
+    assert not anthropic["your_key"]
+    assert anthropic["prices_per_million_tokens"]["claude-sonnet-4-6"] == [3.0, 15.0]
+    assert data["window_seconds"] == 3600
+
+
+def test_long_transcripts_are_mapped_and_reduced_through_the_real_sdk(settings: Settings, llm: FakeLLMServer) -> None:
+    srt = "\n\n".join(
+        f"{i + 1}\n00:{i // 6:02d}:{i % 6 * 10:02d},000 --> 00:{i // 6:02d}:{i % 6 * 10 + 9:02d},000\n"
+        f"In part {i} the speaker explains another detail of how photosynthesis stores energy."
+        for i in range(300)
+    )
+    small = ai_settings(settings, llm, anthropic_context_tokens=4000, ai_max_output_tokens=1000)
+    with make_client(small) as client:
+        api = Api(client)
+        response = process(api, signed_in(api), transcript=srt, outputs=["summary", "topics"], language="en")
+    assert response.status_code == 200, response.text
+    notes = [r for r in llm.requests if r.kind == "chunk_notes"]
+    assert len(notes) >= 3
+    assert all(r.body["model"] == "claude-sonnet-4-6" for r in notes)
+    assert "[00:00]" in notes[0].prompt
+    topics = response.json()["data"]["key_topics"]
+    assert any(t["timestamp"] is not None for t in topics)
+
+
+def test_a_preferred_provider_set_on_the_profile_is_tried_first(ai: Api, llm: FakeLLMServer) -> None:
+    headers = signed_in(ai)
+    changed = ai.client.patch("/api/v1/auth/profile", json={"preferred_provider": "openai"}, headers=headers)
+    assert changed.status_code == 200
+    assert changed.json()["data"]["preferred_provider"] == "openai"
+    assert process(ai, headers, outputs=["summary"]).json()["data"]["provider"] == "openai"
+
+    refused = ai.client.patch("/api/v1/auth/profile", json={"preferred_provider": "skynet"}, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["details"][0]["field"] == "preferred_provider"
+    cleared = ai.client.patch("/api/v1/auth/profile", json={"preferred_provider": None}, headers=headers)
+    assert cleared.json()["data"]["preferred_provider"] is None

@@ -1,0 +1,355 @@
+"""ProcessTranscript with in-memory fakes of every port: chain order, fallback, re-ask, breaker, map-reduce,
+and the all-or-nothing save."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import msgspec
+import pytest
+
+from application.auth.authenticate import ALL_SCOPES, Principal
+from application.auth.throttle import Throttle
+from application.errors import AuthenticationFailed, ProviderFailure, TooManyAttempts
+from application.processing.catalog import ProviderCatalog, ProviderProfile
+from application.processing.ports import ApiKey, Generation, GenerationRequest
+from application.processing.process import Caller, ProcessCommand, ProcessingPolicy, ProcessTranscript
+from application.processing.runner import AllProvidersFailed, OutputRunner
+from domain.errors import InvalidInput
+from domain.history import HistoryEntry
+from domain.transcripts import Segment, Transcript, VideoRef
+from domain.users import Email, User
+from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from tests.fakes.llm_answers import default_answer
+from tests.unit.fakes import World
+
+TRANSCRIPT = " ".join(
+    f"Sentence number {i} explains how plants turn light, water and carbon dioxide into sugar and oxygen."
+    for i in range(40)
+)
+
+
+@dataclass
+class Call:
+    provider: str
+    kind: str
+    model: str
+    key: ApiKey | None
+    prompt: str
+
+
+@dataclass
+class ScriptedProvider:
+    """Answers like a model would (valid JSON for the asked kind) unless told to fail or misbehave."""
+
+    name: str
+    calls: list[Call]
+    script: list[object] = field(default_factory=list)  # ProviderFailure to raise, or a dict to answer with
+
+    async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        self.calls.append(Call(self.name, request.kind, model, key, request.prompt))
+        await asyncio.sleep(0)
+        step = self.script.pop(0) if self.script else None
+        if isinstance(step, ProviderFailure):
+            raise step
+        answer = step if isinstance(step, dict) else default_answer(request.kind, request.system + request.prompt)
+        return Generation(msgspec.json.encode(answer).decode(), 100, 50)
+
+    async def check_key(self, secret: str) -> None:
+        return None
+
+
+class History:
+    def __init__(self) -> None:
+        self.entries: list[HistoryEntry] = []
+
+    async def add(self, entry: HistoryEntry) -> None:
+        self.entries.append(entry)
+
+
+class UserKeys:
+    def __init__(self) -> None:
+        self.keys: dict[uuid.UUID, dict[str, ApiKey]] = {}
+
+    async def for_user(self, user_id: uuid.UUID) -> Mapping[str, ApiKey]:
+        return self.keys.get(user_id, {})
+
+
+class Source:
+    def __init__(self, transcript: Transcript) -> None:
+        self.transcript = transcript
+
+    async def fetch(self, video: VideoRef, language: str) -> Transcript:
+        return self.transcript
+
+
+class Setup:
+    def __init__(self, world: World, *, context_tokens: int = 100_000, chain: tuple[str, ...] = ("a", "b")) -> None:
+        self.world = world
+        self.calls: list[Call] = []
+        self.providers = {name: ScriptedProvider(name, self.calls) for name in ("a", "b", "c")}
+        self.profiles = {
+            name: ProviderProfile(
+                name, (f"{name}-large", f"{name}-small"), name != "c", context_tokens, {f"{name}-large": (1.0, 2.0)}
+            )
+            for name in self.providers
+        }
+        self.catalog = ProviderCatalog(self.profiles, self.providers, chain)
+        self.breaker = InMemoryCircuitBreaker(failures=2, cooldown=60)
+        self.stats = InMemoryProviderStats(3600)
+        self.history = History()
+        self.keys = UserKeys()
+        timed = Transcript.from_segments(
+            [Segment(i * 10.0, 10.0, f"Part {i} of the lecture about photosynthesis and light.") for i in range(300)],
+            "youtube",
+            video=VideoRef("dQw4w9WgXcQ"),
+            title="Photosynthesis",
+        )
+        self.source = Source(timed)
+        self.policy = ProcessingPolicy(allows_anonymous=True, anonymous_requests=2, anonymous_window_seconds=900)
+        self.process = ProcessTranscript(
+            self.source,
+            OutputRunner(self.catalog, self.breaker, self.stats, max_output_tokens=1000, map_concurrency=2),
+            self.catalog,
+            self.keys,
+            self.history,
+            world.usage,
+            world.uow,
+            world.cache,
+            world.clock,
+            Throttle(world.attempts),
+            self.policy,
+        )
+
+    async def user(self, email: str = "ada@example.com") -> Caller:
+        user = User.register(Email(email), "hash", self.world.clock.now())
+        await self.world.users.add(user)
+        return Caller(Principal(user, ALL_SCOPES), "10.0.0.1")
+
+
+@pytest.fixture
+def setup(world: World) -> Setup:
+    return Setup(world)
+
+
+LEARNING = ("summary", "topics", "mind_map")
+
+
+async def test_learning_outputs_come_back_valid_saved_and_counted(setup: Setup) -> None:
+    caller = await setup.user()
+    result = await setup.process(caller, ProcessCommand(LEARNING, "en", transcript=TRANSCRIPT))
+
+    assert set(result.values) == set(LEARNING)
+    assert result.values["topics"].startswith("Key topics:\n- ")
+    assert result.values["mind_map"]["nodes"][0]["id"] == "root-1"
+    assert (result.provider, result.model) == ("a", "a-large")
+    assert result.tokens_in == 300
+    assert result.tokens_out == 150
+    assert result.cost_usd == pytest.approx((300 * 1.0 + 150 * 2.0) / 1e6)
+    [entry] = setup.history.entries
+    assert entry.id == result.history_id
+    assert entry.purpose == "learning"
+    assert entry.provider == "a"
+    assert setup.world.uow.commits == 1
+    summary = await setup.world.usage.summary(caller.principal.user.id)  # type: ignore[union-attr]
+    assert summary.usage_count == 1
+    assert summary.tokens_in == 300
+
+
+async def test_outputs_of_one_request_run_concurrently(setup: Setup) -> None:
+    started: list[str] = []
+    release = asyncio.Event()
+    provider = setup.providers["a"]
+    original = provider.generate
+
+    async def slow(request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        started.append(request.kind)
+        await release.wait()
+        return await original(request, model, key)
+
+    provider.generate = slow  # type: ignore[method-assign]
+    task = asyncio.ensure_future(setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT)))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert sorted(started) == sorted(LEARNING)  # all three asked before any answered
+    release.set()
+    await task
+
+
+@pytest.mark.parametrize("kind", ["timeout", "rate_limited", "unavailable", "connection", "rejected_key"])
+async def test_each_failure_falls_back_to_the_next_provider(setup: Setup, kind: str) -> None:
+    setup.providers["a"].script = [ProviderFailure("a", kind)]
+    result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert result.served_by == {"summary": "b/b-large"}
+    assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", kind)]
+    [stats_a] = [s for s in setup.stats.snapshot() if s.provider == "a"]
+    assert stats_a.errors == 1
+    assert stats_a.fallbacks == 1
+
+
+async def test_an_invalid_answer_is_asked_again_with_the_reason(setup: Setup) -> None:
+    setup.providers["a"].script = [{"summary": "Far too short."}]
+    result = await setup.process(await setup.user(), ProcessCommand(("summary",), "en", transcript=TRANSCRIPT))
+    assert result.served_by == {"summary": "a/a-large"}
+    first, second = setup.calls
+    assert "rejected" not in first.prompt
+    assert "It was rejected: The summary has 3 words" in second.prompt
+
+
+async def test_two_invalid_answers_move_on_to_the_next_provider(setup: Setup) -> None:
+    setup.providers["a"].script = [{"summary": "Too short."}, {"wrong": "shape"}]
+    result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert result.served_by == {"summary": "b/b-large"}
+    assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", "invalid_output")]
+
+
+async def test_when_every_provider_fails_nothing_is_stored_or_counted(setup: Setup) -> None:
+    setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 3
+    setup.providers["b"].script = [ProviderFailure("b", "timeout")] * 3
+    caller = await setup.user()
+    with pytest.raises(AllProvidersFailed) as failed:
+        await setup.process(caller, ProcessCommand(LEARNING, transcript=TRANSCRIPT))
+    assert "a (unavailable)" in str(failed.value)
+    assert "b (timeout)" in str(failed.value)
+    assert not failed.value.temporary
+    assert setup.history.entries == []
+    assert setup.world.uow.commits == 0
+    assert (await setup.world.usage.summary(caller.principal.user.id)).usage_count == 0  # type: ignore[union-attr]
+
+
+async def test_the_breaker_skips_a_failing_provider_then_lets_one_trial_through(setup: Setup) -> None:
+    clock = [0.0]
+    setup.breaker._clock = lambda: clock[0]
+    setup.providers["a"].script = [ProviderFailure("a", "unavailable"), ProviderFailure("a", "unavailable")]
+    caller = await setup.user()
+    command = ProcessCommand(("summary",), transcript=TRANSCRIPT)
+    for _ in range(2):
+        await setup.process(caller, command)
+    calls_to_a = len([c for c in setup.calls if c.provider == "a"])
+
+    result = await setup.process(caller, command)  # open: `a` is not called at all
+    assert result.fallbacks[0].reason == "cooling_down"
+    assert len([c for c in setup.calls if c.provider == "a"]) == calls_to_a
+
+    clock[0] = 61  # cooldown over: one trial call, which succeeds and closes the circuit
+    result = await setup.process(caller, command)
+    assert result.served_by == {"summary": "a/a-large"}
+    assert not result.fallbacks
+
+
+async def test_retry_after_opens_the_circuit_for_that_long(setup: Setup) -> None:
+    setup.providers["a"].script = [ProviderFailure("a", "rate_limited", retry_after=30)]
+    caller = await setup.user()
+    await setup.process(caller, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert 29 < setup.breaker.retry_in("a:server") <= 30
+
+
+async def test_everyone_cooling_down_is_temporary_with_retry_after(setup: Setup) -> None:
+    for name in ("a", "b"):
+        setup.providers[name].script = [ProviderFailure(name, "rate_limited", retry_after=20)]
+    caller = await setup.user()
+    with pytest.raises(AllProvidersFailed):
+        await setup.process(caller, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    with pytest.raises(AllProvidersFailed) as failed:
+        await setup.process(caller, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert failed.value.temporary
+    assert failed.value.retry_after == 20
+
+
+async def test_the_users_own_key_is_used_first_and_only_for_them(setup: Setup) -> None:
+    ada, bob = await setup.user("ada@example.com"), await setup.user("bob@example.com")
+    setup.keys.keys[ada.principal.user.id] = {"c": ApiKey("ada-secret", "user")}  # type: ignore[union-attr]
+
+    result = await setup.process(ada, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert result.served_by == {"summary": "c/c-large"}
+    assert setup.calls[-1].key == ApiKey("ada-secret", "user")
+
+    result = await setup.process(bob, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert result.served_by == {"summary": "a/a-large"}  # `c` has no server key: bob cannot use it
+    assert setup.calls[-1].key is None
+    assert "ada-secret" not in repr(setup.calls[0].key)
+
+
+async def test_a_user_key_failure_does_not_open_the_servers_circuit(setup: Setup) -> None:
+    ada = await setup.user()
+    setup.keys.keys[ada.principal.user.id] = {"a": ApiKey("ada-secret", "user")}  # type: ignore[union-attr]
+    setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 2
+    for _ in range(2):
+        await setup.process(ada, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert setup.breaker.retry_in(f"a:user:{ada.user_id}") > 0
+    assert setup.breaker.retry_in("a:server") == 0
+
+
+async def test_request_preference_comes_first_and_an_unusable_one_is_refused(setup: Setup) -> None:
+    caller = await setup.user()
+    result = await setup.process(
+        caller, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="b", model="b-small")
+    )
+    assert result.served_by == {"summary": "b/b-small"}
+    with pytest.raises(InvalidInput) as refused:
+        await setup.process(caller, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="c"))
+    assert refused.value.problems[0].field == "provider"
+    # a hint (the prototype's model names) that cannot be served falls through to the server's chain
+    result = await setup.process(
+        caller, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="c", insist_on_provider=False)
+    )
+    assert result.served_by == {"summary": "a/a-large"}
+
+
+async def test_bad_commands_list_every_problem(setup: Setup) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await setup.process(
+            await setup.user(),
+            ProcessCommand(("custom", "poem"), "polish", transcript=TRANSCRIPT, url="https://youtu.be/x", model="z"),
+        )
+    assert {p.field for p in refused.value.problems} == {"url", "outputs", "language", "custom_prompt", "model"}
+
+
+async def test_long_transcripts_are_mapped_and_reduced_keeping_timestamps() -> None:
+    setup = Setup(World(), context_tokens=2000 + 1000 + 1500)  # ~2000 tokens of transcript per call
+    caller = await setup.user()
+    result = await setup.process(
+        caller, ProcessCommand(("summary", "topics"), "en", url="https://youtu.be/dQw4w9WgXcQ")
+    )
+
+    chunk_calls = [c for c in setup.calls if c.kind == "chunk_notes"]
+    assert len(chunk_calls) >= 2
+    assert "[00:00]" in chunk_calls[0].prompt
+    assert "[00:00]" not in chunk_calls[1].prompt
+    summary_call = next(c for c in setup.calls if c.kind == "summary")
+    assert "Topics:" in summary_call.prompt  # the reduce step reads the notes, not the raw transcript
+    assert len([c for c in setup.calls if c.kind == "chunk_notes"]) == len(chunk_calls)  # shared by both outputs
+    assert any(t.timestamp is not None for t in result.key_topics)
+    assert all(0 <= (t.timestamp or 0) <= setup.source.transcript.duration for t in result.key_topics)
+
+
+async def test_anonymous_callers_are_limited_per_address_and_not_saved(setup: Setup) -> None:
+    anonymous = Caller(None, "203.0.113.9")
+    for _ in range(2):
+        result = await setup.process(anonymous, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+        assert result.history_id is None
+    with pytest.raises(TooManyAttempts):
+        await setup.process(anonymous, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert setup.history.entries == []
+
+
+async def test_anonymous_processing_can_be_switched_off(world: World) -> None:
+    setup = Setup(world)
+    setup.process._policy = ProcessingPolicy(False, 100, 900)
+    with pytest.raises(AuthenticationFailed):
+        await setup.process(Caller(None, "203.0.113.9"), ProcessCommand(("summary",), transcript=TRANSCRIPT))
+
+
+async def test_the_users_preferred_provider_comes_before_the_servers_order(setup: Setup) -> None:
+    from dataclasses import replace
+
+    caller = await setup.user()
+    assert caller.principal is not None
+    prefers_b = Caller(Principal(replace(caller.principal.user, preferred_provider="b"), ALL_SCOPES), caller.address)
+    result = await setup.process(prefers_b, ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert result.served_by == {"summary": "b/b-large"}
+    result = await setup.process(prefers_b, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="a"))
+    assert result.served_by == {"summary": "a/a-large"}  # the request's own preference still wins

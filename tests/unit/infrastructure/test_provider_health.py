@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from application.processing.ports import CallRecord
+from domain.outputs import answer_schema
+from infrastructure.ai.failures import retry_after_seconds
+from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from infrastructure.ai.schema import strict_schema
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_circuit_opens_after_repeated_failures_and_one_trial_closes_it() -> None:
+    clock = Clock()
+    breaker = InMemoryCircuitBreaker(failures=3, cooldown=30, clock=clock)
+    for _ in range(2):
+        breaker.failure("p", None)
+    assert breaker.retry_in("p") == 0  # two failures: still closed
+    breaker.failure("p", None)
+    assert breaker.retry_in("p") == 30
+    assert breaker.is_open("p")
+
+    clock.now = 31
+    assert breaker.retry_in("p") == 0  # the trial call
+    assert breaker.retry_in("p") > 0  # everyone else waits for its verdict
+    breaker.failure("p", None)  # the trial failed: open again at once
+    assert breaker.retry_in("p") == pytest.approx(30)
+
+    clock.now = 62
+    assert breaker.retry_in("p") == 0
+    breaker.success("p")
+    assert breaker.retry_in("p") == 0
+    assert not breaker.is_open("p")
+
+
+def test_retry_after_opens_the_circuit_immediately_for_that_long() -> None:
+    clock = Clock()
+    breaker = InMemoryCircuitBreaker(failures=3, cooldown=30, clock=clock)
+    breaker.failure("p", 7)
+    assert breaker.retry_in("p") == 7
+    assert breaker.retry_in("other") == 0
+
+
+def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window() -> None:
+    clock = Clock()
+    stats = InMemoryProviderStats(window_seconds=60, clock=clock)
+    stats.record(CallRecord("old", "m", 999, "ok"))
+    clock.now = 100
+    for latency in range(1, 101):
+        stats.record(CallRecord("a", "m", float(latency), "ok", 10, 5, 0.001))
+    stats.record(CallRecord("a", "m", 5000, "timeout", fell_back=True))
+    [view] = stats.snapshot()
+    assert view.provider == "a"
+    assert view.calls == 101
+    assert view.errors == 1
+    assert view.fallbacks == 1
+    assert view.latency_p50_ms == pytest.approx(50.5)
+    assert 94 < (view.latency_p95_ms or 0) < 97
+    assert view.tokens_in == 1000
+    assert view.cost_usd == pytest.approx(0.1)
+    assert view.error_rate == pytest.approx(1 / 101, abs=1e-4)
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("7", 7.0), ("0.5", 0.5), ("garbage", None), (None, None)])
+def test_retry_after_is_read_as_seconds(header: str | None, seconds: float | None) -> None:
+    assert retry_after_seconds(header) == seconds
+
+
+def test_retry_after_as_an_http_date_in_the_past_is_zero() -> None:
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+@pytest.mark.parametrize("kind", ["summary", "topics", "mind_map", "social_post", "custom", "chunk_notes"])
+def test_strict_schemas_are_closed_fully_required_and_reference_free(kind: str) -> None:
+    schema = strict_schema(answer_schema(kind))
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            assert "$ref" not in node
+            assert "$defs" not in node
+            if node.get("type") == "object":
+                assert node["additionalProperties"] is False
+                assert set(node["required"]) == set(node["properties"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    assert schema["type"] == "object"
+    walk(schema)
