@@ -175,6 +175,8 @@ class OutputRunner:
             self._stats.record(CallRecord(attempt.provider, attempt.model, latency, failure.kind, fell_back=has_next))
             if failure.trips_breaker:
                 self._breaker.failure(attempt.breaker_key, failure.retry_after)
+            else:  # it answered: the provider is up, only this request or this key was refused
+                self._breaker.success(attempt.breaker_key)
             raise
         latency = (time.perf_counter() - started) * 1000
         self._breaker.success(attempt.breaker_key)

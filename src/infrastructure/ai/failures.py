@@ -48,12 +48,18 @@ def as_failure(provider: str, error: Exception) -> ProviderFailure:
                 retry_after = retry_after_seconds(headers["retry-after-ms"])
                 retry_after = retry_after / 1000 if retry_after is not None else None
             return ProviderFailure(provider, "rate_limited", "HTTP 429", retry_after)
-        if status in (401, 403):
+        if status in (401, 403) or (status == 400 and _names_the_key(error)):
             return ProviderFailure(provider, "rejected_key", f"HTTP {status}")
         if status >= 500:
             return ProviderFailure(provider, "unavailable", f"HTTP {status}")
         return ProviderFailure(provider, "bad_request", f"HTTP {status}")
     return ProviderFailure(provider, "unavailable", type(error).__name__)
+
+
+def _names_the_key(error: anthropic.APIStatusError | openai.APIStatusError) -> bool:
+    """Gemini answers a bad key with 400 INVALID_ARGUMENT / API_KEY_INVALID rather than 401."""
+    text = str(error.body).lower() if error.body is not None else ""
+    return "api_key_invalid" in text or "api key not valid" in text
 
 
 def key_check_failure(provider: str, error: Exception) -> Exception:

@@ -18,7 +18,7 @@ from application.processing.ports import CallRecord, ProviderStatsView
 class _BreakerState:
     failures: int = 0
     open_until: float = 0.0
-    trial_running: bool = False
+    trial_started: float | None = None
 
 
 class InMemoryCircuitBreaker:
@@ -32,12 +32,15 @@ class InMemoryCircuitBreaker:
         state = self._states.get(key)
         if state is None or state.open_until == 0.0:
             return 0.0
-        remaining = state.open_until - self._clock()
+        now = self._clock()
+        remaining = state.open_until - now
         if remaining > 0:
             return remaining
-        if state.trial_running:  # half-open: one call finds out; the others wait for its verdict
-            return 1.0
-        state.trial_running = True
+        # Half-open: one call finds out, the others wait for its verdict. A trial that never reports (its
+        # request was cancelled) is forgotten after a cooldown, so the provider is not shut out for good.
+        if state.trial_started is not None and now - state.trial_started < self._cooldown:
+            return max(1.0, self._cooldown - (now - state.trial_started))
+        state.trial_started = now
         return 0.0
 
     def success(self, key: str) -> None:
@@ -46,7 +49,7 @@ class InMemoryCircuitBreaker:
     def failure(self, key: str, retry_after: float | None) -> None:
         state = self._states.setdefault(key, _BreakerState())
         state.failures += 1
-        state.trial_running = False
+        state.trial_started = None
         if retry_after is not None:  # the provider said when to come back: believe it
             state.open_until = self._clock() + max(retry_after, 0.001)
         elif state.failures >= self._threshold or state.open_until:

@@ -96,3 +96,53 @@ def test_strict_schemas_are_closed_fully_required_and_reference_free(kind: str) 
 
     assert schema["type"] == "object"
     walk(schema)
+
+
+def _status_error(status: int, body: object, headers: dict[str, str] | None = None) -> Exception:
+    import httpx2
+    import openai
+
+    request = httpx2.Request("POST", "http://upstream.invalid/v1/chat/completions")
+    response = httpx2.Response(status, headers=headers or {}, request=request)
+    return openai.APIStatusError("upstream said no", response=response, body=body)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "kind", "retry_after"),
+    [
+        (429, None, {"retry-after": "12"}, "rate_limited", 12.0),
+        (429, None, {"retry-after-ms": "1500"}, "rate_limited", 1.5),
+        (401, None, None, "rejected_key", None),
+        (
+            400,
+            {"error": {"status": "INVALID_ARGUMENT", "details": [{"reason": "API_KEY_INVALID"}]}},
+            None,
+            "rejected_key",
+            None,
+        ),
+        (400, {"error": {"message": "context length exceeded"}}, None, "bad_request", None),
+        (503, None, None, "unavailable", None),
+        (529, None, None, "unavailable", None),
+    ],
+)
+def test_upstream_statuses_map_to_failure_kinds(
+    status: int, body: object, headers: dict[str, str] | None, kind: str, retry_after: float | None
+) -> None:
+    from infrastructure.ai.failures import as_failure
+
+    failure = as_failure("gemini", _status_error(status, body, headers))
+    assert failure.kind == kind
+    assert failure.retry_after == retry_after
+    assert "upstream said no" not in str(failure)  # only the status reaches our messages
+
+
+def test_a_trial_that_never_reports_does_not_shut_the_provider_out_for_good() -> None:
+    clock = Clock()
+    breaker = InMemoryCircuitBreaker(failures=1, cooldown=30, clock=clock)
+    breaker.failure("p", None)
+    clock.now = 31
+    assert breaker.retry_in("p") == 0  # the trial starts, and its request is then cancelled
+    clock.now = 40
+    assert breaker.retry_in("p") > 0
+    clock.now = 62
+    assert breaker.retry_in("p") == 0  # a new trial
