@@ -60,7 +60,7 @@ class ProviderFailure(ApplicationError):
     """An AI provider call failed. `kind`: timeout | rate_limited | unavailable | connection | rejected_key |
     bad_request | invalid_output. The message never holds a key."""
 
-    RETRYABLE = frozenset({"timeout", "rate_limited", "unavailable", "connection"})
+    TRIPPING = frozenset({"timeout", "rate_limited", "unavailable", "connection", "rejected_key"})
 
     def __init__(self, provider: str, kind: str, detail: str = "", retry_after: float | None = None) -> None:
         super().__init__(f"{provider}: {kind}" + (f" ({detail})" if detail else ""))
@@ -70,8 +70,9 @@ class ProviderFailure(ApplicationError):
 
     @property
     def trips_breaker(self) -> bool:
-        """Failures that say the provider is unwell, as opposed to this request or this key being wrong."""
-        return self.kind in self.RETRYABLE
+        """Failures that will repeat for the next request with the same key (the provider is unwell, or the key
+        is dead), as opposed to this one request being refused."""
+        return self.kind in self.TRIPPING
 
 
 class ProviderKeyRejected(ApplicationError):

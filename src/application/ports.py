@@ -24,6 +24,10 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None: ...
 
+    async def release(self) -> None:
+        """End the transaction so far, which wrote nothing, and give its connection back before slow work (a
+        minute of provider calls must not hold a database connection); the next read starts a new one."""
+
 
 class UserRepository(Protocol):
     async def get(self, user_id: uuid.UUID) -> User | None: ...

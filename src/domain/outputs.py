@@ -14,13 +14,14 @@ from typing import Any
 import msgspec
 
 from domain.errors import InvalidAnswer
-from domain.mind_map import MindMapNodeSpec, build_mind_map
+from domain.mind_map import MAX_NODES, MindMapNodeSpec, build_mind_map
+from domain.transcripts import without_control_characters
 
 SUMMARY_WORDS = (100, 200)
 SOCIAL_POST_CHARS = (800, 1200)
 TOPIC_MAX_WORDS = 7
 TOPICS_COUNT = (3, 12)
-MIND_MAP_NODES = (4, 60)
+MIND_MAP_NODES = (4, MAX_NODES)
 _HASHTAG = re.compile(r"#[^\s#]{1,60}")
 
 
@@ -134,11 +135,22 @@ def word_count(text: str) -> int:
 
 def check_answer(kind: str, raw: str | bytes, context: AnswerContext) -> Checked:
     try:
-        answer = msgspec.json.decode(raw, type=ANSWER_TYPES[kind])
-    except msgspec.DecodeError as error:
+        answer = msgspec.convert(_scrubbed(msgspec.json.decode(raw)), ANSWER_TYPES[kind])
+    except (msgspec.DecodeError, RecursionError) as error:  # DecodeError covers msgspec.ValidationError
         raise InvalidAnswer(f"The answer is not valid JSON for the required schema: {error}") from None
     checked: Checked = _CHECKS[kind](answer, context)
     return checked
+
+
+def _scrubbed(value: Any) -> Any:
+    """Strings without control characters, wherever they are in the answer."""
+    if isinstance(value, str):
+        return without_control_characters(value)
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    return value
 
 
 def _check_summary(answer: SummaryAnswer, context: AnswerContext) -> Checked:
@@ -180,7 +192,12 @@ def _check_mind_map(answer: MindMapAnswer, context: AnswerContext) -> Checked:
     if not low <= len(answer.nodes) <= high:
         raise InvalidAnswer(f"The mind map has {len(answer.nodes)} nodes; give between {low} and {high}")
     specs = [
-        MindMapNodeSpec(n.id.strip(), " ".join(n.label.split()), n.parent, _timestamp(n.timestamp, context))
+        MindMapNodeSpec(
+            n.id.strip(),
+            " ".join(n.label.split()),
+            n.parent.strip() if n.parent is not None else None,
+            _timestamp(n.timestamp, context),
+        )
         for n in answer.nodes
     ]
     return Checked(build_mind_map(specs))  # raises InvalidAnswer naming the structural problem

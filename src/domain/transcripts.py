@@ -11,8 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 from domain.errors import DomainError
 
 MAX_TRANSCRIPT_CHARS = 500_000
+MIN_TRANSCRIPT_WORDS = 20  # below this there is nothing to summarise, map or post about
+MIN_TRANSCRIPT_LETTERS = 100  # the same for scripts written without spaces (Chinese, Japanese)
+MAX_CUE_SECONDS = 1_000_000.0  # ~11 days: later cue times are typos, not videos
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
+_YOUTUBE_HOSTS = frozenset(
+    {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "www.youtube-nocookie.com"}
+)
+_SHORT_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
 _PATH_FORMS = ("shorts", "embed", "live", "v", "e")
 
 
@@ -73,7 +80,7 @@ class VideoRef:
             raise InvalidVideoUrl
         segments = [s for s in parts.path.split("/") if s]
         candidate = ""
-        if host == "youtu.be" and len(segments) == 1:
+        if host in _SHORT_HOSTS and len(segments) == 1:
             candidate = segments[0]
         elif host in _YOUTUBE_HOSTS:
             if segments == ["watch"]:
@@ -122,10 +129,24 @@ class Transcript:
         last = self.segments[-1] if self.segments else None
         return last.start + last.duration if last else 0.0
 
+    @property
+    def too_short(self) -> bool:
+        """Too little to process: under 20 words with a letter or digit in them (punctuation and emoji runs do
+        not count), unless it is 100 letters or more (scripts without spaces)."""
+        words = sum(any(ch.isalnum() for ch in word) for word in self.text.split())
+        return words < MIN_TRANSCRIPT_WORDS and sum(ch.isalnum() for ch in self.text) < MIN_TRANSCRIPT_LETTERS
+
     @classmethod
     def from_segments(cls, segments: list[Segment], source: str, **details: object) -> Transcript:
-        kept = tuple(s for s in segments if s.text.strip())
-        return cls(text=" ".join(" ".join(s.text.split()) for s in kept), segments=kept, source=source, **details)  # type: ignore[arg-type]
+        cleaned = (Segment(s.start, s.duration, " ".join(without_control_characters(s.text).split())) for s in segments)
+        kept = tuple(s for s in cleaned if s.text)
+        details = {k: without_control_characters(v) if isinstance(v, str) else v for k, v in details.items()}
+        return cls(text=" ".join(s.text for s in kept), segments=kept, source=source, **details)  # type: ignore[arg-type]
+
+
+def without_control_characters(text: str) -> str:
+    """NUL and other control characters removed: databases refuse some, and nobody means them."""
+    return _CONTROL.sub("", text)
 
 
 def normalise(text: str) -> str:
@@ -162,7 +183,7 @@ def parse_transcript(raw: str) -> Transcript:
     """Pasted text as it comes: WebVTT (`WEBVTT` header), SRT (numbered cues with `-->` times) or plain text.
     Cue text loses its markup (`<i>`, `<c.colour>`, voice tags); cues that repeat the previous line (common in
     auto-generated captions) are dropped."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = without_control_characters(raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
     if len(text) > MAX_TRANSCRIPT_CHARS:
         text = text[:MAX_TRANSCRIPT_CHARS]
     stripped = text.lstrip()
@@ -187,6 +208,8 @@ def _cues(text: str) -> list[Segment]:
         match = _CUE_TIME.match(lines[timing])
         assert match is not None
         start, end = _seconds(match["start"]), _seconds(match["end"])
+        if not 0 <= start <= MAX_CUE_SECONDS or not 0 <= end <= MAX_CUE_SECONDS:  # also drops inf and nan
+            continue
         body = " ".join(_TAG.sub("", line).strip() for line in lines[timing + 1 :])
         body = " ".join(body.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").split())
         if not body or body == previous:

@@ -291,6 +291,12 @@ def _check_ai(settings: Settings) -> list[str]:
     for provider in ("anthropic", "openai", "gemini"):
         if not getattr(settings, f"{provider}_models"):
             problems.append(f"{ENV_PREFIX}{provider.upper()}_MODELS must name at least one model")
+    room = settings.ai_max_output_tokens + 2000  # the answer, the instructions and at least some transcript
+    problems += [
+        f"{ENV_PREFIX}{provider.upper()}_CONTEXT_TOKENS must exceed {ENV_PREFIX}AI_MAX_OUTPUT_TOKENS + 2000 ({room})"
+        for provider in ("anthropic", "openai", "gemini", "compatible")
+        if getattr(settings, f"{provider}_context_tokens") <= room
+    ]
     problems += [
         f"{ENV_PREFIX}AI_PRICES: '{model}' needs two non-negative prices (input/output per 1M tokens)"
         for model, pair in settings.ai_prices.items()

@@ -243,7 +243,9 @@ class ProcessingProvider(Provider):
 
     @provide
     def breaker(self, settings: Settings) -> CircuitBreaker:
-        return InMemoryCircuitBreaker(settings.ai_breaker_failures, settings.ai_breaker_cooldown_seconds)
+        return InMemoryCircuitBreaker(
+            settings.ai_breaker_failures, settings.ai_breaker_cooldown_seconds, settings.ai_timeout_seconds + 5
+        )
 
     @provide
     def stats(self, settings: Settings) -> ProviderStats:

@@ -32,18 +32,17 @@ def llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
 def ai_settings(settings: Settings, fake: FakeLLMServer, **extra: Any) -> Settings:
     import msgspec
 
-    return msgspec.structs.replace(
-        settings,
-        anthropic_api_key=SERVER_KEYS["anthropic"],
-        anthropic_base_url=fake.url,
-        openai_api_key=SERVER_KEYS["openai"],
-        openai_base_url=f"{fake.url}/v1",
-        ai_chain=["anthropic", "openai"],
-        ai_timeout_seconds=1.0,
-        ai_breaker_failures=2,
-        ai_breaker_cooldown_seconds=60.0,
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "anthropic_api_key": SERVER_KEYS["anthropic"],
+        "anthropic_base_url": fake.url,
+        "openai_api_key": SERVER_KEYS["openai"],
+        "openai_base_url": f"{fake.url}/v1",
+        "ai_chain": ["anthropic", "openai"],
+        "ai_timeout_seconds": 1.0,
+        "ai_breaker_failures": 2,
+        "ai_breaker_cooldown_seconds": 60.0,
+    }
+    return msgspec.structs.replace(settings, **{**values, **extra})
 
 
 @pytest.fixture
@@ -353,3 +352,71 @@ def test_a_preferred_provider_set_on_the_profile_is_tried_first(ai: Api, llm: Fa
     assert refused.json()["details"][0]["field"] == "preferred_provider"
     cleared = ai.client.patch("/api/v1/auth/profile", json={"preferred_provider": None}, headers=headers)
     assert cleared.json()["data"]["preferred_provider"] is None
+
+
+@pytest.mark.parametrize(
+    ("provider", "raw"),
+    [
+        ("openai", {"choices": [{"message": None}]}),
+        ("openai", [1, 2, 3]),
+        ("openai", {"choices": []}),
+        ("anthropic", {"type": "message", "content": None, "usage": {"input_tokens": 1, "output_tokens": 1}}),
+        ("anthropic", {"type": "message", "content": [{"type": "text", "text": None}]}),
+    ],
+)
+def test_a_response_that_is_not_what_the_api_promises_falls_back(
+    settings: Settings, llm: FakeLLMServer, provider: str, raw: Any
+) -> None:
+    order = ["openai", "anthropic"] if provider == "openai" else ["anthropic", "openai"]
+    with make_client(ai_settings(settings, llm, ai_chain=order)) as client:
+        api = Api(client)
+        llm.enqueue(Behaviour(raw_body=raw), provider=provider)  # type: ignore[arg-type]
+        response = process(api, signed_in(api), outputs=["summary"])
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["fallbacks"][0]["provider"] == provider
+    assert data["provider"] == order[1]
+
+
+def test_null_token_counts_cost_nothing_instead_of_failing(ai: Api, llm: FakeLLMServer) -> None:
+    llm.enqueue(Behaviour(input_tokens=None, output_tokens=None), provider="anthropic")
+    assert process(ai, signed_in(ai), outputs=["summary"]).status_code == 200
+
+
+def test_awkward_transcripts_get_a_clear_answer_never_a_500(ai: Api) -> None:
+    headers = signed_in(ai)
+    nul = process(ai, headers, transcript="Bees\x00 live in the city. " * 30, outputs=["summary"])
+    assert nul.status_code == 200, nul.text  # stored on PostgreSQL too: the NUL is gone
+    assert "\x00" not in nul.json()["data"]["summary"]
+
+    tiny = process(ai, headers, transcript="🐝 🐝 🐝 ... !!!", outputs=["summary"])
+    assert tiny.status_code == 400
+    assert tiny.json()["details"][0]["field"] == "transcript"
+
+    far = "1\n" + "9" * 400 + ":00:00,000 --> " + "9" * 400 + ":00:01,000\nNo such time.\n\n"
+    srt = far + "\n\n".join(
+        f"{i + 2}\n00:00:{i:02d},000 --> 00:00:{i + 1:02d},000\nLeaves turn light into sugar, said teacher {i}."
+        for i in range(30)
+    )
+    timed = process(ai, headers, transcript=srt, outputs=["topics"])
+    assert timed.status_code == 200, timed.text
+
+
+def test_a_read_only_token_may_read_transcripts_but_not_process(ai: Api) -> None:
+    headers = signed_in(ai)
+    token = ai.client.post("/api/v1/me/tokens", json={"name": "ro", "scopes": ["read"]}, headers=headers).json()
+    read_only = bearer(token["data"]["token"])
+    bad_language = ai.client.get(
+        "/api/v1/transcripts", params={"url": "https://youtu.be/dQw4w9WgXcQ", "language": "english"}, headers=read_only
+    )
+    assert bad_language.status_code == 400  # past the scope check: the language is what is wrong
+    assert bad_language.json()["details"] == [
+        {"field": "language", "message": "must be a two-letter ISO 639-1 language code"}
+    ]
+    assert process(ai, read_only).status_code == 403
+
+
+def test_a_model_without_a_usable_key_names_the_model_field(ai: Api) -> None:
+    response = process(ai, signed_in(ai), model="gemini-2.5-pro")
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "model"

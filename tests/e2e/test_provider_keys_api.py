@@ -115,7 +115,7 @@ def test_a_key_is_saved_listed_as_a_hint_used_and_deleted(
     assert info["key_version"] == "dev"  # the test settings configure no keyring
     assert info["updated_at"]
     assert _listed(api, access) == [info]
-    assert _stored(api, user_id) == {"anthropic": ApiKey(GOOD, "user")}
+    assert _stored(api, user_id) == {"anthropic": ApiKey(GOOD)}
 
     replaced = _put(api, access, "anthropic", {"api_key": "good-replacement-key-42"})
     assert replaced.json()["data"]["hint"] == "good…y-42"

@@ -70,6 +70,7 @@ class Behaviour:
     malformed: bool = False  # prose instead of JSON (Anthropic: a text block instead of tool_use)
     answer: dict[str, Any] | None = None  # this answer object instead of the default one, e.g. a schema-invalid one
     drop: bool = False  # close the connection without answering
+    raw_body: Any = None  # answer 200 with exactly this JSON value instead of a well-formed response
     input_tokens: int | None = None  # reported usage; by default about a token per 4 characters
     output_tokens: int | None = None
 
@@ -195,6 +196,8 @@ class FakeLLMServer:
         behaviour = self._next_behaviour(provider, kind)
         if failure := await _fail(provider, behaviour):
             return None if failure == "drop" else failure
+        if behaviour.raw_body is not None:
+            return HttpResponse.of_json(200, behaviour.raw_body)
         prompt = _prompt(body)
         answer: dict[str, Any] | None = None
         if behaviour.malformed:

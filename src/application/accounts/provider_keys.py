@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from application.auth.authenticate import Principal
+from application.auth.throttle import Limit, Throttle
 from application.errors import NotFound, SecretUnreadable
 from application.ports import Clock, UnitOfWork
 from application.processing.catalog import ProviderCatalog
@@ -41,17 +42,21 @@ def key_context(user_id: uuid.UUID, provider: str) -> str:
     return f"{user_id}|{provider}"
 
 
+KEY_CHECKS_PER_HOUR = 10
+
+
 def masked_hint(secret: str) -> str:
-    shown = 4 if len(secret) >= 16 else 2
-    return f"{secret[:shown]}…{secret[-shown:]}"
+    """Enough to recognise a key, never a useful part of it: short keys show only their last two characters."""
+    return f"{secret[:4]}…{secret[-4:]}" if len(secret) >= 16 else f"…{secret[-2:]}"
 
 
 def _check_secret(secret: str) -> None:
     # The messages never quote the value: it may be a real key with a typo.
     if not MIN_KEY_LENGTH <= len(secret) <= MAX_KEY_LENGTH:
         raise InvalidField(f"must be {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters")
-    if not secret.isprintable() or any(char.isspace() for char in secret):
-        raise InvalidField("must be printable characters without spaces")
+    # Keys are ASCII everywhere; anything else cannot even be sent in an HTTP header.
+    if not all("!" <= char <= "~" for char in secret):
+        raise InvalidField("must be printable ASCII characters without spaces")
 
 
 class ListProviderKeys:
@@ -73,16 +78,20 @@ class SaveProviderKey:
         box: SecretBox,
         uow: UnitOfWork,
         clock: Clock,
+        throttle: Throttle,
     ) -> None:
         self._keys = keys
         self._catalog = catalog
         self._box = box
+        self._throttle = throttle
         self._uow = uow
         self._clock = clock
 
     async def __call__(self, principal: Principal, provider: str, secret: str) -> ProviderKeyInfo:
         principal.require(Scope.WRITE)
         check_all({"provider": lambda: self._check_provider(provider), "api_key": lambda: _check_secret(secret)})
+        # Each attempt costs a call from our address to the provider: not an unlimited key-checking service.
+        await self._throttle.reserve(Limit(f"provider-key-check:{principal.user.id}", KEY_CHECKS_PER_HOUR, 3600))
         # Raises ProviderKeyRejected or ProviderFailure; either way nothing is stored. Asked before locking,
         # so no row lock is held across a network call.
         await self._catalog.adapters[provider].check_key(secret)
@@ -133,7 +142,7 @@ class DecryptedUserKeys:
         opened: dict[str, ApiKey] = {}
         for key in await self._keys.list(user_id):
             try:
-                opened[key.provider] = ApiKey(self._box.open(key.sealed, key_context(user_id, key.provider)), "user")
+                opened[key.provider] = ApiKey(self._box.open(key.sealed, key_context(user_id, key.provider)))
             except SecretUnreadable:
                 continue
         return opened

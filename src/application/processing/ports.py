@@ -42,10 +42,9 @@ class Generation:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """A provider key in memory. Never printed: its repr hides the secret."""
+    """A user's provider key in memory (None stands for the server's own). Never printed: its repr hides it."""
 
     secret: str = field(repr=False)
-    owner: str  # "user" or "server"
 
 
 class LLMProvider(Protocol):
@@ -117,7 +116,6 @@ class CallRecord:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
-    fell_back: bool = False  # the request moved on to the next provider after this call
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +139,9 @@ class ProviderStats(Protocol):
     """Passive health: what the calls made for users looked like over a rolling window."""
 
     def record(self, call: CallRecord) -> None: ...
+
+    def fallback(self, provider: str) -> None:
+        """An output gave up on `provider` and asked the next one."""
 
     def snapshot(self) -> Sequence[ProviderStatsView]: ...
 

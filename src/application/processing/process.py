@@ -21,7 +21,14 @@ from domain.api_tokens import Scope
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
 from domain.history import HistoryEntry
 from domain.outputs import Output, Purpose, TopicView
-from domain.transcripts import MAX_TRANSCRIPT_CHARS, Transcript, VideoRef, parse_transcript
+from domain.transcripts import (
+    MAX_TRANSCRIPT_CHARS,
+    MIN_TRANSCRIPT_WORDS,
+    Transcript,
+    VideoRef,
+    parse_transcript,
+    without_control_characters,
+)
 from domain.usage import UsageEvent
 from domain.users import language_code
 
@@ -111,9 +118,12 @@ class ProcessTranscript:
     async def __call__(self, caller: Caller, command: ProcessCommand) -> ProcessResult:
         started = time.perf_counter()
         await admit(caller, self._policy, self._throttle)
+        if command.custom_prompt:
+            command = replace(command, custom_prompt=without_control_characters(command.custom_prompt))
         self._validate(command)
         transcript = await self._read(command)
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
+        await self._uow.release()
         chain = self._chain(command, caller, user_keys)
         job = Job(transcript, language_code(command.language), command.custom_prompt)
         outputs = tuple(dict.fromkeys(command.outputs))
@@ -181,9 +191,14 @@ class ProcessTranscript:
 
     async def _read(self, command: ProcessCommand) -> Transcript:
         if command.url is not None:
-            return await self._source.fetch(VideoRef.parse(command.url), language_code(command.language))
-        assert command.transcript is not None
-        return parse_transcript(command.transcript)
+            transcript = await self._source.fetch(VideoRef.parse(command.url), language_code(command.language))
+        else:
+            assert command.transcript is not None
+            transcript = parse_transcript(command.transcript)
+        if transcript.too_short:
+            message = f"is too short to process: at least {MIN_TRANSCRIPT_WORDS} words are needed"
+            raise InvalidInput([Problem("url" if command.url else "transcript", message)])
+        return transcript
 
     def _chain(self, command: ProcessCommand, caller: Caller, user_keys: Mapping[str, Any]) -> list[Attempt]:
         """Request preference, then the user's preferred provider, then providers the user brought keys for, then
@@ -207,7 +222,7 @@ class ProcessTranscript:
                 chain.append(Attempt(name, model, None, breaker_key(name)))
         if preferred and command.insist_on_provider and (not chain or chain[0].provider != preferred):
             message = f"'{preferred}' has no usable key: store yours with PUT /api/v1/me/api-keys/{preferred}"
-            raise InvalidInput([Problem("provider", message)])
+            raise InvalidInput([Problem("provider" if command.provider else "model", message)])
         return chain
 
     def _result(
@@ -282,11 +297,11 @@ class ProcessTranscript:
         return replace(result, history_id=entry.id)
 
 
-async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle) -> None:
-    """Signed-in callers need the write scope; anonymous ones need the server's consent and stay under the
-    per-address limit."""
+async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, scope: Scope = Scope.WRITE) -> None:
+    """Signed-in callers need the scope (processing writes history; reading a transcript only reads); anonymous
+    ones need the server's consent and stay under the per-address limit."""
     if caller.principal is not None:
-        caller.principal.require(Scope.WRITE)
+        caller.principal.require(scope)
         return
     if caller.operator:
         return

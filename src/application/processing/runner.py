@@ -21,7 +21,6 @@ from application.processing.ports import (
     ProviderStats,
 )
 from application.processing.prompts import (
-    CHARS_PER_TOKEN,
     correction,
     estimate_tokens,
     render_transcript,
@@ -33,6 +32,7 @@ from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
 from domain.transcripts import Segment, Transcript, format_timestamp
 
 _PROMPT_OVERHEAD_TOKENS = 1500  # instructions, title, description and schema around the transcript
+_MAX_REDUCE_ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,7 @@ class Job:
     custom_prompt: str | None
     spend: Spend = field(default_factory=Spend)
     condensed: dict[str, asyncio.Task[str]] = field(default_factory=dict)
+    tripped: set[str] = field(default_factory=set)  # breaker keys this request already reported as failing
 
     @property
     def answer_context(self) -> AnswerContext:
@@ -124,26 +125,27 @@ class OutputRunner:
 
     async def produce(self, output: str, chain: Sequence[Attempt], job: Job) -> Produced:
         failures: list[Failure] = []
-        for position, attempt in enumerate(chain):
+        failed_provider: str | None = None  # counted as a fallback once the next provider is actually asked
+        for attempt in chain:
             wait = self._breaker.retry_in(attempt.breaker_key)
             if wait > 0:
                 failures.append(Failure(attempt.provider, attempt.model, "cooling_down", wait))
                 continue
-            has_next = position + 1 < len(chain)
+            if failed_provider is not None:
+                self._stats.fallback(failed_provider)
+                failed_provider = None
             try:
-                body = await self._source_text(attempt, job, has_next)
-                checked = await self._checked(output, attempt, job, job.transcript, body, has_next)
+                body = await self._source_text(attempt, job)
+                checked = await self._checked(output, attempt, job, job.transcript, body)
             except ProviderFailure as failure:
                 failures.append(Failure(attempt.provider, attempt.model, failure.kind, failure.retry_after))
+                failed_provider = attempt.provider
                 continue
             return Produced(output, checked, attempt, tuple(failures))
         raise AllProvidersFailed(output, failures)
 
-    async def _checked(
-        self, kind: str, attempt: Attempt, job: Job, transcript: Transcript, body: str, has_next: bool
-    ) -> Checked:
+    async def _checked(self, kind: str, attempt: Attempt, job: Job, transcript: Transcript, body: str) -> Checked:
         """Ask, validate, and on an invalid answer ask once more with the reason."""
-        context = job.answer_context
         request = GenerationRequest(
             kind=kind,
             system=system_prompt(job.language),
@@ -155,61 +157,79 @@ class OutputRunner:
             max_output_tokens=self._max_output_tokens,
         )
         for last_try in (False, True):
-            generation = await self._call(attempt, request, job, has_next)
+            generation, latency = await self._call(attempt, request, job)
             try:
-                return check_answer(kind, generation.text, context)
+                checked = check_answer(kind, generation.text, job.answer_context)
             except InvalidAnswer as problem:
+                self._record(attempt, latency, "invalid_output", generation)
                 if last_try:
-                    self._stats.record(CallRecord(attempt.provider, attempt.model, 0.0, "invalid_output"))
                     raise ProviderFailure(attempt.provider, "invalid_output", str(problem)) from None
                 request = replace(request, prompt=correction(request.prompt, generation.text, str(problem)))
+                continue
+            self._record(attempt, latency, "ok", generation)
+            return checked
         raise AssertionError("unreachable")
 
-    async def _call(self, attempt: Attempt, request: GenerationRequest, job: Job, has_next: bool) -> Generation:
+    async def _call(self, attempt: Attempt, request: GenerationRequest, job: Job) -> tuple[Generation, float]:
+        """One provider call, paid for (tokens count whether or not the answer turns out valid)."""
         adapter = self._catalog.adapters[attempt.provider]
         started = time.perf_counter()
         try:
             generation = await adapter.generate(request, attempt.model, attempt.key)
         except ProviderFailure as failure:
             latency = (time.perf_counter() - started) * 1000
-            self._stats.record(CallRecord(attempt.provider, attempt.model, latency, failure.kind, fell_back=has_next))
-            if failure.trips_breaker:
+            self._stats.record(CallRecord(attempt.provider, attempt.model, latency, failure.kind))
+            if failure.retry_after is not None or (failure.trips_breaker and attempt.breaker_key not in job.tripped):
+                # One request's concurrent calls failing together is one failure, not one per output.
+                job.tripped.add(attempt.breaker_key)
                 self._breaker.failure(attempt.breaker_key, failure.retry_after)
-            else:  # it answered: the provider is up, only this request or this key was refused
+            elif not failure.trips_breaker:  # it answered: the provider is up, only this request was refused
                 self._breaker.success(attempt.breaker_key)
             raise
-        latency = (time.perf_counter() - started) * 1000
         self._breaker.success(attempt.breaker_key)
-        profile = self._catalog.profiles[attempt.provider]
-        cost = profile.cost(attempt.model, generation.tokens_in, generation.tokens_out)
-        self._stats.record(
-            CallRecord(
-                attempt.provider, attempt.model, latency, "ok", generation.tokens_in, generation.tokens_out, cost
-            )
-        )
+        cost = self._catalog.profiles[attempt.provider].cost(attempt.model, generation.tokens_in, generation.tokens_out)
         job.spend.tokens_in += generation.tokens_in
         job.spend.tokens_out += generation.tokens_out
         job.spend.cost_usd += cost
-        return generation
+        return generation, (time.perf_counter() - started) * 1000
 
-    async def _source_text(self, attempt: Attempt, job: Job, has_next: bool) -> str:
-        """The transcript as this provider's model reads it: whole if it fits, else its chunks' notes (computed
-        once per provider and request, shared by the outputs)."""
-        budget_tokens = self._catalog.profiles[attempt.provider].context_tokens
-        budget_tokens -= self._max_output_tokens + _PROMPT_OVERHEAD_TOKENS
+    def _record(self, attempt: Attempt, latency: float, outcome: str, generation: Generation) -> None:
+        cost = self._catalog.profiles[attempt.provider].cost(attempt.model, generation.tokens_in, generation.tokens_out)
+        self._stats.record(
+            CallRecord(
+                attempt.provider, attempt.model, latency, outcome, generation.tokens_in, generation.tokens_out, cost
+            )
+        )
+
+    async def _source_text(self, attempt: Attempt, job: Job) -> str:
+        """The transcript as this provider's model reads it: whole if it fits, else notes of its parts (computed
+        once per provider and request, shared by the outputs), condensed again until they fit."""
+        budget = self._catalog.profiles[attempt.provider].context_tokens
+        budget -= self._max_output_tokens + _PROMPT_OVERHEAD_TOKENS
         rendered = render_transcript(job.transcript)
-        if estimate_tokens(rendered) <= budget_tokens:
+        if estimate_tokens(rendered) <= budget:
             return rendered
         task = job.condensed.get(attempt.provider)
         if task is None:
-            max_chars = max(2000, int(budget_tokens * CHARS_PER_TOKEN * 0.9))
-            task = asyncio.ensure_future(self._condense(attempt, job, max_chars, has_next))
+            task = asyncio.ensure_future(self._condense(attempt, job, budget))
             job.condensed[attempt.provider] = task
         return await asyncio.shield(task)
 
-    async def _condense(self, attempt: Attempt, job: Job, max_chars: int, has_next: bool) -> str:
-        slots = asyncio.Semaphore(self._map_slots)
+    async def _condense(self, attempt: Attempt, job: Job, budget: int) -> str:
+        part_budget = max(500, int(budget * 0.9))
         source = job.transcript
+        for _ in range(_MAX_REDUCE_ROUNDS):
+            notes = await self._notes(attempt, job, source, part_budget)
+            text = "\n\n".join(notes)
+            if estimate_tokens(text) <= budget:
+                return text
+            # Still too long: the notes become the transcript of another round (each part already opens with
+            # its timestamp, so the times survive).
+            source = Transcript.from_segments([Segment(0.0, 0.0, note) for note in notes], "text")
+        raise ProviderFailure(attempt.provider, "bad_request", "the transcript is too long for this model's budget")
+
+    async def _notes(self, attempt: Attempt, job: Job, source: Transcript, part_budget: int) -> list[str]:
+        slots = asyncio.Semaphore(self._map_slots)
 
         async def notes_for(segments: tuple[Segment, ...]) -> str:
             part = Transcript(
@@ -219,7 +239,7 @@ class OutputRunner:
                 source=source.source,
             )
             async with slots:
-                checked = await self._checked("chunk_notes", attempt, job, part, render_transcript(part), has_next)
+                checked = await self._checked("chunk_notes", attempt, job, part, render_transcript(part))
             start = f"[{format_timestamp(part.segments[0].start)}] " if source.has_timestamps else ""
             topics = "; ".join(
                 f"{t.title}" + (f" [{format_timestamp(t.timestamp)}]" if t.timestamp is not None else "")
@@ -227,11 +247,11 @@ class OutputRunner:
             )
             return f"{start}{checked.value}\nTopics: {topics}"
 
-        tasks = [asyncio.ensure_future(notes_for(chunk)) for chunk in split_segments(source.segments, max_chars)]
+        parts = split_segments(source.segments, part_budget, estimate_tokens)
+        tasks = [asyncio.ensure_future(notes_for(part)) for part in parts]
         try:
-            notes = await asyncio.gather(*tasks)
+            return list(await asyncio.gather(*tasks))
         except BaseException:
             for task in tasks:  # one part failed: the provider failed, stop paying for the rest
                 task.cancel()
             raise
-        return "\n\n".join(notes)

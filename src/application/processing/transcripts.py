@@ -3,6 +3,8 @@ from __future__ import annotations
 from application.auth.throttle import Throttle
 from application.processing.ports import TranscriptSource
 from application.processing.process import Caller, ProcessingPolicy, admit
+from domain.api_tokens import Scope
+from domain.errors import check_all
 from domain.transcripts import Transcript, VideoRef
 from domain.users import language_code
 
@@ -16,6 +18,6 @@ class FetchTranscript:
         self._policy = policy
 
     async def __call__(self, caller: Caller, url: str, language: str = "pl") -> Transcript:
-        await admit(caller, self._policy, self._throttle)
-        video = VideoRef.parse(url)
-        return await self._source.fetch(video, language_code(language))
+        await admit(caller, self._policy, self._throttle, Scope.READ)
+        check_all({"language": lambda: language_code(language)})
+        return await self._source.fetch(VideoRef.parse(url), language_code(language))

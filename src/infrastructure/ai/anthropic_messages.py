@@ -6,8 +6,9 @@ import anthropic
 import msgspec
 from anthropic.types import ToolParam
 
+from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
-from infrastructure.ai.failures import SDK_ERRORS, as_failure, key_check_failure
+from infrastructure.ai.failures import as_failure, key_check_failure
 from infrastructure.ai.schema import strict_schema
 
 
@@ -35,19 +36,23 @@ class AnthropicProvider:
                 tools=[tool],
                 tool_choice={"type": "tool", "name": request.kind},
             )
-        except SDK_ERRORS as error:
+        except Exception as error:
             raise as_failure("anthropic", error) from None
-        answer = next((block.input for block in response.content if block.type == "tool_use"), None)
-        if answer is not None:
-            text = msgspec.json.encode(answer).decode()
-        else:  # no tool call: hand back whatever it wrote, validation will say what is wrong
-            text = "".join(getattr(block, "text", "") for block in response.content)
-        return Generation(text, response.usage.input_tokens, response.usage.output_tokens)
+        try:
+            answer = next((block.input for block in response.content if block.type == "tool_use"), None)
+            if answer is not None:
+                text = msgspec.json.encode(answer).decode()
+            else:  # no tool call: hand back whatever it wrote, validation will say what is wrong
+                text = "".join(getattr(block, "text", None) or "" for block in response.content)
+            usage = response.usage
+            return Generation(text, int(usage.input_tokens or 0), int(usage.output_tokens or 0))
+        except Exception as error:
+            raise ProviderFailure("anthropic", "invalid_output", type(error).__name__) from None
 
     async def check_key(self, secret: str) -> None:
         try:
             await self._client.with_options(api_key=secret).models.list(limit=1)
-        except SDK_ERRORS as error:
+        except Exception as error:
             raise key_check_failure("anthropic", error) from None
 
     async def aclose(self) -> None:

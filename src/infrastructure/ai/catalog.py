@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import structlog
+
 from application.processing.catalog import KEYED_PROVIDERS, ProviderCatalog, ProviderProfile
 from application.processing.ports import LLMProvider
 from infrastructure.ai.anthropic_messages import AnthropicProvider
 from infrastructure.ai.local import LocalProvider
 from infrastructure.ai.openai_chat import OpenAIChatProvider
 from infrastructure.config import Settings
+
+log = structlog.get_logger("scribe.ai")
 
 LOCAL_MODEL = "extractive-v1"  # bump when the algorithm's answers change
 LOCAL_CONTEXT_TOKENS = 10**9  # the local algorithm reads any length in one pass
@@ -64,6 +68,9 @@ def build_catalog(settings: Settings) -> tuple[ProviderCatalog, list[Callable[[]
         )
     adapters["local"] = LocalProvider()
     profiles["local"] = ProviderProfile("local", (LOCAL_MODEL,), True, LOCAL_CONTEXT_TOKENS)
+    for name in settings.ai_chain:
+        if name in KEYED_PROVIDERS and not (name in profiles and profiles[name].has_server_key):
+            log.warning("ai_chain_provider_without_server_key", provider=name, note="used only with users' own keys")
     chain = tuple(settings.ai_chain) or (
         tuple(name for name in KEYED_PROVIDERS if name in profiles and profiles[name].has_server_key) or ("local",)
     )

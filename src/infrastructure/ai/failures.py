@@ -4,6 +4,7 @@ by Stainless), so one mapping serves both; messages keep the status and never th
 from __future__ import annotations
 
 import email.utils
+import math
 import time
 from datetime import UTC
 
@@ -11,6 +12,8 @@ import anthropic
 import openai
 
 from application.errors import ProviderFailure, ProviderKeyRejected
+
+MAX_RETRY_AFTER = 3600.0  # a provider asking for more is believed for an hour, then tried again
 
 _TIMEOUTS = (anthropic.APITimeoutError, openai.APITimeoutError)
 _CONNECTION = (anthropic.APIConnectionError, openai.APIConnectionError)
@@ -22,16 +25,18 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return min(max(0.0, seconds), MAX_RETRY_AFTER) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, moment.timestamp() - time.time())
+    return min(max(0.0, moment.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 def as_failure(provider: str, error: Exception) -> ProviderFailure:
@@ -53,6 +58,8 @@ def as_failure(provider: str, error: Exception) -> ProviderFailure:
         if status >= 500:
             return ProviderFailure(provider, "unavailable", f"HTTP {status}")
         return ProviderFailure(provider, "bad_request", f"HTTP {status}")
+    # Anything else (a body the SDK cannot parse, a header it cannot encode): the type only, never the text,
+    # which may quote the request and its key.
     return ProviderFailure(provider, "unavailable", type(error).__name__)
 
 
@@ -65,6 +72,3 @@ def _names_the_key(error: anthropic.APIStatusError | openai.APIStatusError) -> b
 def key_check_failure(provider: str, error: Exception) -> Exception:
     failure = as_failure(provider, error)
     return ProviderKeyRejected(provider) if failure.kind == "rejected_key" else failure
-
-
-SDK_ERRORS = (anthropic.AnthropicError, openai.OpenAIError)

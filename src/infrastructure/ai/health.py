@@ -22,9 +22,12 @@ class _BreakerState:
 
 
 class InMemoryCircuitBreaker:
-    def __init__(self, failures: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, failures: int, cooldown: float, trial_timeout: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._threshold = failures
         self._cooldown = cooldown
+        self._trial_timeout = max(cooldown, trial_timeout)  # a trial call may take up to the call timeout
         self._clock = clock
         self._states: dict[str, _BreakerState] = {}
 
@@ -38,8 +41,8 @@ class InMemoryCircuitBreaker:
             return remaining
         # Half-open: one call finds out, the others wait for its verdict. A trial that never reports (its
         # request was cancelled) is forgotten after a cooldown, so the provider is not shut out for good.
-        if state.trial_started is not None and now - state.trial_started < self._cooldown:
-            return max(1.0, self._cooldown - (now - state.trial_started))
+        if state.trial_started is not None and now - state.trial_started < self._trial_timeout:
+            return max(1.0, self._trial_timeout - (now - state.trial_started))
         state.trial_started = now
         return 0.0
 
@@ -63,7 +66,8 @@ class InMemoryCircuitBreaker:
 @dataclass(frozen=True, slots=True)
 class _Event:
     at: float
-    call: CallRecord
+    call: CallRecord | None  # None: a fallback away from `provider`
+    provider: str
 
 
 class InMemoryProviderStats:
@@ -79,25 +83,29 @@ class InMemoryProviderStats:
         return self._window
 
     def record(self, call: CallRecord) -> None:
-        self._events.append(_Event(self._clock(), call))
+        self._events.append(_Event(self._clock(), call, call.provider))
+
+    def fallback(self, provider: str) -> None:
+        self._events.append(_Event(self._clock(), None, provider))
 
     def snapshot(self) -> Sequence[ProviderStatsView]:
         horizon = self._clock() - self._window
         while self._events and self._events[0].at < horizon:
             self._events.popleft()
-        by_provider: dict[str, list[CallRecord]] = {}
+        by_provider: dict[str, list[_Event]] = {}
         for event in self._events:
-            by_provider.setdefault(event.call.provider, []).append(event.call)
-        return [_view(name, calls) for name, calls in sorted(by_provider.items())]
+            by_provider.setdefault(event.provider, []).append(event)
+        return [_view(name, events) for name, events in sorted(by_provider.items())]
 
 
-def _view(provider: str, calls: list[CallRecord]) -> ProviderStatsView:
+def _view(provider: str, events: list[_Event]) -> ProviderStatsView:
+    calls = [e.call for e in events if e.call is not None]
     latencies = sorted(c.latency_ms for c in calls if c.outcome == "ok")
     return ProviderStatsView(
         provider=provider,
         calls=len(calls),
         errors=sum(c.outcome != "ok" for c in calls),
-        fallbacks=sum(c.fell_back for c in calls),
+        fallbacks=len(events) - len(calls),
         latency_p50_ms=_percentile(latencies, 50),
         latency_p95_ms=_percentile(latencies, 95),
         tokens_in=sum(c.tokens_in for c in calls),

@@ -9,7 +9,7 @@ import openai
 
 from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
-from infrastructure.ai.failures import SDK_ERRORS, as_failure, key_check_failure
+from infrastructure.ai.failures import as_failure, key_check_failure
 from infrastructure.ai.schema import strict_schema
 
 
@@ -48,22 +48,23 @@ class OpenAIChatProvider:
         }
         try:
             response = await self._client_for(key).chat.completions.create(**arguments)
-        except SDK_ERRORS as error:
+        except Exception as error:
             raise as_failure(self._name, error) from None
-        if not response.choices:
-            raise ProviderFailure(self._name, "invalid_output", "no choices")
-        message = response.choices[0].message
-        usage = response.usage
-        return Generation(
-            text=message.content or message.refusal or "",
-            tokens_in=usage.prompt_tokens if usage else 0,
-            tokens_out=usage.completion_tokens if usage else 0,
-        )
+        try:
+            message = response.choices[0].message
+            usage = response.usage
+            return Generation(
+                text=message.content or message.refusal or "",
+                tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
+                tokens_out=int(usage.completion_tokens or 0) if usage else 0,
+            )
+        except Exception as error:
+            raise ProviderFailure(self._name, "invalid_output", type(error).__name__) from None
 
     async def check_key(self, secret: str) -> None:
         try:
             await self._client.with_options(api_key=secret).models.list()
-        except SDK_ERRORS as error:
+        except Exception as error:
             raise key_check_failure(self._name, error) from None
 
     async def aclose(self) -> None:

@@ -35,3 +35,6 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self._session.commit()
+
+    async def release(self) -> None:
+        await self._session.rollback()

@@ -11,6 +11,7 @@ import msgspec
 from dishka import AsyncContainer
 from rich.console import Console
 from rich.panel import Panel
+from rich.text import Text
 from rich.tree import Tree
 
 from application.auth.authenticate import ALL_SCOPES, Principal
@@ -22,7 +23,7 @@ from domain.transcripts import format_timestamp
 from interfaces.cli.runtime import run_in_container, settings_or_exit
 from interfaces.http.processing_schemas import ProcessView
 
-console = Console()
+console = Console(highlight=False)
 
 
 @click.command()
@@ -101,23 +102,26 @@ def _show(result: ProcessResult) -> None:
     values = result.values
     title = result.transcript.title or "Transcript"
     if Output.SUMMARY in values:
-        console.print(Panel(values[Output.SUMMARY], title=f"{title} — summary"))
+        console.print(Panel(Text(values[Output.SUMMARY]), title=Text(f"{title} — summary")))
     if result.key_topics:
         lines = [
-            f"- {t.title}" + (f"  [dim]{format_timestamp(t.timestamp)}[/dim]" if t.timestamp is not None else "")
+            f"- {t.title}" + (f"  ({format_timestamp(t.timestamp)})" if t.timestamp is not None else "")
             for t in result.key_topics
         ]
-        console.print(Panel("\n".join(lines), title="Key topics"))
+        console.print(Panel(Text("\n".join(lines)), title="Key topics"))
     if Output.MIND_MAP in values:
         console.print(Panel(_tree(values[Output.MIND_MAP]), title="Mind map"))
     if Output.SOCIAL_POST in values:
-        console.print(Panel(values[Output.SOCIAL_POST], title="Social post"))
+        console.print(Panel(Text(values[Output.SOCIAL_POST]), title="Social post"))
     if Output.CUSTOM in values:
-        console.print(Panel(values[Output.CUSTOM], title="Custom output"))
+        console.print(Panel(Text(values[Output.CUSTOM]), title="Custom output"))
     saved = f"history {result.history_id}" if result.history_id else "not saved (no --user)"
     console.print(
-        f"[dim]{result.provider}/{result.model} · {result.tokens_in}+{result.tokens_out} tokens · "
-        f"${result.cost_usd:.4f} · {result.duration_ms} ms · {saved}[/dim]"
+        Text(
+            f"{result.provider}/{result.model} · {result.tokens_in}+{result.tokens_out} tokens · "
+            f"${result.cost_usd:.4f} · {result.duration_ms} ms · {saved}",
+            style="dim",
+        )
     )
 
 
@@ -127,8 +131,8 @@ def _tree(graph: dict[str, Any]) -> Tree:
 
     def grow(branch: Tree, node: dict[str, Any]) -> None:
         for child_id in node["data"]["children"]:
-            grow(branch.add(nodes[child_id]["data"]["label"]), nodes[child_id])
+            grow(branch.add(Text(nodes[child_id]["data"]["label"])), nodes[child_id])
 
-    tree = Tree(f"[bold]{root['data']['label']}[/bold]")
+    tree = Tree(Text(root["data"]["label"], style="bold"))
     grow(tree, root)
     return tree

@@ -15,12 +15,14 @@ from application.auth.authenticate import ALL_SCOPES, Principal
 from application.auth.throttle import Throttle
 from application.errors import AuthenticationFailed, ProviderFailure, TooManyAttempts
 from application.processing.catalog import ProviderCatalog, ProviderProfile
+from application.processing.chunking import split_segments
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from application.processing.process import Caller, ProcessCommand, ProcessingPolicy, ProcessTranscript
+from application.processing.prompts import estimate_tokens
 from application.processing.runner import AllProvidersFailed, OutputRunner
 from domain.errors import InvalidInput
 from domain.history import HistoryEntry
-from domain.transcripts import Segment, Transcript, VideoRef
+from domain.transcripts import Segment, Transcript, VideoRef, parse_transcript
 from domain.users import Email, User
 from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
 from tests.fakes.llm_answers import default_answer
@@ -204,6 +206,10 @@ async def test_two_invalid_answers_move_on_to_the_next_provider(setup: Setup) ->
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "b/b-large"}
     assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", "invalid_output")]
+    stats = {s.provider: s for s in setup.stats.snapshot()}
+    assert (stats["a"].calls, stats["a"].errors, stats["a"].fallbacks) == (2, 2, 1)
+    assert (stats["b"].calls, stats["b"].errors, stats["b"].fallbacks) == (1, 0, 0)
+    assert result.tokens_in == 300  # the two refused answers were paid for too
 
 
 async def test_when_every_provider_fails_nothing_is_stored_or_counted(setup: Setup) -> None:
@@ -240,6 +246,49 @@ async def test_the_breaker_skips_a_failing_provider_then_lets_one_trial_through(
     assert not result.fallbacks
 
 
+async def test_one_request_failing_on_every_output_counts_as_one_failure(setup: Setup) -> None:
+    setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 3
+    await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
+    assert setup.breaker.retry_in("a:server") == 0  # threshold 2: one bad moment of one request is not an outage
+    [stats_a] = [s for s in setup.stats.snapshot() if s.provider == "a"]
+    assert (stats_a.errors, stats_a.fallbacks) == (3, 3)
+
+
+async def test_a_failing_trial_opens_the_circuit_again(setup: Setup) -> None:
+    clock = [0.0]
+    setup.breaker._clock = lambda: clock[0]
+    setup.providers["a"].script = [ProviderFailure("a", "timeout")] * 3
+    caller = await setup.user()
+    command = ProcessCommand(("summary",), transcript=TRANSCRIPT)
+    for _ in range(2):
+        await setup.process(caller, command)
+    clock[0] = 61
+    result = await setup.process(caller, command)  # the trial fails
+    assert result.fallbacks[0].reason == "timeout"
+    result = await setup.process(caller, command)
+    assert result.fallbacks[0].reason == "cooling_down"
+
+
+async def test_an_unsplittable_long_text_is_still_cut_to_the_budget() -> None:
+    setup = Setup(World(), context_tokens=4500)
+    text = "光合作用是植物利用光能制造有机物的过程" * 600  # no spaces at all
+    await setup.process(await setup.user(), ProcessCommand(("summary",), "zh", transcript=text))
+    notes = [c for c in setup.calls if c.kind == "chunk_notes"]
+    assert len(notes) >= 2
+    assert all(estimate_tokens(c.prompt) < 4500 - 1000 for c in notes)
+
+
+async def test_notes_too_long_for_the_budget_are_condensed_again() -> None:
+    setup = Setup(World(), context_tokens=3000)  # 500 tokens per call: a few parts' notes exceed it
+    caller = await setup.user()
+    text = " ".join(f"Sentence {i} about leaves, light and sugar." for i in range(1500))
+    result = await setup.process(caller, ProcessCommand(("summary",), "en", transcript=text))
+    notes = [c for c in setup.calls if c.kind == "chunk_notes"]
+    first_round = split_segments(parse_transcript(text).segments, int(500 * 0.9), estimate_tokens)
+    assert len(notes) > len(first_round)  # a second round ran over the first round's notes
+    assert result.values["summary"]
+
+
 async def test_retry_after_opens_the_circuit_for_that_long(setup: Setup) -> None:
     setup.providers["a"].script = [ProviderFailure("a", "rate_limited", retry_after=30)]
     caller = await setup.user()
@@ -261,11 +310,11 @@ async def test_everyone_cooling_down_is_temporary_with_retry_after(setup: Setup)
 
 async def test_the_users_own_key_is_used_first_and_only_for_them(setup: Setup) -> None:
     ada, bob = await setup.user("ada@example.com"), await setup.user("bob@example.com")
-    setup.keys.keys[ada.principal.user.id] = {"c": ApiKey("ada-secret", "user")}  # type: ignore[union-attr]
+    setup.keys.keys[ada.principal.user.id] = {"c": ApiKey("ada-secret")}  # type: ignore[union-attr]
 
     result = await setup.process(ada, ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "c/c-large"}
-    assert setup.calls[-1].key == ApiKey("ada-secret", "user")
+    assert setup.calls[-1].key == ApiKey("ada-secret")
 
     result = await setup.process(bob, ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "a/a-large"}  # `c` has no server key: bob cannot use it
@@ -275,7 +324,7 @@ async def test_the_users_own_key_is_used_first_and_only_for_them(setup: Setup) -
 
 async def test_a_user_key_failure_does_not_open_the_servers_circuit(setup: Setup) -> None:
     ada = await setup.user()
-    setup.keys.keys[ada.principal.user.id] = {"a": ApiKey("ada-secret", "user")}  # type: ignore[union-attr]
+    setup.keys.keys[ada.principal.user.id] = {"a": ApiKey("ada-secret")}  # type: ignore[union-attr]
     setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 2
     for _ in range(2):
         await setup.process(ada, ProcessCommand(("summary",), transcript=TRANSCRIPT))
@@ -321,7 +370,8 @@ async def test_long_transcripts_are_mapped_and_reduced_keeping_timestamps() -> N
     assert "[00:00]" not in chunk_calls[1].prompt
     summary_call = next(c for c in setup.calls if c.kind == "summary")
     assert "Topics:" in summary_call.prompt  # the reduce step reads the notes, not the raw transcript
-    assert len([c for c in setup.calls if c.kind == "chunk_notes"]) == len(chunk_calls)  # shared by both outputs
+    parts = split_segments(setup.source.transcript.segments, int((4500 - 1000 - 1500) * 0.9), estimate_tokens)
+    assert len(chunk_calls) == len(parts)  # each part asked once, shared by both outputs
     assert any(t.timestamp is not None for t in result.key_topics)
     assert all(0 <= (t.timestamp or 0) <= setup.source.transcript.duration for t in result.key_topics)
 
@@ -353,3 +403,18 @@ async def test_the_users_preferred_provider_comes_before_the_servers_order(setup
     assert result.served_by == {"summary": "b/b-large"}
     result = await setup.process(prefers_b, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="a"))
     assert result.served_by == {"summary": "a/a-large"}  # the request's own preference still wins
+
+
+async def test_no_database_transaction_is_held_while_the_providers_work(setup: Setup) -> None:
+    releases_seen: list[int] = []
+    provider = setup.providers["a"]
+    original = provider.generate
+
+    async def watching(request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
+        releases_seen.append(setup.world.uow.releases)
+        return await original(request, model, key)
+
+    provider.generate = watching  # type: ignore[method-assign]
+    await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
+    assert releases_seen == [1]
+    assert setup.world.uow.commits == 1  # the save is a transaction of its own, after the calls

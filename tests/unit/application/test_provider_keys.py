@@ -20,6 +20,7 @@ from application.accounts.provider_keys import (
     masked_hint,
 )
 from application.auth.authenticate import Principal
+from application.auth.throttle import Throttle
 from application.errors import NotFound, PermissionDenied, ProviderFailure, ProviderKeyRejected
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey, SealedSecret
@@ -27,6 +28,7 @@ from domain.api_tokens import Scope
 from domain.errors import InvalidInput
 from domain.users import Email, User
 from infrastructure.security.secret_box import AesGcmSecretBox
+from infrastructure.state.memory import InMemoryAttemptCounter
 from tests.unit.fakes import (
     T0,
     FakeClock,
@@ -51,7 +53,9 @@ class Keys:
     clock: FakeClock = field(default_factory=FakeClock)
 
     def __post_init__(self) -> None:
-        self.save = SaveProviderKey(self.store, self.catalog, self.box, self.uow, self.clock)
+        self.save = SaveProviderKey(
+            self.store, self.catalog, self.box, self.uow, self.clock, Throttle(InMemoryAttemptCounter())
+        )
         self.list = ListProviderKeys(self.store)
         self.delete = DeleteProviderKey(self.store, self.uow)
         self.decrypted = DecryptedUserKeys(self.store, self.box)
@@ -159,11 +163,11 @@ async def test_every_bad_field_is_reported_at_once(keys: Keys) -> None:
     [
         ("sk-ant-api03-abcdefghijklmnopf9Qx", "sk-a…f9Qx"),
         ("0123456789abcdef", "0123…cdef"),  # 16: four and four
-        ("0123456789abcde", "01…de"),  # shorter: two and two
-        ("abcdefgh", "ab…gh"),
+        ("0123456789abcde", "…de"),  # shorter: only the last two, so little of a short key is shown
+        ("abcdefgh", "…gh"),
     ],
 )
-def test_the_hint_shows_only_both_ends(secret: str, hint: str) -> None:
+def test_the_hint_shows_only_the_ends_of_a_key(secret: str, hint: str) -> None:
     assert masked_hint(secret) == hint
 
 
@@ -209,7 +213,7 @@ async def test_decrypted_keys_are_the_users_own_and_skip_one_that_no_longer_open
     ]
 
     opened = await keys.decrypted.for_user(ada.user.id)
-    assert opened == {"anthropic": ApiKey(GOOD, "user")}
+    assert opened == {"anthropic": ApiKey(GOOD)}
     assert GOOD not in repr(opened)
 
 
@@ -236,3 +240,16 @@ async def test_rotation_reseals_old_versions_and_counts_what_it_did(keys: Keys) 
 
     again = await rotate()
     assert (again.rotated, again.already_current, again.unreadable) == (0, len(users) - 1, 1)
+
+
+async def test_key_checks_are_limited_per_user(keys: Keys) -> None:
+    from application.errors import TooManyAttempts
+
+    ada, bob = principal(), principal()
+    for _ in range(10):
+        with pytest.raises(ProviderKeyRejected):
+            await keys.save(ada, "anthropic", "bad-0123456789abcdef")
+    with pytest.raises(TooManyAttempts):
+        await keys.save(ada, "anthropic", GOOD)
+    assert keys.adapter("anthropic").checks == 10  # the refused attempt never reached the provider
+    await keys.save(bob, "anthropic", GOOD)  # another user's allowance is their own

@@ -37,6 +37,8 @@ video_ids = st.text(string.ascii_letters + string.digits + "-_", min_size=11, ma
         f"https://www.youtube.com/live/{VIDEO_ID}?feature=shared",
         f"https://music.youtube.com/watch?v={VIDEO_ID}",
         f"  https://youtu.be/{VIDEO_ID}  ",
+        f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}",
+        f"https://www.youtu.be/{VIDEO_ID}",
     ],
 )
 def test_every_youtube_link_form_gives_the_video_id(url: str) -> None:

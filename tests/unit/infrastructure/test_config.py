@@ -99,3 +99,28 @@ def test_masked_config_shows_no_secret() -> None:
         assert secret not in text
     assert shown["database_url"] == "postgresql+asyncpg://scribe:********@db:5432/scribe"
     assert shown["port"] == 8000
+
+
+def test_ai_settings_are_parsed_and_checked() -> None:
+    settings = load_settings(
+        {"SCRIBE_AI_CHAIN": "openai, local", "SCRIBE_AI_PRICES": "llama3:8b=0.1/0.2,gpt-4.1=2/8"},
+        config_dir=Path("/nonexistent"),
+    )
+    assert settings.ai_chain == ["openai", "local"]
+    assert settings.ai_prices == {"llama3:8b": [0.1, 0.2], "gpt-4.1": [2.0, 8.0]}
+    for environ, variable in [
+        ({"SCRIBE_AI_CHAIN": "openai,skynet"}, "SCRIBE_AI_CHAIN"),
+        ({"SCRIBE_AI_PRICES": "gpt-4.1=2"}, "SCRIBE_AI_PRICES"),
+        ({"SCRIBE_AI_PRICES": "gpt-4.1=-1/2"}, "SCRIBE_AI_PRICES"),
+        ({"SCRIBE_COMPATIBLE_CONTEXT_TOKENS": "3000"}, "SCRIBE_COMPATIBLE_CONTEXT_TOKENS"),
+        ({"SCRIBE_COMPATIBLE_BASE_URL": "http://127.0.0.1:11434/v1"}, "SCRIBE_COMPATIBLE_MODELS"),
+        ({"SCRIBE_OPENAI_API_KEYS": "sk-typo"}, "SCRIBE_OPENAI_API_KEYS"),
+    ]:
+        with pytest.raises(ConfigError, match=variable):
+            load_settings(environ, config_dir=Path("/nonexistent"))
+
+
+def test_provider_keys_are_masked_in_the_effective_config() -> None:
+    settings = load_settings({"SCRIBE_ANTHROPIC_API_KEY": "sk-ant-secret-123"}, config_dir=Path("/nonexistent"))
+    assert masked(settings)["anthropic_api_key"] == "********"
+    assert "sk-ant-secret" not in repr(masked(settings))

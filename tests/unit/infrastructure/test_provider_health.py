@@ -55,7 +55,8 @@ def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window() -> 
     clock.now = 100
     for latency in range(1, 101):
         stats.record(CallRecord("a", "m", float(latency), "ok", 10, 5, 0.001))
-    stats.record(CallRecord("a", "m", 5000, "timeout", fell_back=True))
+    stats.record(CallRecord("a", "m", 5000, "timeout"))
+    stats.fallback("a")
     [view] = stats.snapshot()
     assert view.provider == "a"
     assert view.calls == 101
@@ -68,7 +69,20 @@ def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window() -> 
     assert view.error_rate == pytest.approx(1 / 101, abs=1e-4)
 
 
-@pytest.mark.parametrize(("header", "seconds"), [("7", 7.0), ("0.5", 0.5), ("garbage", None), (None, None)])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("7", 7.0),
+        ("0.5", 0.5),
+        ("garbage", None),
+        (None, None),
+        ("inf", None),
+        ("nan", None),
+        ("1e400", None),
+        ("99999999", 3600.0),
+        ("-5", 0.0),
+    ],
+)
 def test_retry_after_is_read_as_seconds(header: str | None, seconds: float | None) -> None:
     assert retry_after_seconds(header) == seconds
 
@@ -146,3 +160,15 @@ def test_a_trial_that_never_reports_does_not_shut_the_provider_out_for_good() ->
     assert breaker.retry_in("p") > 0
     clock.now = 62
     assert breaker.retry_in("p") == 0  # a new trial
+
+
+def test_a_trial_may_take_as_long_as_a_call_before_another_starts() -> None:
+    clock = Clock()
+    breaker = InMemoryCircuitBreaker(failures=1, cooldown=30, trial_timeout=65, clock=clock)
+    breaker.failure("p", None)
+    clock.now = 31
+    assert breaker.retry_in("p") == 0
+    clock.now = 90  # the trial call is still running (a 60 s timeout): no second trial yet
+    assert breaker.retry_in("p") > 0
+    clock.now = 97
+    assert breaker.retry_in("p") == 0
