@@ -133,8 +133,12 @@ class Transcript:
     def too_short(self) -> bool:
         """Too little to process: under 20 words with a letter or digit in them (punctuation and emoji runs do
         not count), unless it is 100 letters or more (scripts without spaces)."""
-        words = sum(any(ch.isalnum() for ch in word) for word in self.text.split())
-        return words < MIN_TRANSCRIPT_WORDS and sum(ch.isalnum() for ch in self.text) < MIN_TRANSCRIPT_LETTERS
+        words = 0
+        for word in self.text.split():  # stops at 20: a long transcript is answered at once
+            words += any(ch.isalnum() for ch in word)
+            if words >= MIN_TRANSCRIPT_WORDS:
+                return False
+        return sum(ch.isalnum() for ch in self.text[: MIN_TRANSCRIPT_LETTERS * 8]) < MIN_TRANSCRIPT_LETTERS
 
     @classmethod
     def from_segments(cls, segments: list[Segment], source: str, **details: object) -> Transcript:

@@ -13,7 +13,7 @@ from typing import Any
 from application.auth.authenticate import Principal
 from application.auth.throttle import Limit, Throttle
 from application.errors import AuthenticationFailed
-from application.ports import Clock, UnitOfWork, UsageRepository, UserCache
+from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import HistoryRepository, TranscriptSource, UserProviderKeys
 from application.processing.runner import Attempt, Failure, Job, OutputRunner, Produced, breaker_key
@@ -98,7 +98,6 @@ class ProcessTranscript:
         history: HistoryRepository,
         usage: UsageRepository,
         uow: UnitOfWork,
-        users: UserCache,
         clock: Clock,
         throttle: Throttle,
         policy: ProcessingPolicy,
@@ -110,7 +109,6 @@ class ProcessTranscript:
         self._history = history
         self._usage = usage
         self._uow = uow
-        self._users = users
         self._clock = clock
         self._throttle = throttle
         self._policy = policy
@@ -293,7 +291,6 @@ class ProcessTranscript:
             )
         )
         await self._uow.commit()
-        await self._users.invalidate(principal.user.id)  # the profile shows usage_count
         return replace(result, history_id=entry.id)
 
 

@@ -9,7 +9,7 @@ from anthropic.types import ToolParam
 from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from infrastructure.ai.failures import as_failure, key_check_failure
-from infrastructure.ai.schema import strict_schema
+from infrastructure.ai.schema import StrictSchemas
 
 
 class AnthropicProvider:
@@ -17,6 +17,7 @@ class AnthropicProvider:
         self._client = anthropic.AsyncAnthropic(
             api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
         )
+        self._schemas = StrictSchemas()
 
     def _client_for(self, key: ApiKey | None) -> anthropic.AsyncAnthropic:
         return self._client if key is None else self._client.with_options(api_key=key.secret)
@@ -25,7 +26,7 @@ class AnthropicProvider:
         tool: ToolParam = {
             "name": request.kind,
             "description": f"Record the {request.kind.replace('_', ' ')} for the transcript.",
-            "input_schema": strict_schema(request.schema),
+            "input_schema": self._schemas(request.kind, request.schema),
         }
         try:
             response = await self._client_for(key).messages.create(

@@ -10,7 +10,7 @@ import openai
 from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from infrastructure.ai.failures import as_failure, key_check_failure
-from infrastructure.ai.schema import strict_schema
+from infrastructure.ai.schema import StrictSchemas
 
 
 class OpenAIChatProvider:
@@ -29,6 +29,7 @@ class OpenAIChatProvider:
         )
         # OpenAI's newer models take `max_completion_tokens`; compatible servers know `max_tokens`.
         self._token_limit_parameter = token_limit_parameter
+        self._schemas = StrictSchemas()
 
     def _client_for(self, key: ApiKey | None) -> openai.AsyncOpenAI:
         return self._client if key is None else self._client.with_options(api_key=key.secret)
@@ -42,7 +43,11 @@ class OpenAIChatProvider:
             ],
             "response_format": {
                 "type": "json_schema",
-                "json_schema": {"name": request.kind, "schema": strict_schema(request.schema), "strict": True},
+                "json_schema": {
+                    "name": request.kind,
+                    "schema": self._schemas(request.kind, request.schema),
+                    "strict": True,
+                },
             },
             self._token_limit_parameter: request.max_output_tokens,
         }

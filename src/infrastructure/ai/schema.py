@@ -6,6 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 
+class StrictSchemas:
+    """Per output kind, converted once: the conversion costs more than the rest of building a request."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, kind: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = strict_schema(schema)
+        return found
+
+
 def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     definitions = schema.get("$defs", {})
 
@@ -22,4 +35,4 @@ def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
             out["required"] = list(out.get("properties", {}))
         return out
 
-    return resolve(schema)  # type: ignore[no-any-return]
+    return resolve(dict(schema))  # type: ignore[no-any-return]

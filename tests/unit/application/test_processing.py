@@ -120,7 +120,6 @@ class Setup:
             self.history,
             world.usage,
             world.uow,
-            world.cache,
             world.clock,
             Throttle(world.attempts),
             self.policy,
