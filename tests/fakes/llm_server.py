@@ -24,8 +24,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from tests.fakes.http_server import HttpRequest, HttpResponse, LoopbackServer
 from tests.fakes.llm_answers import KINDS, default_answer
@@ -98,35 +97,16 @@ class _Queued:
     kind: str | None
 
 
-class FakeLLMServer:
+class FakeLLMServer(LoopbackServer):
     """`accepted_keys` empty (the default) accepts any non-empty key; once filled, only the keys in it."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = LoopbackServer(self._handle, host, port)
+        super().__init__(self._handle, host, port)
         self._lock = threading.Lock()
         self._queue: deque[_Queued] = deque()
         self._requests: list[RecordedRequest] = []
         self.default = Behaviour()
         self.accepted_keys: set[str] = set()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def enqueue(
         self, behaviour: Behaviour, provider: Provider | None = None, kind: str | None = None, times: int = 1

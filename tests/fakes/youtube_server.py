@@ -13,8 +13,7 @@ from __future__ import annotations
 import html
 import threading
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
@@ -63,34 +62,15 @@ class RecordedYouTubeRequest:
     query: dict[str, str]
 
 
-class FakeYouTube:
+class FakeYouTube(LoopbackServer):
     """Unknown video ids answer like removed videos. `broken = True` makes every request a 500."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = LoopbackServer(self._handle, host, port)
+        super().__init__(self._handle, host, port)
         self._lock = threading.Lock()
         self._requests: list[RecordedYouTubeRequest] = []
         self.videos: dict[str, FakeVideo] = {}
         self.broken = False
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def requests(self) -> list[RecordedYouTubeRequest]:
