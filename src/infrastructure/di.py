@@ -75,6 +75,7 @@ from application.processing.runner import OutputRunner
 from application.processing.transcripts import FetchTranscript
 from infrastructure.ai.catalog import build_catalog
 from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from infrastructure.ai.redis_stats import RedisProviderStats
 from infrastructure.clock import SystemClock
 from infrastructure.config import Settings
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
@@ -248,8 +249,10 @@ class ProcessingProvider(Provider):
         )
 
     @provide
-    def stats(self, settings: Settings) -> ProviderStats:
-        return InMemoryProviderStats(settings.ai_stats_window_seconds)
+    def stats(self, settings: Settings, redis: Redis | None) -> ProviderStats:
+        if redis is None:
+            return InMemoryProviderStats(settings.ai_stats_window_seconds)
+        return RedisProviderStats(redis, settings.redis_prefix, settings.ai_stats_window_seconds)
 
     @provide
     def runner(

@@ -37,7 +37,7 @@ class CompareProviders:
     async def __call__(self, principal: Principal) -> Sequence[ProviderOverview]:
         principal.require(Scope.READ)
         stored = {key.provider for key in await self._keys.list(principal.user.id)}
-        seen = {view.provider: view for view in self._stats.snapshot()}
+        seen = {view.provider: view for view in await self._stats.snapshot()}
         return [
             ProviderOverview(
                 profile=profile,

@@ -1,7 +1,8 @@
 """In-process circuit breaker and rolling provider statistics.
 
 Each API process learns provider health from its own calls; that is enough for a breaker (a process that has
-not seen failures yet makes one failing call before it agrees). The stats window is per process too."""
+not seen failures yet makes one failing call before it agrees). These stats serve the embedded runtime; with
+Redis, RedisProviderStats shares them among processes."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ class InMemoryProviderStats:
     def fallback(self, provider: str) -> None:
         self._events.append(_Event(self._clock(), None, provider))
 
-    def snapshot(self) -> Sequence[ProviderStatsView]:
+    async def snapshot(self) -> Sequence[ProviderStatsView]:
         horizon = self._clock() - self._window
         while self._events and self._events[0].at < horizon:
             self._events.popleft()
@@ -106,15 +107,15 @@ def _view(provider: str, events: list[_Event]) -> ProviderStatsView:
         calls=len(calls),
         errors=sum(c.outcome != "ok" for c in calls),
         fallbacks=len(events) - len(calls),
-        latency_p50_ms=_percentile(latencies, 50),
-        latency_p95_ms=_percentile(latencies, 95),
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
         tokens_in=sum(c.tokens_in for c in calls),
         tokens_out=sum(c.tokens_out for c in calls),
         cost_usd=round(sum(c.cost_usd for c in calls), 6),
     )
 
 
-def _percentile(sorted_values: list[float], percent: int) -> float | None:
+def percentile(sorted_values: list[float], percent: int) -> float | None:
     if not sorted_values:
         return None
     if len(sorted_values) == 1:

@@ -16,6 +16,8 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from application.email import DeliverQueuedEmails
+from application.processing.ports import ProviderStats
+from infrastructure.ai.redis_stats import RedisProviderStats
 from infrastructure.config import Settings
 from infrastructure.di import make_container
 from infrastructure.state.redis import StateSync
@@ -98,7 +100,10 @@ async def _background_work(app: Litestar) -> AsyncIterator[None]:
             await asyncio.sleep(interval)
 
     sync = await container.get(StateSync)
+    stats = await container.get(ProviderStats)
     tasks = [asyncio.create_task(sync.run()), asyncio.create_task(relay())]
+    if isinstance(stats, RedisProviderStats):  # shared stats are flushed to Redis in the background
+        tasks.append(asyncio.create_task(stats.run()))
     try:
         yield
     finally:

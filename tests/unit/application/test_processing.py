@@ -186,7 +186,7 @@ async def test_each_failure_falls_back_to_the_next_provider(setup: Setup, kind: 
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "b/b-large"}
     assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", kind)]
-    [stats_a] = [s for s in setup.stats.snapshot() if s.provider == "a"]
+    [stats_a] = [s for s in await setup.stats.snapshot() if s.provider == "a"]
     assert stats_a.errors == 1
     assert stats_a.fallbacks == 1
 
@@ -205,7 +205,7 @@ async def test_two_invalid_answers_move_on_to_the_next_provider(setup: Setup) ->
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "b/b-large"}
     assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", "invalid_output")]
-    stats = {s.provider: s for s in setup.stats.snapshot()}
+    stats = {s.provider: s for s in await setup.stats.snapshot()}
     assert (stats["a"].calls, stats["a"].errors, stats["a"].fallbacks) == (2, 2, 1)
     assert (stats["b"].calls, stats["b"].errors, stats["b"].fallbacks) == (1, 0, 0)
     assert result.tokens_in == 300  # the two refused answers were paid for too
@@ -249,7 +249,7 @@ async def test_one_request_failing_on_every_output_counts_as_one_failure(setup: 
     setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 3
     await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
     assert setup.breaker.retry_in("a:server") == 0  # threshold 2: one bad moment of one request is not an outage
-    [stats_a] = [s for s in setup.stats.snapshot() if s.provider == "a"]
+    [stats_a] = [s for s in await setup.stats.snapshot() if s.provider == "a"]
     assert (stats_a.errors, stats_a.fallbacks) == (3, 3)
 
 

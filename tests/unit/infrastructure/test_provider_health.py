@@ -48,7 +48,7 @@ def test_retry_after_opens_the_circuit_immediately_for_that_long() -> None:
     assert breaker.retry_in("other") == 0
 
 
-def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window() -> None:
+async def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window() -> None:
     clock = Clock()
     stats = InMemoryProviderStats(window_seconds=60, clock=clock)
     stats.record(CallRecord("old", "m", 999, "ok"))
@@ -57,7 +57,7 @@ def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window() -> 
         stats.record(CallRecord("a", "m", float(latency), "ok", 10, 5, 0.001))
     stats.record(CallRecord("a", "m", 5000, "timeout"))
     stats.fallback("a")
-    [view] = stats.snapshot()
+    [view] = await stats.snapshot()
     assert view.provider == "a"
     assert view.calls == 101
     assert view.errors == 1
