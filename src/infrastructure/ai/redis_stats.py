@@ -99,16 +99,17 @@ class RedisProviderStats:
 
     async def snapshot(self) -> Sequence[ProviderStatsView]:
         await self.flush()
-        providers = sorted(p.decode() for p in await self._redis.smembers(f"{self._prefix}providers"))
+        members = await self._redis.smembers(f"{self._prefix}providers")
+        providers = sorted(m.decode() if isinstance(m, bytes) else m for m in members)
         now = int(self._clock() // self._bucket_seconds)
         first = int((self._clock() - self._window) // self._bucket_seconds) + 1
         numbers = range(first, now + 1)
         async with self._redis.pipeline(transaction=False) as pipe:
             for provider in providers:
                 for number in numbers:
-                    counters, latencies = self._keys(provider, number)
-                    pipe.hgetall(counters)
-                    pipe.lrange(latencies, 0, -1)
+                    counters_key, latencies_key = self._keys(provider, number)
+                    pipe.hgetall(counters_key)
+                    pipe.lrange(latencies_key, 0, -1)
             answers = await pipe.execute()
         views = []
         per_provider = 2 * len(numbers)
@@ -119,7 +120,7 @@ class RedisProviderStats:
             for counters, values in zip(chunk[::2], chunk[1::2], strict=True):
                 for name, amount in counters.items():
                     totals[name.decode()] = totals.get(name.decode(), 0) + float(amount)
-                latencies += (float(v) for v in values)
+                latencies.extend(float(value) for value in values)
             if totals:
                 views.append(_view(provider, totals, sorted(latencies)))
         return views
