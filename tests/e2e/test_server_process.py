@@ -70,6 +70,15 @@ def test_serve_migrates_serves_and_logs_each_request_once_without_secrets(server
     )
     assert profile.status_code == 200
     assert httpx.get(f"{base}/docs").status_code == 200
+    transcript = (Path(__file__).parents[1] / "data" / "transcripts" / "en_podcast_heat_islands.txt").read_text()
+    processed = httpx.post(
+        f"{base}/api/ai/process-transcript", json={"transcript": transcript, "purpose": "learning"}, timeout=30
+    )
+    assert processed.status_code == 200, processed.text
+    assert set(processed.json()["data"]) == {"summary", "topics", "mindMap"}
+    compared = httpx.get(f"{base}/api/v1/providers", headers={"Authorization": f"Bearer {access}"})
+    local = next(p for p in compared.json()["data"]["providers"] if p["name"] == "local")
+    assert local["calls"] == 3  # summary, topics and mind map, answered offline
     assert httpx.post(f"{base}/api/v1/auth/forgot-password", json={"email": "ada@example.com"}).status_code == 202
     deadline = time.monotonic() + 15  # the outbox relay delivers through the log backend in development
     while '"to":"ada@example.com"' not in log.read_text() and time.monotonic() < deadline:
