@@ -121,6 +121,14 @@ class Transcript:
         return transcript_hash(self.text)
 
     @property
+    def video_id(self) -> str | None:
+        return self.video.video_id if self.video else None
+
+    @property
+    def video_url(self) -> str | None:
+        return self.video.url if self.video else None
+
+    @property
     def has_timestamps(self) -> bool:
         return self.source != "text"
 

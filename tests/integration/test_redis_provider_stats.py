@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
 
 from application.processing.ports import CallRecord
 from infrastructure.ai.redis_stats import RedisProviderStats
-from tests import services
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"scribe-test-{services.RUN_ID}:{uuid.uuid4().hex[:8]}:"
 
 
 class Clock:

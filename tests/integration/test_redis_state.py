@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,19 +17,6 @@ from infrastructure.state.redis import (
     RedisRevokedSessions,
     RedisStateSync,
 )
-from tests import services
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"scribe-test-{services.RUN_ID}:{uuid.uuid4().hex[:6]}:"
 
 
 async def test_a_revoked_session_is_revoked_for_every_client_until_it_expires(redis: Redis, prefix: str) -> None:

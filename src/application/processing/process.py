@@ -60,7 +60,7 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class ProcessCommand:
-    outputs: tuple[str, ...]
+    outputs: tuple[str, ...] | None  # None: chosen by `purpose` as the prototype did, else summary and topics
     language: str = "pl"
     transcript: str | None = None
     url: str | None = None
@@ -70,6 +70,15 @@ class ProcessCommand:
     model: str | None = None
     # False: the preference is a hint, ignored when it cannot be served (the prototype's Gemini model names).
     insist_on_provider: bool = True
+
+    def wanted_outputs(self) -> tuple[str, ...]:
+        if self.outputs is not None:
+            return tuple(dict.fromkeys(self.outputs))
+        if self.purpose is not None:
+            return Purpose(self.purpose).outputs(
+                has_custom_prompt=bool(self.custom_prompt and self.custom_prompt.strip())
+            )
+        return (Output.SUMMARY, Output.TOPICS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +133,7 @@ class ProcessTranscript:
         await self._uow.release()
         chain = self._chain(command, caller, user_keys)
         job = Job(transcript, language_code(command.language), command.custom_prompt)
-        outputs = tuple(dict.fromkeys(command.outputs))
+        outputs = command.wanted_outputs()
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(self._runner.produce(o, chain, job)) for o in outputs]
@@ -147,16 +156,20 @@ class ProcessTranscript:
             if command.transcript is not None and len(command.transcript) > MAX_TRANSCRIPT_CHARS:
                 raise InvalidField(f"must be at most {MAX_TRANSCRIPT_CHARS} characters", "transcript")
 
+        def purpose() -> None:
+            if command.purpose is not None and command.purpose not in Purpose.__members__.values():
+                raise InvalidField(f"unknown purpose '{command.purpose}' (known: {', '.join(Purpose)})")
+
         def outputs() -> None:
-            if not command.outputs:
+            if command.outputs is not None and not command.outputs:
                 raise InvalidField("ask for at least one output")
-            unknown = [o for o in command.outputs if o not in Output.__members__.values()]
+            unknown = [o for o in command.outputs or () if o not in Output.__members__.values()]
             if unknown:
                 raise InvalidField(f"unknown output '{unknown[0]}' (known: {', '.join(Output)})")
 
         def custom_prompt() -> None:
             text = command.custom_prompt
-            if Output.CUSTOM in command.outputs and not (text and text.strip()):
+            if Output.CUSTOM in (command.outputs or ()) and not (text and text.strip()):
                 raise InvalidField("is required for the custom output")
             if text is not None and len(text) > MAX_CUSTOM_PROMPT_CHARS:
                 raise InvalidField(f"must be at most {MAX_CUSTOM_PROMPT_CHARS} characters")
@@ -175,6 +188,7 @@ class ProcessTranscript:
         check_all(
             {
                 "url": source,
+                "purpose": purpose,
                 "outputs": outputs,
                 "language": lambda: language_code(command.language),
                 "custom_prompt": custom_prompt,
@@ -262,8 +276,8 @@ class ProcessTranscript:
             social_post=values.get(Output.SOCIAL_POST),
             custom_prompt=command.custom_prompt if Output.CUSTOM in values else None,
             custom_output=values.get(Output.CUSTOM),
-            video_id=transcript.video.video_id if transcript.video else None,
-            video_url=transcript.video.url if transcript.video else None,
+            video_id=transcript.video_id,
+            video_url=transcript.video_url,
             title=transcript.title,
             language=language_code(command.language),
             provider=result.provider,

@@ -157,21 +157,22 @@ class OutputRunner:
             max_output_tokens=self._max_output_tokens,
         )
         for last_try in (False, True):
-            generation, latency = await self._call(attempt, request, job)
+            generation, call = await self._call(attempt, request, job)
             try:
                 checked = check_answer(kind, generation.text, job.answer_context)
             except InvalidAnswer as problem:
-                self._record(attempt, latency, "invalid_output", generation)
+                self._stats.record(replace(call, outcome="invalid_output"))
                 if last_try:
                     raise ProviderFailure(attempt.provider, "invalid_output", str(problem)) from None
                 request = replace(request, prompt=correction(request.prompt, generation.text, str(problem)))
                 continue
-            self._record(attempt, latency, "ok", generation)
+            self._stats.record(call)
             return checked
         raise AssertionError("unreachable")
 
-    async def _call(self, attempt: Attempt, request: GenerationRequest, job: Job) -> tuple[Generation, float]:
-        """One provider call, paid for (tokens count whether or not the answer turns out valid)."""
+    async def _call(self, attempt: Attempt, request: GenerationRequest, job: Job) -> tuple[Generation, CallRecord]:
+        """One provider call, paid for (tokens count whether or not the answer turns out valid); its record for
+        the stats says "ok" until the answer has been checked."""
         adapter = self._catalog.adapters[attempt.provider]
         started = time.perf_counter()
         try:
@@ -191,15 +192,9 @@ class OutputRunner:
         job.spend.tokens_in += generation.tokens_in
         job.spend.tokens_out += generation.tokens_out
         job.spend.cost_usd += cost
-        return generation, (time.perf_counter() - started) * 1000
-
-    def _record(self, attempt: Attempt, latency: float, outcome: str, generation: Generation) -> None:
-        cost = self._catalog.profiles[attempt.provider].cost(attempt.model, generation.tokens_in, generation.tokens_out)
-        self._stats.record(
-            CallRecord(
-                attempt.provider, attempt.model, latency, outcome, generation.tokens_in, generation.tokens_out, cost
-            )
-        )
+        latency = (time.perf_counter() - started) * 1000
+        tokens = (generation.tokens_in, generation.tokens_out)
+        return generation, CallRecord(attempt.provider, attempt.model, latency, "ok", *tokens, cost)
 
     async def _source_text(self, attempt: Attempt, job: Job) -> str:
         """The transcript as this provider's model reads it: whole if it fits, else notes of its parts (computed

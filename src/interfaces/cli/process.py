@@ -57,7 +57,7 @@ def process(
     is_url = source.startswith(("http://", "https://", "www.", "youtu"))
     text = None if is_url else _read(source)
     command = ProcessCommand(
-        outputs=outputs or Purpose(purpose).outputs(has_custom_prompt=bool(custom_prompt)),
+        outputs=outputs or None,
         language=language,
         transcript=text,
         url=source if is_url else None,

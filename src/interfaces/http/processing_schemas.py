@@ -86,11 +86,10 @@ class TranscriptInfoView(msgspec.Struct):
 
     @classmethod
     def of(cls, transcript: Transcript) -> TranscriptInfoView:
-        video = transcript.video
         return cls(
             source=transcript.source,
-            video_id=video.video_id if video else None,
-            url=video.url if video else None,
+            video_id=transcript.video_id,
+            url=transcript.video_url,
             title=transcript.title,
             language=transcript.language,
             words=transcript.words,
@@ -112,6 +111,10 @@ class TokensView(msgspec.Struct):
     input: int
     output: int
     total: int
+
+    @classmethod
+    def of(cls, tokens_in: int, tokens_out: int) -> TokensView:
+        return cls(tokens_in, tokens_out, tokens_in + tokens_out)
 
 
 class ProcessView(msgspec.Struct, omit_defaults=True):
@@ -139,7 +142,7 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
             provider=result.provider,
             model=result.model,
             cached=False,
-            tokens=TokensView(result.tokens_in, result.tokens_out, result.tokens_in + result.tokens_out),
+            tokens=TokensView.of(result.tokens_in, result.tokens_out),
             cost_usd=result.cost_usd,
             duration_ms=result.duration_ms,
             history_id=result.history_id,
@@ -183,13 +186,12 @@ class TranscriptView(msgspec.Struct):
 
     @classmethod
     def of(cls, transcript: Transcript) -> TranscriptView:
-        video = transcript.video
         return cls(
             transcript=transcript.text,
             title=transcript.title,
             description=transcript.description,
-            video_id=video.video_id if video else None,
-            url=video.url if video else None,
+            video_id=transcript.video_id,
+            url=transcript.video_url,
             language=transcript.language,
             words=transcript.words,
             segments=[SegmentView(s.start, s.duration, s.text) for s in transcript.segments],
@@ -234,7 +236,7 @@ class ProviderView(msgspec.Struct):
             error_rate=stats.error_rate,
             fallbacks=stats.fallbacks,
             latency=LatencyView(stats.latency_p50_ms, stats.latency_p95_ms),
-            tokens=TokensView(stats.tokens_in, stats.tokens_out, stats.tokens_in + stats.tokens_out),
+            tokens=TokensView.of(stats.tokens_in, stats.tokens_out),
             cost_usd=stats.cost_usd,
             prices_per_million_tokens={m: list(profile.prices[m]) for m in profile.models if m in profile.prices},
         )

@@ -351,9 +351,24 @@ async def test_bad_commands_list_every_problem(setup: Setup) -> None:
     with pytest.raises(InvalidInput) as refused:
         await setup.process(
             await setup.user(),
-            ProcessCommand(("custom", "poem"), "polish", transcript=TRANSCRIPT, url="https://youtu.be/x", model="z"),
+            ProcessCommand(
+                ("custom", "poem"), "polish", transcript=TRANSCRIPT, url="https://youtu.be/x", model="z", purpose="ode"
+            ),
         )
-    assert {p.field for p in refused.value.problems} == {"url", "outputs", "language", "custom_prompt", "model"}
+    fields = {p.field for p in refused.value.problems}
+    assert fields == {"url", "outputs", "language", "custom_prompt", "model", "purpose"}
+
+
+async def test_without_outputs_the_purpose_chooses_them_as_the_prototype_did(setup: Setup) -> None:
+    caller = await setup.user()
+    social = await setup.process(caller, ProcessCommand(None, transcript=TRANSCRIPT, purpose="social_media"))
+    assert set(social.values) == {"summary", "topics", "social_post"}
+    blank_prompt = ProcessCommand(None, transcript=TRANSCRIPT, purpose="custom", custom_prompt="  ")
+    assert set((await setup.process(caller, blank_prompt)).values) == {"summary", "topics"}
+    assert set((await setup.process(caller, ProcessCommand(None, transcript=TRANSCRIPT))).values) == {
+        "summary",
+        "topics",
+    }
 
 
 async def test_long_transcripts_are_mapped_and_reduced_keeping_timestamps() -> None:

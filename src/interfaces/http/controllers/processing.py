@@ -12,7 +12,6 @@ from application.auth.authenticate import Principal
 from application.processing.overview import CompareProviders
 from application.processing.process import Caller, ProcessCommand, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
-from domain.outputs import Output, Purpose
 from interfaces.http.envelope import Envelope, ok
 from interfaces.http.identity import BEARER_AUTH, ClientAddress
 from interfaces.http.openapi import errors
@@ -50,9 +49,7 @@ async def process_transcript_prototype(
     data: JSONBody[PrototypeProcessBody], caller: FromDishka[Caller], process: FromDishka[ProcessTranscript]
 ) -> Envelope[PrototypeProcessView]:
     command = ProcessCommand(
-        outputs=Purpose(data.purpose).outputs(
-            has_custom_prompt=bool(data.custom_prompt and data.custom_prompt.strip())
-        ),
+        outputs=None,
         language=data.language,
         transcript=data.transcript,
         custom_prompt=data.custom_prompt,
@@ -84,16 +81,8 @@ async def process(
     address: FromDishka[ClientAddress],
     process: FromDishka[ProcessTranscript],
 ) -> Envelope[ProcessView]:
-    custom = bool(data.custom_prompt and data.custom_prompt.strip())
-    outputs: tuple[str, ...]
-    if data.outputs is not None:
-        outputs = tuple(data.outputs)
-    elif data.purpose is not None:
-        outputs = Purpose(data.purpose).outputs(has_custom_prompt=custom)
-    else:
-        outputs = (Output.SUMMARY, Output.TOPICS)
     command = ProcessCommand(
-        outputs=outputs,
+        outputs=tuple(data.outputs) if data.outputs is not None else None,
         language=data.language or principal.user.preferred_language,
         transcript=data.transcript,
         url=data.url,
