@@ -78,6 +78,10 @@ def me(api: Api, headers: dict[str, str]) -> dict[str, Any]:
     return api.client.get("/api/v1/auth/profile", headers=headers).json()["data"]  # type: ignore[no-any-return]
 
 
+_KIND_OF = {"summary": "summary", "topics": "topics", "mindMap": "mind_map", "socialPost": "social_post"}
+_KIND_OF["customOutput"] = "custom"
+
+
 @pytest.mark.parametrize("language", ["pl", "en"])
 @pytest.mark.parametrize(
     ("purpose", "extra", "keys"),
@@ -113,6 +117,7 @@ def test_the_prototype_contract_for_every_purpose_and_language(
         assert tags.startswith("#")
     asked = [r for r in llm.requests if r.kind]
     assert {r.provider for r in asked} == {"anthropic"}
+    assert sorted(r.kind for r in asked) == sorted(_KIND_OF[key] for key in keys)  # one call each: no re-ask
     assert all(f"language code: {language}" in r.prompt for r in asked)
     assert all(r.api_key == SERVER_KEYS["anthropic"] for r in asked)
     polish_word = "Film" if language == "pl" else "The video"
@@ -424,3 +429,42 @@ def test_a_model_without_a_usable_key_names_the_model_field(ai: Api) -> None:
     response = process(ai, signed_in(ai), model="gemini-2.5-pro")
     assert response.status_code == 400
     assert response.json()["details"][0]["field"] == "model"
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+@pytest.mark.parametrize("purpose", ["learning", "social_media", "custom"])
+def test_every_purpose_is_served_by_the_first_provider_without_a_re_ask(
+    ai: Api, llm: FakeLLMServer, purpose: str, language: str
+) -> None:
+    """Against a provider as strict as the real ones, with no `local` in the chain to hide a refusal."""
+    extra = {"custom_prompt": "List the three main claims"} if purpose == "custom" else {}
+    response = process(ai, signed_in(ai), purpose=purpose, language=language, **extra)
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert set(data["served_by"].values()) == {"anthropic/claude-sonnet-4-6"}
+    assert data["fallbacks"] == []
+    asked = [r for r in llm.requests if r.kind]
+    assert sorted(r.kind for r in asked) == sorted(data["served_by"])
+    assert not any("It was rejected" in r.prompt for r in asked)
+
+
+def test_a_20k_word_transcript_on_an_8k_model_is_mapped_and_reduced_on_that_model(
+    settings: Settings, llm: FakeLLMServer
+) -> None:
+    lecture = " ".join(
+        f"In part {i} the lecturer explains how plants turn light, water and carbon dioxide into sugar."
+        for i in range(1300)
+    )
+    assert len(lecture.split()) >= 20_000
+    with make_client(ai_settings(settings, llm, anthropic_context_tokens=8000)) as client:
+        api = Api(client)
+        response = process(api, signed_in(api), transcript=lecture, purpose="learning", language="en")
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert set(data["served_by"].values()) == {"anthropic/claude-sonnet-4-6"}
+    asked = [r for r in llm.requests if r.kind]
+    assert {r.provider for r in asked} == {"anthropic"}
+    assert len([r for r in asked if r.kind == "chunk_notes"]) >= 5
+    assert all(len(r.prompt) // 3 < 8000 for r in asked)  # every call fits the model's context

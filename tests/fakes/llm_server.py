@@ -5,6 +5,11 @@ Routes: `POST /v1/messages` (Anthropic Messages, answering with one `tool_use` b
 (OpenAI Chat Completions, answering with the JSON as message content), `GET .../models` (Anthropic's format when the
 request carries `x-api-key` or `anthropic-version`, OpenAI's otherwise).
 
+Strict like the real services: a strict schema outside the subset strict mode compiles is refused with 400, and an
+answer (default or scripted) is only given when it is valid under the schema the request carried — checked with a
+JSON-Schema validator against the request as received, never against Scribe's types (`tests/fakes/wire_schema.py`).
+Otherwise the fake refuses with 400, since the real model could not have produced that answer.
+
 Scripting: `fake.enqueue(Behaviour(status=429, retry_after=7), provider="anthropic", kind="summary")` queues a
 behaviour for the next matching request; unmatched requests get `fake.default`. Every request is recorded in
 `fake.requests`.
@@ -28,6 +33,7 @@ from typing import Any, Literal
 
 from tests.fakes.http_server import HttpRequest, HttpResponse, LoopbackServer
 from tests.fakes.llm_answers import KINDS, default_answer
+from tests.fakes.wire_schema import answer_problem, strict_schema_problem
 
 Provider = Literal["anthropic", "openai"]
 
@@ -67,7 +73,10 @@ class Behaviour:
     retry_after: float | None = None  # sent as `retry-after` with an error status
     should_retry: bool | None = None  # sent as `x-should-retry` with an error status
     malformed: bool = False  # prose instead of JSON (Anthropic: a text block instead of tool_use)
-    answer: dict[str, Any] | None = None  # this answer object instead of the default one, e.g. a schema-invalid one
+    answer: dict[str, Any] | None = None  # this answer object instead of the default one
+    # A provider that does not enforce the schema (a compatible server, a model without strict mode) may return an
+    # answer the schema forbids; by default the fake, like a strict provider, cannot.
+    ignores_schema: bool = False
     drop: bool = False  # close the connection without answering
     raw_body: Any = None  # answer 200 with exactly this JSON value instead of a well-formed response
     input_tokens: int | None = None  # reported usage; by default about a token per 4 characters
@@ -171,6 +180,9 @@ class FakeLLMServer(LoopbackServer):
         self._record(provider, request, kind, key, body)
         if problem:
             return _error(provider, 400, problem)
+        schema, strict = _wire_schema(provider, body)
+        if strict and (schema_problem := strict_schema_problem(schema)):
+            return _error(provider, 400, f"Invalid schema for {kind!r}: {schema_problem}")
         if not self._key_accepted(key):
             return _error(provider, 401)
         behaviour = self._next_behaviour(provider, kind)
@@ -186,6 +198,8 @@ class FakeLLMServer(LoopbackServer):
             return _error(provider, 400, f"fake LLM server cannot answer kind {kind!r}; use one of {', '.join(KINDS)}")
         else:
             answer = behaviour.answer if behaviour.answer is not None else default_answer(kind or "", prompt)
+            if schema is not None and not behaviour.ignores_schema and (off := answer_problem(schema, answer)):
+                return _error(provider, 400, f"fake model: no answer to {kind!r} fits the request's schema ({off})")
             text = json.dumps(answer, ensure_ascii=False)
         tokens_in = behaviour.input_tokens if behaviour.input_tokens is not None else _tokens(prompt)
         tokens_out = behaviour.output_tokens if behaviour.output_tokens is not None else _tokens(text)
@@ -279,11 +293,29 @@ def _request_problem(provider: Provider, body: Any) -> str | None:
     if not isinstance(body["messages"], list) or not body["messages"]:
         return "messages: at least one message is required"
     if provider == "anthropic":
+        for index, tool in enumerate(body.get("tools") or []):
+            if not isinstance(tool.get("input_schema"), dict) or tool["input_schema"].get("type") != "object":
+                return f"tools.{index}.custom.input_schema.type: Input should be 'object'"
         choice = body.get("tool_choice") or {}
         names = {tool.get("name") for tool in body.get("tools") or []}
         if choice.get("type") == "tool" and choice.get("name") not in names:
             return f"tool_choice: tool {choice.get('name')!r} is not among the provided tools"
     return None
+
+
+def _wire_schema(provider: Provider, body: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The schema the answer must meet, as the request carries it, and whether the request asks for strict mode."""
+    if provider == "anthropic":
+        choice = body.get("tool_choice") or {}
+        tool = next((t for t in body.get("tools") or [] if t.get("name") == choice.get("name")), None)
+        if tool is None:
+            return None, False
+        return tool.get("input_schema"), bool(tool.get("strict"))
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") != "json_schema":
+        return None, False
+    wrapper = response_format.get("json_schema") or {}
+    return wrapper.get("schema"), bool(wrapper.get("strict"))
 
 
 def _requested_kind(provider: Provider, body: dict[str, Any]) -> str | None:

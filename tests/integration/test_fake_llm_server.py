@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -19,12 +20,18 @@ import pytest
 
 from domain.errors import InvalidAnswer
 from domain.outputs import AnswerContext, MindMapAnswer, answer_schema, check_answer
+from infrastructure.ai.schema import strict_schema
 from tests.fakes.llm_answers import KINDS
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
 NORMAL_TRANSCRIPT = AnswerContext(source_words=2500, source_chars=15000, duration=900.0)
 SDK = Literal["anthropic", "openai", "gemini"]
+
+
+def wire_schema(kind: str) -> dict[str, Any]:
+    """What our adapters send for `kind`."""
+    return strict_schema(answer_schema(kind))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +64,7 @@ async def ask_anthropic(client: anthropic.AsyncAnthropic, kind: str, prompt: str
         max_tokens=2048,
         system="Answer by calling the tool. language code: en",
         messages=[{"role": "user", "content": prompt}],
-        tools=[{"name": kind, "description": f"Give the {kind}", "input_schema": answer_schema(kind)}],
+        tools=[{"name": kind, "description": f"Give the {kind}", "input_schema": wire_schema(kind), "strict": True}],
         tool_choice={"type": "tool", "name": kind},
     )
     assert message.stop_reason == "tool_use"
@@ -73,7 +80,7 @@ async def ask_openai(client: openai.AsyncOpenAI, kind: str, prompt: str = "Summa
         messages=[{"role": "system", "content": "Answer in JSON."}, {"role": "user", "content": prompt}],
         response_format={
             "type": "json_schema",
-            "json_schema": {"name": kind, "schema": answer_schema(kind), "strict": True},
+            "json_schema": {"name": kind, "schema": wire_schema(kind), "strict": True},
         },
     )
     choice = completion.choices[0]
@@ -231,7 +238,7 @@ async def test_a_malformed_answer_is_prose_not_json(
         model="claude-sonnet-4-6",
         max_tokens=100,
         messages=[{"role": "user", "content": "x"}],
-        tools=[{"name": "summary", "description": "d", "input_schema": answer_schema("summary")}],
+        tools=[{"name": "summary", "description": "d", "input_schema": wire_schema("summary")}],
         tool_choice={"type": "tool", "name": "summary"},
     )
     assert [block.type for block in message.content] == ["text"]
@@ -246,7 +253,10 @@ async def test_a_scripted_answer_replaces_the_default_and_usage_can_be_set(
     completion = await gpt.chat.completions.create(
         model="gpt-4o-mini",
         messages=[{"role": "user", "content": "x"}],
-        response_format={"type": "json_schema", "json_schema": {"name": "summary", "schema": {}, "strict": True}},
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "summary", "schema": wire_schema("summary"), "strict": True},
+        },
     )
     assert completion.usage is not None
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (1200, 30)
@@ -302,6 +312,94 @@ async def test_a_request_our_code_must_never_send_is_refused_like_the_real_api(f
                 tools=[{"name": "summary", "description": "d", "input_schema": {"type": "object"}}],
                 tool_choice={"type": "tool", "name": "topics"},
             )
+
+
+@pytest.mark.parametrize(
+    ("schema", "complaint"),
+    [
+        (answer_schema("topics"), "object"),  # msgspec's own form, with a $ref at the root
+        ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}, "additionalProperties"),
+        ({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}, "Missing 'a'"),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "string", "minLength": 3}},
+                "required": ["a"],
+                "additionalProperties": False,
+            },
+            "'minLength' is not permitted",
+        ),
+    ],
+)
+@pytest.mark.parametrize("sdk", ["anthropic", "openai"])
+async def test_a_schema_outside_the_strict_subset_is_refused(
+    fake: FakeLLMServer, sdk: SDK, schema: Any, complaint: str
+) -> None:
+    if sdk == "anthropic":
+        async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as claude:
+            with pytest.raises(anthropic.BadRequestError, match=re.escape(complaint)):
+                await claude.messages.create(
+                    model="claude-sonnet-4-6",
+                    max_tokens=100,
+                    messages=[{"role": "user", "content": "x"}],
+                    tools=[{"name": "topics", "description": "d", "input_schema": schema, "strict": True}],
+                    tool_choice={"type": "tool", "name": "topics"},
+                )
+        return
+    async with openai.AsyncOpenAI(api_key="k", base_url=f"{fake.url}/v1", max_retries=0) as gpt:
+        with pytest.raises(openai.BadRequestError, match=re.escape(complaint)):
+            await gpt.chat.completions.create(
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": "x"}],
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": "topics", "schema": schema, "strict": True},
+                },
+            )
+
+
+@pytest.mark.parametrize("sdk", ["anthropic", "openai"])
+async def test_no_answer_is_given_that_the_schema_received_forbids(fake: FakeLLMServer, sdk: SDK) -> None:
+    """The bug this fake exists to catch: a topics schema that lost its `title` property. A strict provider can only
+    answer `{timestamp}` objects, so the fake, whose answer has titles, refuses instead of pretending. A scripted
+    answer of the wrong shape is refused the same way."""
+    schema = wire_schema("topics")
+    del schema["properties"]["topics"]["items"]["properties"]["title"]
+    schema["properties"]["topics"]["items"]["required"] = ["timestamp"]
+    fake.enqueue(Behaviour(answer={"summary": 42}), kind="summary")
+    for kind, kind_schema in (("topics", schema), ("summary", wire_schema("summary"))):
+        if sdk == "anthropic":
+            async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as claude:
+                with pytest.raises(anthropic.BadRequestError, match="fits the request's schema"):
+                    await claude.messages.create(
+                        model="claude-sonnet-4-6",
+                        max_tokens=100,
+                        messages=[{"role": "user", "content": "x"}],
+                        tools=[{"name": kind, "description": "d", "input_schema": kind_schema, "strict": True}],
+                        tool_choice={"type": "tool", "name": kind},
+                    )
+            continue
+        async with openai.AsyncOpenAI(api_key="k", base_url=f"{fake.url}/v1", max_retries=0) as gpt:
+            with pytest.raises(openai.BadRequestError, match="fits the request's schema"):
+                await gpt.chat.completions.create(
+                    model="gpt-4o-mini",
+                    messages=[{"role": "user", "content": "x"}],
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {"name": kind, "schema": kind_schema, "strict": True},
+                    },
+                )
+
+
+async def test_a_provider_that_ignores_the_schema_can_be_scripted(fake: FakeLLMServer, gpt: openai.AsyncOpenAI) -> None:
+    fake.enqueue(Behaviour(answer={"text": "not what was asked"}, ignores_schema=True))
+    completion = await gpt.chat.completions.create(
+        model="llama3",
+        messages=[{"role": "user", "content": "x"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "summary", "schema": wire_schema("summary")}},
+    )
+    with pytest.raises(InvalidAnswer, match="not valid JSON for the required schema"):
+        check_answer("summary", completion.choices[0].message.content or "", NORMAL_TRANSCRIPT)
 
 
 def test_it_runs_standalone_for_benchmarks() -> None:

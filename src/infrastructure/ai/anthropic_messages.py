@@ -27,6 +27,7 @@ class AnthropicProvider:
             "name": request.kind,
             "description": f"Record the {request.kind.replace('_', ' ')} for the transcript.",
             "input_schema": self._schemas(request.kind, request.schema),
+            "strict": True,  # the answer is decoded under the schema, as OpenAI's strict json_schema does
         }
         try:
             response = await self._client_for(key).messages.create(

@@ -1,9 +1,14 @@
-"""JSON schemas in the form strict structured outputs accept: no `$ref`, every object closed and fully required."""
+"""JSON schemas in the form strict structured outputs accept: no `$ref`, every object closed and fully required.
+
+Only schema *annotations* are dropped (`title`); the names inside `properties` are data, so a property that happens
+to be called `title` (a topic's, a note's) stays."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+_ANNOTATIONS_DROPPED = ("$defs", "title")
 
 
 class StrictSchemas:
@@ -22,17 +27,24 @@ class StrictSchemas:
 def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     definitions = schema.get("$defs", {})
 
-    def resolve(node: Any) -> Any:
+    def subschema(node: Any) -> Any:
         if isinstance(node, list):
-            return [resolve(item) for item in node]
-        if not isinstance(node, dict):
+            return [subschema(item) for item in node]
+        if not isinstance(node, Mapping):
             return node
         if "$ref" in node:
-            return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
-        out = {key: resolve(value) for key, value in node.items() if key not in ("$defs", "title")}
+            return subschema(definitions[node["$ref"].rsplit("/", 1)[-1]])
+        out: dict[str, Any] = {}
+        for keyword, value in node.items():
+            if keyword in _ANNOTATIONS_DROPPED:
+                continue
+            if keyword == "properties":  # name → schema: the names are kept whatever they are
+                out[keyword] = {name: subschema(child) for name, child in value.items()}
+            else:
+                out[keyword] = subschema(value)
         if out.get("type") == "object":
             out["additionalProperties"] = False
             out["required"] = list(out.get("properties", {}))
         return out
 
-    return resolve(dict(schema))  # type: ignore[no-any-return]
+    return subschema(dict(schema))  # type: ignore[no-any-return]
