@@ -99,8 +99,9 @@ class ApiTokenRepository(Protocol):
 
 
 class UsageRepository(Protocol):
-    async def add(self, event: UsageEvent) -> None:
-        """Also adds one to the user's usage_count, in the store (concurrent jobs must not lose counts)."""
+    async def add_job(self, user_id: uuid.UUID, events: Sequence[UsageEvent]) -> None:
+        """One job's events (one per provider, model and payer), and one more on the user's usage_count, counted
+        in the store (concurrent jobs must not lose counts)."""
 
     async def summary(self, user_id: uuid.UUID) -> UsageSummary: ...
 

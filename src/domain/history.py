@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.usage import Attribution, Spend
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
@@ -26,11 +28,10 @@ class HistoryEntry:
     video_url: str | None
     title: str | None
     language: str
-    provider: str
+    provider: str  # the one that served most outputs; `attribution` has each output's
     model: str
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
+    spend: Spend
+    attribution: Attribution | None  # None on rows written before per-output attribution
     duration_ms: int
     cached: bool
     created_at: datetime

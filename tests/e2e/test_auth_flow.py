@@ -162,4 +162,5 @@ def test_usage_starts_at_zero(api: Api) -> None:
         "tokens_out": 0,
         "cost_usd": 0.0,
         "since": None,
+        "by_payer": {},
     }

@@ -209,7 +209,9 @@ def test_each_upstream_failure_falls_back_to_the_next_provider(
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert data["served_by"] == {"summary": "openai/gpt-4.1-mini"}
-    assert data["fallbacks"] == [{"provider": "anthropic", "model": "claude-sonnet-4-6", "reason": reason}]
+    assert data["fallbacks"] == [
+        {"output": "summary", "provider": "anthropic", "model": "claude-sonnet-4-6", "reason": reason}
+    ]
     providers = {
         p["name"]: p for p in ai.client.get("/api/v1/providers", headers=signed_in(ai)).json()["data"]["providers"]
     }
@@ -244,7 +246,9 @@ def test_malformed_json_twice_moves_on_to_the_next_provider(ai: Api, llm: FakeLL
     llm.enqueue(Behaviour(malformed=True), provider="anthropic", kind="topics", times=2)
     data = process(ai, signed_in(ai), outputs=["summary", "topics"]).json()["data"]
     assert data["served_by"] == {"summary": "anthropic/claude-sonnet-4-6", "topics": "openai/gpt-4.1-mini"}
-    assert data["fallbacks"] == [{"provider": "anthropic", "model": "claude-sonnet-4-6", "reason": "invalid_output"}]
+    assert data["fallbacks"] == [
+        {"output": "topics", "provider": "anthropic", "model": "claude-sonnet-4-6", "reason": "invalid_output"}
+    ]
 
 
 def test_when_every_provider_fails_the_error_names_them_and_nothing_is_kept(ai: Api, llm: FakeLLMServer) -> None:
@@ -468,3 +472,78 @@ def test_a_20k_word_transcript_on_an_8k_model_is_mapped_and_reduced_on_that_mode
     assert {r.provider for r in asked} == {"anthropic"}
     assert len([r for r in asked if r.kind == "chunk_notes"]) >= 5
     assert all(len(r.prompt) // 3 < 8000 for r in asked)  # every call fits the model's context
+
+
+def test_a_mixed_fallback_says_per_output_who_served_who_paid_and_what_it_cost(ai: Api, llm: FakeLLMServer) -> None:
+    """The user's own OpenAI key first, the server's Anthropic key next: the summary stays on the user's key, the
+    topics fall back after a 500, the mind map after two invalid answers (both paid for)."""
+    headers = signed_in(ai)
+    stored = ai.client.put("/api/v1/me/api-keys/openai", json={"api_key": "sk-ada-own-key-123456"}, headers=headers)
+    assert stored.status_code == 200, stored.text
+    llm.clear()
+    llm.default = Behaviour(input_tokens=1000, output_tokens=100)
+    too_small = {"nodes": [{"id": "r", "label": "Only a root", "parent": None, "timestamp": None}]}
+    llm.enqueue(Behaviour(status=500), provider="openai", kind="topics")
+    llm.enqueue(Behaviour(answer=too_small, input_tokens=1000, output_tokens=100), "openai", "mind_map", times=2)
+
+    response = process(ai, headers, purpose="learning", language="en")
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    by_output = data["attribution"]
+    assert {k: (v["provider"], v["payer"]) for k, v in by_output.items()} == {
+        "summary": ("openai", "user_key"),
+        "topics": ("anthropic", "server_key"),
+        "mind_map": ("anthropic", "server_key"),
+    }
+    attempts = {k: [(a["provider"], a["outcome"], a["calls"]) for a in v["attempts"]] for k, v in by_output.items()}
+    assert attempts == {
+        "summary": [("openai", "served", 1)],
+        "topics": [("openai", "unavailable", 0), ("anthropic", "served", 1)],
+        "mind_map": [("openai", "invalid_output", 2), ("anthropic", "served", 1)],
+    }
+    assert by_output["mind_map"]["tokens"] == {"input": 3000, "output": 300, "total": 3300}
+    assert data["fallbacks"] == [
+        {"output": "topics", "provider": "openai", "model": "gpt-4.1-mini", "reason": "unavailable"},
+        {"output": "mind_map", "provider": "openai", "model": "gpt-4.1-mini", "reason": "invalid_output"},
+    ]
+    answered = [r for r in llm.requests if r.kind]  # every call but the 500 answered 1000 in, 100 out
+    assert len(answered) == 6
+    assert data["tokens"] == {"input": 5000, "output": 500, "total": 5500}
+    gpt, claude = (1000 * 0.4 + 100 * 1.6) / 1e6, (1000 * 3.0 + 100 * 15.0) / 1e6  # the default prices
+    assert data["cost_usd"] == pytest.approx(3 * gpt + 2 * claude)
+    assert sum(v["cost_usd"] for v in by_output.values()) == pytest.approx(data["cost_usd"])
+
+    user = me(ai, headers)
+    [entry] = rows(ai, ProcessingHistoryRow, user["id"])
+    assert entry.attribution["outputs"][2]["attempts"][0]["calls"] == 2
+    assert (entry.tokens_in, entry.tokens_out) == (5000, 500)
+    events = {(e.provider, e.payer): (e.tokens_in, e.tokens_out) for e in rows(ai, UsageEventRow, user["id"])}
+    assert events == {("openai", "user_key"): (3000, 300), ("anthropic", "server_key"): (2000, 200)}
+    totals = usage(ai, headers)
+    assert totals["usage_count"] == 1  # one job, two events
+    assert totals["by_payer"]["user_key"]["tokens_in"] == 3000
+    assert totals["by_payer"]["server_key"]["cost_usd"] == pytest.approx(2 * claude)
+
+
+def test_calls_cancelled_when_a_sibling_part_fails_are_still_counted(settings: Settings, llm: FakeLLMServer) -> None:
+    """A long transcript's map step on Anthropic: one part fails at once, the others are in flight and get
+    cancelled. The provider may bill what they sent, so their input is counted (estimated) under `map_step`."""
+    lecture = " ".join(f"Part {i}: the lecturer explains how leaves turn light into sugar." for i in range(900))
+    llm.enqueue(Behaviour(status=500), provider="anthropic", kind="chunk_notes")
+    llm.enqueue(Behaviour(delay=0.6), provider="anthropic", kind="chunk_notes", times=50)
+    with make_client(ai_settings(settings, llm, anthropic_context_tokens=4000, ai_max_output_tokens=1000)) as client:
+        api = Api(client)
+        response = process(api, signed_in(api), transcript=lecture, outputs=["summary", "topics"], language="en")
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert set(data["served_by"].values()) == {"openai/gpt-4.1-mini"}
+    [mapped] = data["map_step"]
+    assert (mapped["provider"], mapped["outcome"]) == ("anthropic", "unavailable")
+    sent_and_cancelled = [r for r in llm.requests if r.provider == "anthropic" and r.kind == "chunk_notes"][1:]
+    assert mapped["calls"] >= len(sent_and_cancelled) >= 1  # a call cancelled before it was sent counts too
+    assert mapped["tokens"]["input"] > 0
+    assert mapped["tokens"]["output"] == 0
+    outputs_total = sum(v["tokens"]["input"] for v in data["attribution"].values())
+    assert data["tokens"]["input"] == outputs_total + mapped["tokens"]["input"]

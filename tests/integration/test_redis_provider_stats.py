@@ -6,6 +6,7 @@ import pytest
 from redis.asyncio import Redis
 
 from application.processing.ports import CallRecord
+from domain.usage import Spend
 from infrastructure.ai.redis_stats import RedisProviderStats
 
 
@@ -21,8 +22,8 @@ async def test_two_processes_see_the_same_totals(redis: Redis, prefix: str) -> N
     clock = Clock()
     first, second = (RedisProviderStats(redis, prefix, 3600, clock) for _ in range(2))
     for latency in (10.0, 20.0, 30.0):
-        first.record(CallRecord("anthropic", "m", latency, "ok", 100, 50, 0.001))
-    second.record(CallRecord("anthropic", "m", 40.0, "ok", 100, 50, 0.001))
+        first.record(CallRecord("anthropic", "m", latency, "ok", Spend(100, 50, 0.001)))
+    second.record(CallRecord("anthropic", "m", 40.0, "ok", Spend(100, 50, 0.001)))
     second.record(CallRecord("anthropic", "m", 900.0, "timeout"))
     second.fallback("anthropic")
     [view] = await first.snapshot()
@@ -32,8 +33,8 @@ async def test_two_processes_see_the_same_totals(redis: Redis, prefix: str) -> N
     for stats in (first, second):
         [view] = await stats.snapshot()
         assert (view.provider, view.calls, view.errors, view.fallbacks) == ("anthropic", 5, 1, 1)
-        assert (view.tokens_in, view.tokens_out) == (400, 200)
-        assert view.cost_usd == pytest.approx(0.004)
+        assert (view.spend.tokens_in, view.spend.tokens_out) == (400, 200)
+        assert view.spend.cost_usd == pytest.approx(0.004)
         assert view.latency_p50_ms == pytest.approx(25.0)  # timeouts are not latencies
 
 
@@ -54,9 +55,9 @@ async def test_calls_older_than_the_window_drop_out(redis: Redis, prefix: str) -
 
 async def test_a_failed_flush_keeps_the_counts_for_the_next_one(redis: Redis, prefix: str) -> None:
     stats = RedisProviderStats(Redis.from_url("redis://127.0.0.1:1"), prefix, 3600)
-    stats.record(CallRecord("gemini", "m", 10.0, "ok", 5, 5))
+    stats.record(CallRecord("gemini", "m", 10.0, "ok", Spend(5, 5)))
     with pytest.raises(Exception, match=r"(?i)connect"):
         await stats.flush()
     stats._redis = redis  # Redis is back
     [view] = await stats.snapshot()
-    assert (view.calls, view.tokens_in) == (1, 5)
+    assert (view.calls, view.spend.tokens_in) == (1, 5)

@@ -15,7 +15,7 @@ from application.pagination import PageRequest
 from application.ports import EmailMessage, PasswordResetRecord
 from domain.api_tokens import ApiToken, Scope
 from domain.sessions import AuthSession, RefreshToken
-from domain.usage import UsageEvent
+from domain.usage import Payer, Spend, UsageEvent
 from domain.users import Email, EmailTaken, Tier, User
 from infrastructure.persistence.database import make_engine, make_session_factory
 from infrastructure.persistence.models import EmailOutboxRow, ProcessingHistoryRow, UserRow
@@ -181,12 +181,22 @@ async def test_usage_events_count_and_sum(sessions: async_sessionmaker[AsyncSess
         await SqlUserRepository(s).add(user)
         usage = SqlUsageRepository(s)
         for n in range(3):
-            await usage.add(UsageEvent(uuid.uuid4(), user.id, "process", "local", "x", 10 * n, 5, 0.25, False, NOW))
+            # a job paid partly with the user's key, partly with the server's
+            await usage.add_job(
+                user.id,
+                [
+                    UsageEvent(uuid.uuid4(), user.id, "process", "openai", "x", payer, spend, False, NOW)
+                    for payer, spend in ((Payer.USER_KEY, Spend(10 * n, 5, 0.25)), (Payer.SERVER_KEY, Spend(1, 1, 0.5)))
+                ],
+            )
         await s.commit()
     async with sessions() as s:
         summary = await SqlUsageRepository(s).summary(user.id)
-    assert (summary.usage_count, summary.events_total, summary.tokens_in, summary.tokens_out) == (3, 3, 30, 15)
-    assert summary.cost_usd == pytest.approx(0.75)
+    assert (summary.usage_count, summary.events_total) == (3, 6)  # three jobs, two events each
+    assert (summary.spend.tokens_in, summary.spend.tokens_out) == (33, 18)
+    assert summary.spend.cost_usd == pytest.approx(2.25)
+    assert summary.by_payer[Payer.USER_KEY].tokens_in == 30
+    assert summary.by_payer[Payer.SERVER_KEY].cost_usd == pytest.approx(1.5)
 
 
 LEASE = timedelta(minutes=2)

@@ -15,7 +15,7 @@ from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import ApiKey, Generation, GenerationRequest, StoredProviderKey
 from domain.api_tokens import ApiToken
 from domain.sessions import AuthSession, RefreshToken
-from domain.usage import UsageEvent, UsageSummary
+from domain.usage import Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, User
 from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryUserCache
 
@@ -228,20 +228,23 @@ class InMemoryUsage:
         self.events: list[UsageEvent] = []
         self._users = users
 
-    async def add(self, event: UsageEvent) -> None:
-        self.events.append(event)
-        user = self._users.rows[event.user_id]
+    async def add_job(self, user_id: uuid.UUID, events: Sequence[UsageEvent]) -> None:
+        self.events.extend(events)
+        user = self._users.rows[user_id]
         self._users.rows[user.id] = replace(user, usage_count=user.usage_count + 1)
 
     async def summary(self, user_id: uuid.UUID) -> UsageSummary:
         mine = [e for e in self.events if e.user_id == user_id]
+        by_payer: dict[Payer, Spend] = {}
+        for event in mine:
+            if event.payer is not None:
+                by_payer[event.payer] = by_payer.get(event.payer, Spend()) + event.spend
         return UsageSummary(
             self._users.rows[user_id].usage_count,
             len(mine),
-            sum(e.tokens_in for e in mine),
-            sum(e.tokens_out for e in mine),
-            sum(e.cost_usd for e in mine),
+            Spend.total(e.spend for e in mine),
             min((e.created_at for e in mine), default=None),
+            by_payer,
         )
 
 

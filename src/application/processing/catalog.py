@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from application.processing.ports import LLMProvider
+from domain.usage import Spend
 
 PROVIDER_NAMES = ("anthropic", "openai", "gemini", "compatible", "local")
 KEYED_PROVIDERS = ("anthropic", "openai", "gemini", "compatible")  # the ones a user can bring a key for
@@ -27,9 +28,9 @@ class ProviderProfile:
     def accepts_user_keys(self) -> bool:
         return self.name in KEYED_PROVIDERS
 
-    def cost(self, model: str, tokens_in: int, tokens_out: int) -> float:
+    def spend(self, model: str, tokens_in: int, tokens_out: int) -> Spend:
         price_in, price_out = self.prices.get(model, (0.0, 0.0))
-        return round((tokens_in * price_in + tokens_out * price_out) / 1_000_000, 6)
+        return Spend(tokens_in, tokens_out, (tokens_in * price_in + tokens_out * price_out) / 1_000_000)
 
 
 @dataclass(frozen=True, slots=True)

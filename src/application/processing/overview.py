@@ -8,6 +8,7 @@ from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import CircuitBreaker, ProviderKeyRepository, ProviderStats, ProviderStatsView
 from application.processing.runner import breaker_key
 from domain.api_tokens import Scope
+from domain.usage import Spend
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class CompareProviders:
         return [
             ProviderOverview(
                 profile=profile,
-                stats=seen.get(name) or ProviderStatsView(name, 0, 0, 0, None, None, 0, 0, 0.0),
+                stats=seen.get(name) or ProviderStatsView(name, 0, 0, 0, None, None, Spend()),
                 in_default_chain=name in self._catalog.default_chain,
                 your_key=name in stored,
                 cooling_down=self._breaker.is_open(breaker_key(name)),

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from domain.history import HistoryEntry
 from domain.transcripts import Transcript, VideoRef
+from domain.usage import Spend
 
 
 class TranscriptSource(Protocol):
@@ -113,9 +114,7 @@ class CallRecord:
     model: str
     latency_ms: float
     outcome: str  # "ok", "invalid_output", or a ProviderFailure kind
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
+    spend: Spend = field(default_factory=Spend)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +125,7 @@ class ProviderStatsView:
     fallbacks: int
     latency_p50_ms: float | None
     latency_p95_ms: float | None
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
+    spend: Spend
 
     @property
     def error_rate(self) -> float:

@@ -16,7 +16,7 @@ from application.errors import AuthenticationFailed
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import HistoryRepository, TranscriptSource, UserProviderKeys
-from application.processing.runner import Attempt, Failure, Job, OutputRunner, Produced, breaker_key
+from application.processing.runner import Attempt, Job, OutputRunner, Produced, attribution, breaker_key
 from domain.api_tokens import Scope
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
 from domain.history import HistoryEntry
@@ -29,7 +29,7 @@ from domain.transcripts import (
     parse_transcript,
     without_control_characters,
 )
-from domain.usage import UsageEvent
+from domain.usage import AttemptRecord, Attribution, Spend, UsageEvent
 from domain.users import language_code
 
 MAX_CUSTOM_PROMPT_CHARS = 2000
@@ -82,19 +82,42 @@ class ProcessCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class Fallback:
+    """An output left a provider for the next one in the chain, and why."""
+
+    output: str
+    provider: str
+    model: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessResult:
     values: Mapping[str, Any]  # output → what the user sees
     key_topics: tuple[TopicView, ...]
     transcript: Transcript
-    provider: str
+    provider: str  # the one that served most outputs (ties: the first output's)
     model: str
-    served_by: Mapping[str, str]  # output → "provider/model"
-    fallbacks: tuple[Failure, ...]
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
+    attribution: Attribution  # per output: who served, who paid, every attempt and what it cost
     duration_ms: int
     history_id: uuid.UUID | None
+
+    @property
+    def spend(self) -> Spend:
+        """Every upstream call the job made that a provider may bill, re-asks and failed attempts included."""
+        return self.attribution.spend.rounded
+
+    @property
+    def served_by(self) -> Mapping[str, str]:
+        return {o.output: f"{o.provider}/{o.model}" for o in self.attribution.outputs}
+
+    @property
+    def fallbacks(self) -> tuple[Fallback, ...]:
+        return tuple(
+            Fallback(o.output, a.provider, a.model, a.outcome)
+            for o in self.attribution.outputs
+            for a in o.attempts[:-1]
+        )
 
 
 class ProcessTranscript:
@@ -243,18 +266,13 @@ class ProcessTranscript:
         served = Counter((p.attempt.provider, p.attempt.model) for p in produced)
         provider, model = max(served, key=lambda pair: served[pair])  # ties: the first output's provider
         topics = next((p.checked.topics for p in produced if p.output == Output.TOPICS), ())
-        fallbacks = {f: None for p in produced for f in p.failures}
         return ProcessResult(
             values={p.output: p.checked.value for p in produced},
             key_topics=topics,
             transcript=transcript,
             provider=provider,
             model=model,
-            served_by={p.output: f"{p.attempt.provider}/{p.attempt.model}" for p in produced},
-            fallbacks=tuple(fallbacks),
-            tokens_in=job.spend.tokens_in,
-            tokens_out=job.spend.tokens_out,
-            cost_usd=round(job.spend.cost_usd, 6),
+            attribution=attribution(produced, job),
             duration_ms=duration_ms,
             history_id=None,
         )
@@ -282,28 +300,14 @@ class ProcessTranscript:
             language=language_code(command.language),
             provider=result.provider,
             model=result.model,
-            tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out,
-            cost_usd=result.cost_usd,
+            spend=result.spend,
+            attribution=result.attribution,
             duration_ms=result.duration_ms,
             cached=False,
             created_at=now,
         )
         await self._history.add(entry)
-        await self._usage.add(
-            UsageEvent(
-                id=uuid.uuid4(),
-                user_id=principal.user.id,
-                kind="process",
-                provider=result.provider,
-                model=result.model,
-                tokens_in=result.tokens_in,
-                tokens_out=result.tokens_out,
-                cost_usd=result.cost_usd,
-                cached=False,
-                created_at=now,
-            )
-        )
+        await self._usage.add_job(principal.user.id, _usage_events(entry, result.attribution.records()))
         await self._uow.commit()
         return replace(result, history_id=entry.id)
 
@@ -330,3 +334,27 @@ def _purpose_of(values: Mapping[str, Any]) -> str | None:
         if output in values:
             return purpose.value
     return None
+
+
+def _usage_events(entry: HistoryEntry, records: Sequence[AttemptRecord]) -> list[UsageEvent]:
+    """One event per provider, model and payer that served an output or spent anything: quotas and bills are
+    counted on who paid."""
+    groups: dict[tuple[str, str, Any], list[AttemptRecord]] = {}
+    for record in records:
+        groups.setdefault((record.provider, record.model, record.payer), []).append(record)
+    return [
+        UsageEvent(
+            id=uuid.uuid4(),
+            user_id=entry.user_id,
+            kind="process",
+            provider=provider,
+            model=model,
+            payer=payer,
+            spend=Spend.total(r.spend for r in group).rounded,
+            cached=entry.cached,
+            created_at=entry.created_at,
+            history_id=entry.id,
+        )
+        for (provider, model, payer), group in groups.items()
+        if any(r.outcome == "served" for r in group) or any(r.calls for r in group)
+    ]

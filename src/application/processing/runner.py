@@ -1,16 +1,18 @@
 """Producing one validated output over a chain of providers: re-ask once on an invalid answer, fall back on
-failure, skip providers whose circuit is open, map and reduce transcripts longer than a model's budget."""
+failure, skip providers whose circuit is open, map and reduce transcripts longer than a model's budget. Every
+upstream call the provider may bill is written to the job's ledger, which says who served and who paid."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from application.errors import ApplicationError, ProviderFailure
-from application.processing.catalog import ProviderCatalog
+from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.chunking import split_segments
 from application.processing.ports import (
     ApiKey,
@@ -30,9 +32,13 @@ from application.processing.prompts import (
 from domain.errors import InvalidAnswer
 from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
 from domain.transcripts import Segment, Transcript, format_timestamp
+from domain.usage import AttemptRecord, Attribution, OutputAttribution, Payer, Spend
 
 _PROMPT_OVERHEAD_TOKENS = 1500  # instructions, title, description and schema around the transcript
 _MAX_REDUCE_ROUNDS = 3
+
+
+MAP_STEP = "chunk_notes"  # the kind of the map step's calls, shared by the outputs of one provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,12 @@ class Attempt:
     key: ApiKey | None
     breaker_key: str
 
+    @property
+    def payer(self) -> Payer:
+        if self.key is not None:
+            return Payer.USER_KEY
+        return Payer.NONE if self.provider == "local" else Payer.SERVER_KEY
+
 
 def breaker_key(provider: str, user_id: uuid.UUID | None = None) -> str:
     """Circuits are per provider and payer: one user's exhausted key must not stop everyone else's calls."""
@@ -54,10 +66,14 @@ def breaker_key(provider: str, user_id: uuid.UUID | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    provider: str
-    model: str
+    output: str
+    attempt: Attempt
     reason: str  # a ProviderFailure kind, or "cooling_down" when the circuit was open and no call was made
     retry_after: float | None = None
+
+    @property
+    def provider(self) -> str:
+        return self.attempt.provider
 
 
 class AllProvidersFailed(ApplicationError):
@@ -76,21 +92,25 @@ class AllProvidersFailed(ApplicationError):
         return bool(self.failures) and all(f.reason in ("cooling_down", "rate_limited") for f in self.failures)
 
 
-@dataclass(slots=True)
-class Spend:
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One upstream call that the provider may bill: answered (its reported tokens), or timed out or cancelled
+    after it was sent (the request's estimated input tokens; the provider may have read it all)."""
+
+    kind: str  # the output it was made for, or MAP_STEP
+    attempt: Attempt
+    spend: Spend
 
 
 @dataclass(slots=True)
 class Job:
-    """The state one request shares among its outputs: what was spent, and each provider's condensed transcript."""
+    """The state one request shares among its outputs: the ledger of calls, and each provider's condensed
+    transcript."""
 
     transcript: Transcript
     language: str
     custom_prompt: str | None
-    spend: Spend = field(default_factory=Spend)
+    calls: list[Call] = field(default_factory=list)
     condensed: dict[str, asyncio.Task[str]] = field(default_factory=dict)
     tripped: set[str] = field(default_factory=set)  # breaker keys this request already reported as failing
 
@@ -129,7 +149,7 @@ class OutputRunner:
         for attempt in chain:
             wait = self._breaker.retry_in(attempt.breaker_key)
             if wait > 0:
-                failures.append(Failure(attempt.provider, attempt.model, "cooling_down", wait))
+                failures.append(Failure(output, attempt, "cooling_down", wait))
                 continue
             if failed_provider is not None:
                 self._stats.fallback(failed_provider)
@@ -138,7 +158,7 @@ class OutputRunner:
                 body = await self._source_text(attempt, job)
                 checked = await self._checked(output, attempt, job, job.transcript, body)
             except ProviderFailure as failure:
-                failures.append(Failure(attempt.provider, attempt.model, failure.kind, failure.retry_after))
+                failures.append(Failure(output, attempt, failure.kind, failure.retry_after))
                 failed_provider = attempt.provider
                 continue
             return Produced(output, checked, attempt, tuple(failures))
@@ -174,11 +194,17 @@ class OutputRunner:
         """One provider call, paid for (tokens count whether or not the answer turns out valid); its record for
         the stats says "ok" until the answer has been checked."""
         adapter = self._catalog.adapters[attempt.provider]
+        profile = self._catalog.profiles[attempt.provider]
         started = time.perf_counter()
         try:
             generation = await adapter.generate(request, attempt.model, attempt.key)
+        except asyncio.CancelledError:
+            job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
+            raise
         except ProviderFailure as failure:
             latency = (time.perf_counter() - started) * 1000
+            if failure.kind == "timeout":
+                job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
             self._stats.record(CallRecord(attempt.provider, attempt.model, latency, failure.kind))
             if failure.retry_after is not None or (failure.trips_breaker and attempt.breaker_key not in job.tripped):
                 # One request's concurrent calls failing together is one failure, not one per output.
@@ -188,13 +214,10 @@ class OutputRunner:
                 self._breaker.success(attempt.breaker_key)
             raise
         self._breaker.success(attempt.breaker_key)
-        cost = self._catalog.profiles[attempt.provider].cost(attempt.model, generation.tokens_in, generation.tokens_out)
-        job.spend.tokens_in += generation.tokens_in
-        job.spend.tokens_out += generation.tokens_out
-        job.spend.cost_usd += cost
+        spend = profile.spend(attempt.model, generation.tokens_in, generation.tokens_out)
+        job.calls.append(Call(request.kind, attempt, spend))
         latency = (time.perf_counter() - started) * 1000
-        tokens = (generation.tokens_in, generation.tokens_out)
-        return generation, CallRecord(attempt.provider, attempt.model, latency, "ok", *tokens, cost)
+        return generation, CallRecord(attempt.provider, attempt.model, latency, "ok", spend)
 
     async def _source_text(self, attempt: Attempt, job: Job) -> str:
         """The transcript as this provider's model reads it: whole if it fits, else notes of its parts (computed
@@ -234,7 +257,7 @@ class OutputRunner:
                 source=source.source,
             )
             async with slots:
-                checked = await self._checked("chunk_notes", attempt, job, part, render_transcript(part))
+                checked = await self._checked(MAP_STEP, attempt, job, part, render_transcript(part))
             start = f"[{format_timestamp(part.segments[0].start)}] " if source.has_timestamps else ""
             topics = "; ".join(
                 f"{t.title}" + (f" [{format_timestamp(t.timestamp)}]" if t.timestamp is not None else "")
@@ -250,3 +273,48 @@ class OutputRunner:
             for task in tasks:  # one part failed: the provider failed, stop paying for the rest
                 task.cancel()
             raise
+
+
+def _unanswered(profile: ProviderProfile, attempt: Attempt, request: GenerationRequest) -> Spend:
+    """A call that got no answer may still be billed for the input it sent: counted at its estimate."""
+    if attempt.payer is Payer.NONE:
+        return Spend()
+    return profile.spend(attempt.model, estimate_tokens(request.system + request.prompt), 0)
+
+
+def attribution(produced: Sequence[Produced], job: Job) -> Attribution:
+    """Per output: each provider tried, in order, with its calls and spend; the last one served it. The map step's
+    calls are listed once per provider, as `shared`."""
+    spent: dict[tuple[str, str], list[Spend]] = defaultdict(list)
+    for call in job.calls:
+        spent[(call.kind, call.attempt.provider)].append(call.spend)
+
+    def record(kind: str, attempt: Attempt, outcome: str) -> AttemptRecord:
+        spends = spent.get((kind, attempt.provider), [])
+        return AttemptRecord(attempt.provider, attempt.model, attempt.payer, outcome, len(spends), Spend.total(spends))
+
+    outputs = tuple(
+        OutputAttribution(
+            output=p.output,
+            provider=p.attempt.provider,
+            model=p.attempt.model,
+            payer=p.attempt.payer,
+            attempts=(
+                *(record(p.output, f.attempt, f.reason) for f in p.failures),
+                record(p.output, p.attempt, "served"),
+            ),
+        )
+        for p in produced
+    )
+    mapped = {call.attempt.provider: call.attempt for call in job.calls if call.kind == MAP_STEP}
+    shared = tuple(record(MAP_STEP, attempt, _map_outcome(job.condensed.get(name))) for name, attempt in mapped.items())
+    return Attribution(outputs, shared)
+
+
+def _map_outcome(task: asyncio.Task[str] | None) -> str:
+    if task is None or not task.done() or task.cancelled():
+        return "cancelled"
+    failure = task.exception()
+    if failure is None:
+        return "served"
+    return failure.kind if isinstance(failure, ProviderFailure) else "failed"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from application.processing.ports import CallRecord, ProviderStatsView
+from domain.usage import Spend
 
 
 @dataclass(slots=True)
@@ -109,9 +110,7 @@ def _view(provider: str, events: list[_Event]) -> ProviderStatsView:
         fallbacks=len(events) - len(calls),
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
-        tokens_in=sum(c.tokens_in for c in calls),
-        tokens_out=sum(c.tokens_out for c in calls),
-        cost_usd=round(sum(c.cost_usd for c in calls), 6),
+        spend=Spend.total(c.spend for c in calls).rounded,
     )
 
 

@@ -16,6 +16,7 @@ import structlog
 from redis.asyncio import Redis
 
 from application.processing.ports import CallRecord, ProviderStatsView
+from domain.usage import Spend
 from infrastructure.ai.health import percentile
 
 log = structlog.get_logger("scribe.ai")
@@ -51,9 +52,9 @@ class RedisProviderStats:
         bucket = self._pending_bucket(call.provider)
         bucket.add("calls", 1)
         bucket.add("errors", call.outcome != "ok")
-        bucket.add("tokens_in", call.tokens_in)
-        bucket.add("tokens_out", call.tokens_out)
-        bucket.add("cost_usd", call.cost_usd)
+        bucket.add("tokens_in", call.spend.tokens_in)
+        bucket.add("tokens_out", call.spend.tokens_out)
+        bucket.add("cost_usd", call.spend.cost_usd)
         if call.outcome == "ok":
             bucket.latencies.append(round(call.latency_ms, 2))
 
@@ -144,7 +145,7 @@ def _view(provider: str, totals: dict[str, float], latencies: list[float]) -> Pr
         fallbacks=int(totals.get("fallbacks", 0)),
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
-        tokens_in=int(totals.get("tokens_in", 0)),
-        tokens_out=int(totals.get("tokens_out", 0)),
-        cost_usd=round(totals.get("cost_usd", 0.0), 6),
+        spend=Spend(
+            int(totals.get("tokens_in", 0)), int(totals.get("tokens_out", 0)), round(totals.get("cost_usd", 0.0), 6)
+        ),
     )

@@ -62,6 +62,7 @@ class ProcessingHistoryRow(DefaultBase):
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default=text("0"))
     duration_ms: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     cached: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    attribution: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
 
     __table_args__ = (
         Index("ix_processing_history_user_created", "user_id", "created_at", "id"),
@@ -150,8 +151,15 @@ class UsageEventRow(DefaultBase):
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default=text("0"))
     cached: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    payer: Mapped[str | None] = mapped_column(String(20))
+    history_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID, ForeignKey("processing_history.id", name="fk_usage_events_history_id", ondelete="SET NULL")
+    )
 
-    __table_args__ = (Index("ix_usage_events_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_usage_events_user_created", "user_id", "created_at"),
+        Index("ix_usage_events_user_payer_created", "user_id", "payer", "created_at"),
+    )
 
 
 metadata = DefaultBase.metadata

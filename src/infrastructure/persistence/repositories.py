@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import msgspec
 from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -19,7 +20,7 @@ from application.ports import EmailMessage, PasswordResetRecord, QueuedEmail
 from domain.api_tokens import ApiToken, Scope
 from domain.history import HistoryEntry
 from domain.sessions import AuthSession, RefreshToken
-from domain.usage import UsageEvent, UsageSummary
+from domain.usage import Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, Role, Tier, User
 from infrastructure.persistence.models import (
     ApiTokenRow,
@@ -260,33 +261,53 @@ class SqlHistoryRepository:
         self._session = session
 
     async def add(self, entry: HistoryEntry) -> None:
-        self._session.add(ProcessingHistoryRow(**{**_values(entry), "cost_usd": Decimal(str(entry.cost_usd))}))
+        values = _values(entry)
+        del values["spend"]
+        values["attribution"] = msgspec.to_builtins(entry.attribution) if entry.attribution else None
+        self._session.add(ProcessingHistoryRow(**values, **_spend_columns(entry.spend)))
 
 
 class SqlUsageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, event: UsageEvent) -> None:
-        self._session.add(UsageEventRow(**{**_values(event), "cost_usd": Decimal(str(event.cost_usd))}))
+    async def add_job(self, user_id: uuid.UUID, events: Sequence[UsageEvent]) -> None:
+        for event in events:
+            values = _values(event)
+            del values["spend"]
+            self._session.add(UsageEventRow(**values, **_spend_columns(event.spend)))
         await self._session.execute(
-            update(UserRow).where(UserRow.id == event.user_id).values(usage_count=UserRow.usage_count + 1)
+            update(UserRow).where(UserRow.id == user_id).values(usage_count=UserRow.usage_count + 1)
         )
 
     async def summary(self, user_id: uuid.UUID) -> UsageSummary:
         usage_count = await self._session.scalar(select(UserRow.usage_count).where(UserRow.id == user_id))
-        events, tokens_in, tokens_out, cost, since = (
+        rows = (
             await self._session.execute(
                 select(
+                    UsageEventRow.payer,
                     func.count(UsageEventRow.id),
                     func.coalesce(func.sum(UsageEventRow.tokens_in), 0),
                     func.coalesce(func.sum(UsageEventRow.tokens_out), 0),
                     func.coalesce(func.sum(UsageEventRow.cost_usd), 0),
                     func.min(UsageEventRow.created_at),
-                ).where(UsageEventRow.user_id == user_id)
+                )
+                .where(UsageEventRow.user_id == user_id)
+                .group_by(UsageEventRow.payer)
             )
-        ).one()
-        return UsageSummary(usage_count or 0, events, int(tokens_in), int(tokens_out), float(cost), since)
+        ).all()
+        by_payer = {
+            Payer(payer): Spend(int(tokens_in), int(tokens_out), float(cost))
+            for payer, _, tokens_in, tokens_out, cost, _ in rows
+            if payer is not None
+        }
+        total = Spend.total(Spend(int(r[2]), int(r[3]), float(r[4])) for r in rows).rounded
+        since = min((r[5] for r in rows if r[5] is not None), default=None)
+        return UsageSummary(usage_count or 0, sum(r[1] for r in rows), total, since, by_payer)
+
+
+def _spend_columns(spend: Spend) -> dict[str, Any]:
+    return {"tokens_in": spend.tokens_in, "tokens_out": spend.tokens_out, "cost_usd": Decimal(str(spend.cost_usd))}
 
 
 # Delivery back-off: 1, 2, 4 ... minutes; a message that failed this often is given up on.

@@ -118,8 +118,8 @@ def _show(result: ProcessResult) -> None:
     saved = f"history {result.history_id}" if result.history_id else "not saved (no --user)"
     console.print(
         Text(
-            f"{result.provider}/{result.model} · {result.tokens_in}+{result.tokens_out} tokens · "
-            f"${result.cost_usd:.4f} · {result.duration_ms} ms · {saved}",
+            f"{result.provider}/{result.model} · {result.spend.tokens_in}+{result.spend.tokens_out} tokens · "
+            f"${result.spend.cost_usd:.4f} · {result.duration_ms} ms · {saved}",
             style="dim",
         )
     )

@@ -9,10 +9,10 @@ import msgspec
 from msgspec import Meta
 
 from application.processing.overview import ProviderOverview
-from application.processing.process import ProcessResult
-from application.processing.runner import Failure
+from application.processing.process import Fallback, ProcessResult
 from domain.outputs import Output
 from domain.transcripts import MAX_TRANSCRIPT_CHARS, Transcript
+from domain.usage import AttemptRecord, OutputAttribution, Spend
 
 TranscriptText = Annotated[
     str,
@@ -98,13 +98,14 @@ class TranscriptInfoView(msgspec.Struct):
 
 
 class FallbackView(msgspec.Struct):
+    output: str
     provider: str
     model: str
     reason: str
 
     @classmethod
-    def of(cls, failure: Failure) -> FallbackView:
-        return cls(failure.provider, failure.model, failure.reason)
+    def of(cls, fallback: Fallback) -> FallbackView:
+        return cls(fallback.output, fallback.provider, fallback.model, fallback.reason)
 
 
 class TokensView(msgspec.Struct):
@@ -113,8 +114,54 @@ class TokensView(msgspec.Struct):
     total: int
 
     @classmethod
-    def of(cls, tokens_in: int, tokens_out: int) -> TokensView:
-        return cls(tokens_in, tokens_out, tokens_in + tokens_out)
+    def of(cls, spend: Spend) -> TokensView:
+        return cls(spend.tokens_in, spend.tokens_out, spend.tokens_total)
+
+
+class AttemptView(msgspec.Struct):
+    """One provider tried: its calls (re-asks, timed-out and cancelled calls included) and what they cost."""
+
+    provider: str
+    model: str
+    payer: Annotated[str, Meta(description="user_key, server_key or none (the offline provider)")]
+    outcome: Annotated[str, Meta(description="served, or why the next provider was asked")]
+    calls: int
+    tokens: TokensView
+    cost_usd: float
+
+    @classmethod
+    def of(cls, record: AttemptRecord) -> AttemptView:
+        spend = record.spend.rounded
+        return cls(
+            record.provider,
+            record.model,
+            record.payer,
+            record.outcome,
+            record.calls,
+            TokensView.of(spend),
+            spend.cost_usd,
+        )
+
+
+class OutputAttributionView(msgspec.Struct):
+    provider: str
+    model: str
+    payer: str
+    tokens: TokensView
+    cost_usd: float
+    attempts: list[AttemptView]
+
+    @classmethod
+    def of(cls, attribution: OutputAttribution) -> OutputAttributionView:
+        spend = attribution.spend.rounded
+        return cls(
+            provider=attribution.provider,
+            model=attribution.model,
+            payer=attribution.payer,
+            tokens=TokensView.of(spend),
+            cost_usd=spend.cost_usd,
+            attempts=[AttemptView.of(a) for a in attribution.attempts],
+        )
 
 
 class ProcessView(msgspec.Struct, omit_defaults=True):
@@ -128,6 +175,14 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
     transcript: TranscriptInfoView
     served_by: dict[str, str]
     fallbacks: list[FallbackView]
+    attribution: Annotated[
+        dict[str, OutputAttributionView],
+        Meta(description="Per output: who served it, who paid, each provider tried and what its calls cost"),
+    ]
+    map_step: Annotated[
+        list[AttemptView],
+        Meta(description="A long transcript's notes, made once per provider and shared by its outputs"),
+    ]
     summary: str | None = None
     topics: str | None = None
     key_topics: list[KeyTopicView] | None = None
@@ -142,13 +197,15 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
             provider=result.provider,
             model=result.model,
             cached=False,
-            tokens=TokensView.of(result.tokens_in, result.tokens_out),
-            cost_usd=result.cost_usd,
+            tokens=TokensView.of(result.spend),
+            cost_usd=result.spend.cost_usd,
             duration_ms=result.duration_ms,
             history_id=result.history_id,
             transcript=TranscriptInfoView.of(result.transcript),
             served_by=dict(result.served_by),
             fallbacks=[FallbackView.of(f) for f in result.fallbacks],
+            attribution={o.output: OutputAttributionView.of(o) for o in result.attribution.outputs},
+            map_step=[AttemptView.of(a) for a in result.attribution.shared],
             summary=values.get(Output.SUMMARY),
             topics=values.get(Output.TOPICS),
             key_topics=[KeyTopicView(t.title, t.timestamp) for t in result.key_topics] or None,
@@ -236,8 +293,8 @@ class ProviderView(msgspec.Struct):
             error_rate=stats.error_rate,
             fallbacks=stats.fallbacks,
             latency=LatencyView(stats.latency_p50_ms, stats.latency_p95_ms),
-            tokens=TokensView.of(stats.tokens_in, stats.tokens_out),
-            cost_usd=stats.cost_usd,
+            tokens=TokensView.of(stats.spend),
+            cost_usd=stats.spend.cost_usd,
             prices_per_million_tokens={m: list(profile.prices[m]) for m in profile.models if m in profile.prices},
         )
 

@@ -145,6 +145,12 @@ class CreatedApiTokenView(msgspec.Struct):
     api_token: ApiTokenView
 
 
+class PayerUsageView(msgspec.Struct):
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
 class UsageView(msgspec.Struct):
     usage_count: int
     events: int
@@ -152,16 +158,24 @@ class UsageView(msgspec.Struct):
     tokens_out: int
     cost_usd: float
     since: datetime | None
+    by_payer: Annotated[
+        dict[str, PayerUsageView],
+        Meta(description="Spend by whose key paid: user_key (yours), server_key (the server's), none (offline)"),
+    ]
 
     @classmethod
     def of(cls, usage: UsageSummary) -> UsageView:
         return cls(
             usage.usage_count,
             usage.events_total,
-            usage.tokens_in,
-            usage.tokens_out,
-            usage.cost_usd,
+            usage.spend.tokens_in,
+            usage.spend.tokens_out,
+            usage.spend.cost_usd,
             usage.since,
+            {
+                str(payer): PayerUsageView(spend.tokens_in, spend.tokens_out, round(spend.cost_usd, 6))
+                for payer, spend in usage.by_payer.items()
+            },
         )
 
 

@@ -147,9 +147,8 @@ async def test_learning_outputs_come_back_valid_saved_and_counted(setup: Setup) 
     assert result.values["topics"].startswith("Key topics:\n- ")
     assert result.values["mind_map"]["nodes"][0]["id"] == "root-1"
     assert (result.provider, result.model) == ("a", "a-large")
-    assert result.tokens_in == 300
-    assert result.tokens_out == 150
-    assert result.cost_usd == pytest.approx((300 * 1.0 + 150 * 2.0) / 1e6)
+    assert (result.spend.tokens_in, result.spend.tokens_out) == (300, 150)
+    assert result.spend.cost_usd == pytest.approx((300 * 1.0 + 150 * 2.0) / 1e6)
     [entry] = setup.history.entries
     assert entry.id == result.history_id
     assert entry.purpose == "learning"
@@ -157,7 +156,7 @@ async def test_learning_outputs_come_back_valid_saved_and_counted(setup: Setup) 
     assert setup.world.uow.commits == 1
     summary = await setup.world.usage.summary(caller.principal.user.id)  # type: ignore[union-attr]
     assert summary.usage_count == 1
-    assert summary.tokens_in == 300
+    assert summary.spend.tokens_in == 300
 
 
 async def test_outputs_of_one_request_run_concurrently(setup: Setup) -> None:
@@ -208,7 +207,7 @@ async def test_two_invalid_answers_move_on_to_the_next_provider(setup: Setup) ->
     stats = {s.provider: s for s in await setup.stats.snapshot()}
     assert (stats["a"].calls, stats["a"].errors, stats["a"].fallbacks) == (2, 2, 1)
     assert (stats["b"].calls, stats["b"].errors, stats["b"].fallbacks) == (1, 0, 0)
-    assert result.tokens_in == 300  # the two refused answers were paid for too
+    assert result.spend.tokens_in == 300  # the two refused answers were paid for too
 
 
 async def test_when_every_provider_fails_nothing_is_stored_or_counted(setup: Setup) -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from application.processing.ports import CallRecord
 from domain.outputs import answer_schema
+from domain.usage import Spend
 from infrastructure.ai.failures import retry_after_seconds
 from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
 from infrastructure.ai.schema import strict_schema
@@ -54,7 +55,7 @@ async def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window
     stats.record(CallRecord("old", "m", 999, "ok"))
     clock.now = 100
     for latency in range(1, 101):
-        stats.record(CallRecord("a", "m", float(latency), "ok", 10, 5, 0.001))
+        stats.record(CallRecord("a", "m", float(latency), "ok", Spend(10, 5, 0.001)))
     stats.record(CallRecord("a", "m", 5000, "timeout"))
     stats.fallback("a")
     [view] = await stats.snapshot()
@@ -64,8 +65,8 @@ async def test_stats_give_percentiles_errors_fallbacks_and_spend_over_the_window
     assert view.fallbacks == 1
     assert view.latency_p50_ms == pytest.approx(50.5)
     assert 94 < (view.latency_p95_ms or 0) < 97
-    assert view.tokens_in == 1000
-    assert view.cost_usd == pytest.approx(0.1)
+    assert view.spend.tokens_in == 1000
+    assert view.spend.cost_usd == pytest.approx(0.1)
     assert view.error_rate == pytest.approx(1 / 101, abs=1e-4)
 
 
