@@ -1,10 +1,13 @@
 """Mind maps: the model gives a flat list of nodes with parent ids; we check it is one tree and lay it out as the
 prototype's React Flow graph (SPEC §4), left to right, one column per level.
 
-Layout guarantee: every node is drawn in a NODE_WIDTH x NODE_HEIGHT box at its `position` (top-left corner).
-Columns are at least NODE_WIDTH apart, and within a column two nodes are at least ROW_SPACING > NODE_HEIGHT apart
-(each childless node gets its own row, in depth-first order, and a parent sits inside its subtree's rows), so no two
-boxes overlap."""
+Labels are sized for a map: at most LABEL_MAX_WORDS[level] words (and MAX_LABEL_CHARS characters); a longer one is
+shortened to a phrase at a word boundary, never re-asked, and kept whole in `data.originalValue`.
+
+Layout guarantee, for the box the prototype's frontend draws (`_box_width` wide, at most 80 px tall, at `position`,
+its top-left corner): a column starts COLUMN_GAP right of the widest box of the column before it, so every edge runs
+left to right in the open; within a column two nodes are at least ROW_SPACING > 80 px apart (each childless node gets
+its own row, in depth-first order, and a parent sits inside its subtree's rows), so no two boxes overlap."""
 
 from __future__ import annotations
 
@@ -15,16 +18,40 @@ from domain.errors import InvalidAnswer
 
 MAX_NODES = 60
 LEVEL_TYPES = ("root", "branch", "leaf", "subleaf")
-LEVEL_X = (150, 550, 950, 1250)
-NODE_WIDTH = 260
-NODE_HEIGHT = 64
-ROW_SPACING = 88
-MAX_LABEL_CHARS = 80
+LABEL_MAX_WORDS = (4, 5, 6, 4)  # by level: a map shows phrases, not sentences
+MAX_LABEL_CHARS = 60  # whatever the words: a box stays under 8 * 60 + 60 = 540 px
+
+# How the prototype's frontend draws a node (yt-to-social-post, yt-scribe/src/components/dashboard/
+# TranscriptionResults/components/MindMapCard/MindMapNode.tsx): a `p-3` box that grows with its one-line label
+# (text-xs to text-base, ~8 px a character) plus a chevron, a copy button and a level badge (~60 px), at least
+# `min-w-[200px]` (root), `min-w-[160px]` (branch) or `min-w-[120px]`; 80 px tall at most (the root's
+# `min-h-[80px]`; one line of text needs less).
+CHAR_WIDTH = 8
+BOX_PADDING = 60
+MIN_BOX_WIDTH = (200, 160, 120, 120)
+# The prototype's own columns (root x 150, branches 500-600, leaves 900-1000, subleaves 1200-1300; its mind-map
+# prompt, yt-scribe-api src/prompts/mind-map.prompt.ts) are kept as the leftmost a column may start; a wider column
+# before it pushes it right. Its rows are at least 150 px apart ("minimum 150px vertical spacing between leaves").
+PROTOTYPE_X = (150, 500, 900, 1200)
+COLUMN_GAP = 80  # room for the smoothstep edge between a column's widest box and the next column
+ROW_SPACING = 150
 EDGE_STYLES: dict[int, dict[str, float | str]] = {  # by the level of the edge's target
     1: {"strokeWidth": 3, "stroke": "#6366f1"},
     2: {"strokeWidth": 2, "stroke": "#10b981"},
     3: {"strokeWidth": 1.5, "stroke": "#f59e0b"},
 }
+# Words a shortened label must not end on (English, then Polish): a cut phrase ends on a content word.
+_FUNCTION_WORDS = frozenset(
+    """a an the and or nor but of to in on at for with by from as into onto about than that which who whose whom
+    is are was were be been its their his her our your my this these those via vs per if so not without over
+    under between through during while when where whether
+    i a o u w we z ze na do od po za przy pod nad przed dla bez przez oraz lub albo czy ale że iż to jak jako
+    który która które którzy się nie jest są był była było by aby żeby ani lecz zaś ku między według wobec
+    jego jej ich ten ta te tego tej tym""".split()  # noqa: SIM905 (a word list reads best as words)
+)
+_CLAUSE_ENDS = ",;:.!?-\u2013\u2014"  # the last two: en and em dash
+# What a cut phrase must not end with: clause marks (but a question or exclamation stays), openers, quotes.
+_TRAILING = _CLAUSE_ENDS.replace("!?", "") + " /&+([{\"'„“«…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +76,18 @@ def build_mind_map(specs: list[MindMapNodeSpec]) -> dict[str, Any]:
         counters[level] += 1
         new_ids[spec.id] = f"{LEVEL_TYPES[level]}-{counters[level]}"
 
+    labels = {spec.id: map_label(spec.label, level) for spec, level in ordered}
+    column_x = _column_x([(level, labels[spec.id]) for spec, level in ordered])
     rows = _rows(root, children)
     nodes = [
-        _node(spec, level, new_ids[spec.id], [new_ids[c.id] for c in children[spec.id]], rows[spec.id])
+        _node(
+            spec,
+            level,
+            new_ids[spec.id],
+            [new_ids[c.id] for c in children[spec.id]],
+            {"x": column_x[level], "y": rows[spec.id] * ROW_SPACING},
+            labels[spec.id],
+        )
         for spec, level in ordered
     ]
     edges = [_edge(new_ids[spec.parent], new_ids[spec.id], level) for spec, level in ordered if spec.parent is not None]
@@ -153,14 +189,37 @@ def _rows(root: MindMapNodeSpec, children: dict[str, list[MindMapNodeSpec]]) -> 
     return rows
 
 
-def _node(spec: MindMapNodeSpec, level: int, node_id: str, child_ids: list[str], row: float) -> dict[str, Any]:
+def _box_width(label: str, level: int) -> int:
+    """The width the prototype's frontend gives a node with this label."""
+    return max(MIN_BOX_WIDTH[level], CHAR_WIDTH * len(label) + BOX_PADDING)
+
+
+def _column_x(labelled: list[tuple[int, str]]) -> list[int]:
+    """Left edge of each level's column: COLUMN_GAP past the widest box of the level before."""
+    widest = [0] * len(LEVEL_TYPES)
+    for level, label in labelled:
+        widest[level] = max(widest[level], _box_width(label, level))
+    column_x = [PROTOTYPE_X[0]]
+    for level in range(1, len(LEVEL_TYPES)):
+        column_x.append(max(PROTOTYPE_X[level], column_x[-1] + widest[level - 1] + COLUMN_GAP))
+    return column_x
+
+
+def _node(
+    spec: MindMapNodeSpec,
+    level: int,
+    node_id: str,
+    child_ids: list[str],
+    position: dict[str, float],
+    label: str,
+) -> dict[str, Any]:
     kind = LEVEL_TYPES[level]
     return {
         "id": node_id,
         "type": "custom",
-        "position": {"x": LEVEL_X[level], "y": row * ROW_SPACING},
+        "position": position,
         "data": {
-            "label": _readable_label(spec.label),
+            "label": label,
             "type": kind,
             "level": level,
             "children": child_ids,
@@ -183,12 +242,52 @@ def _edge(source: str, target: str, target_level: int) -> dict[str, Any]:
     }
 
 
-def _readable_label(label: str) -> str:
-    """Whitespace collapsed; a very long label is cut at a word boundary with an ellipsis."""
-    text = " ".join(label.split())
-    if len(text) <= MAX_LABEL_CHARS:
-        return text
-    cut = text[: MAX_LABEL_CHARS - 1]
-    if " " in cut[MAX_LABEL_CHARS // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-") + "…"
+def map_label(label: str, level: int) -> str:
+    """The label as the map shows it: whitespace collapsed and, when over the level's limits, cut at a word
+    boundary to a phrase: at a clause end if that keeps at least half the words, without trailing punctuation or a
+    dangling function word ("and", "of", "i", "w"...), with an open bracket closed. A lone dash is not a word."""
+    tokens = label.split()
+    limit = LABEL_MAX_WORDS[level]
+    if _word_count(tokens) <= limit and len(" ".join(tokens)) <= MAX_LABEL_CHARS:
+        return " ".join(tokens)
+    kept: list[str] = []
+    for token in tokens:
+        if _word_count([*kept, token]) > limit or len(" ".join([*kept, token])) > MAX_LABEL_CHARS:
+            break
+        kept.append(token)
+    kept = kept or tokens[:1]
+    clause_end = max(
+        (
+            i
+            for i, token in enumerate(kept[:-1])
+            if token[-1] in _CLAUSE_ENDS and 2 * _word_count(kept[: i + 1]) >= limit
+        ),
+        default=None,
+    )
+    if clause_end is not None:
+        kept = kept[: clause_end + 1]
+    phrase = _without_dangling_end(kept)
+    if phrase.count("(") > phrase.count(")"):  # the cut fell inside a bracket: close it, or drop it if no room
+        if len(phrase) < MAX_LABEL_CHARS:
+            phrase += ")"
+        elif phrase.rindex("(") > 0:
+            phrase = _without_dangling_end(phrase[: phrase.rindex("(")].split())
+    if len(phrase) > MAX_LABEL_CHARS:  # one word longer than a box (a URL, a chemical name): cut inside it
+        phrase = phrase[: MAX_LABEL_CHARS - 1] + "…"
+    return phrase
+
+
+def _word_count(tokens: list[str]) -> int:
+    return sum(1 for token in tokens if any(c.isalnum() for c in token))
+
+
+def _without_dangling_end(words: list[str]) -> str:
+    kept = list(words)
+    while kept:
+        last = kept[-1].rstrip(_TRAILING)
+        if len(kept) > 1 and (not last or last.lower() in _FUNCTION_WORDS):
+            kept.pop()
+            continue
+        kept[-1] = last or kept[-1]
+        break
+    return " ".join(kept)

@@ -205,6 +205,7 @@ def _check_mind_map(answer: MindMapAnswer, context: AnswerContext) -> Checked:
         )
         for n in answer.nodes
     ]
+    # An over-long label is shortened there, not refused: a re-ask costs a call, and the full label is kept.
     return Checked(build_mind_map(specs))  # raises InvalidAnswer naming the structural problem
 
 

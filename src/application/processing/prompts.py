@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.mind_map import LABEL_MAX_WORDS, LEVEL_TYPES
 from domain.outputs import (
     MIND_MAP_NODES,
     SOCIAL_POST_CHARS,
@@ -50,6 +51,9 @@ def system_prompt(language: str) -> str:
 _LOW_WORDS, _HIGH_WORDS = SUMMARY_WORDS
 _LOW_TOPICS, _HIGH_TOPICS = TOPICS_COUNT
 _LOW_CHARS, _HIGH_CHARS = SOCIAL_POST_CHARS
+_MIND_MAP_LABEL_LIMITS = ", ".join(
+    f"{kind} labels at most {words} words" for kind, words in zip(LEVEL_TYPES, LABEL_MAX_WORDS, strict=True)
+)
 
 TASKS: dict[str, str] = {
     Output.SUMMARY: (
@@ -65,8 +69,9 @@ TASKS: dict[str, str] = {
         "Build a mind map of the transcript as a flat list of 10 to 30 nodes (at most "
         f"{MIND_MAP_NODES[1]}): exactly one root (parent null) naming the subject; 3 to 6 branches whose parent is "
         "the root's id; under each branch 2 to 4 leaves; optionally subleaves under leaves (at most 4 levels). Ids "
-        "are short strings unique in the list; labels have at most 6 words. `timestamp` is the second of the video "
-        "where the node's idea is discussed (from the [mm:ss] markers), or null."
+        "are short strings unique in the list. Labels are short phrases, not sentences (a map node shows one line): "
+        f"{_MIND_MAP_LABEL_LIMITS}; a longer label is cut. `timestamp` is the second of the video where the "
+        "node's idea is discussed (from the [mm:ss] markers), or null."
     ),
     Output.SOCIAL_POST: (
         "Write one social-media post about the single most interesting topic of the transcript: "

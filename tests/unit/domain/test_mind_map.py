@@ -3,6 +3,8 @@ act on."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from typing import Any
 
@@ -10,17 +12,32 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from application.processing.prompts import TASKS
 from domain.errors import InvalidAnswer
-from domain.mind_map import (
-    LEVEL_TYPES,
-    MAX_LABEL_CHARS,
-    NODE_HEIGHT,
-    NODE_WIDTH,
-    MindMapNodeSpec,
-    build_mind_map,
-)
+from domain.mind_map import LEVEL_TYPES, MAX_LABEL_CHARS, MindMapNodeSpec, build_mind_map, map_label
+from domain.outputs import AnswerContext, check_answer
 
-X_BANDS = ((100, 200), (500, 600), (900, 1000), (1200, 1300))  # SPEC §4: root ≈150, branches 500-600, ...
+LABEL_MAX_WORDS = (4, 5, 6, 4)  # issue 8: root, branch, leaf, subleaf
+PROTOTYPE_X = (150, 500, 900, 1200)  # SPEC §4: root ≈150, branches 500-600, leaves 900-1000, subleaves 1200-1300
+PROTOTYPE_ROW_SPACING = 150  # the prototype's "minimum 150px vertical spacing"
+BOX_HEIGHT = 80  # the tallest node the prototype's frontend draws (the root; others are at most 60)
+
+
+def box_width(node: dict[str, Any]) -> int:
+    """The prototype's frontend: ~8 px a character plus ~60 px of padding and badges, and a minimum per level."""
+    return max((200, 160, 120, 120)[node["data"]["level"]], 8 * len(node["data"]["label"]) + 60)
+
+
+def words(text: str) -> list[str]:
+    return [token for token in text.split() if any(c.isalnum() for c in token)]
+
+
+labels = st.one_of(  # arbitrary text, or words of random lengths and counts
+    st.text(min_size=1, max_size=120).filter(str.strip),
+    st.lists(st.text("abcdefghijklmnoprstuwyząęłóśżź,.:-()?", min_size=1, max_size=18), min_size=1, max_size=14).map(
+        " ".join
+    ),
+)
 
 
 @st.composite
@@ -34,10 +51,10 @@ def trees(draw: st.DrawFn) -> list[MindMapNodeSpec]:
         parent_of[node] = parent
         levels.append(levels[parent] + 1)
     ids = draw(st.lists(st.text(min_size=1, max_size=8).filter(str.strip), min_size=size, max_size=size, unique=True))
-    labels = draw(st.lists(st.text(min_size=1, max_size=120).filter(str.strip), min_size=size, max_size=size))
+    texts = draw(st.lists(labels.filter(str.strip), min_size=size, max_size=size))
     stamps = draw(st.lists(st.none() | st.floats(0, 7200), min_size=size, max_size=size))
     order = draw(st.permutations(range(size)))
-    return [MindMapNodeSpec(ids[i], labels[i], ids[parent_of[i]] if i in parent_of else None, stamps[i]) for i in order]
+    return [MindMapNodeSpec(ids[i], texts[i], ids[parent_of[i]] if i in parent_of else None, stamps[i]) for i in order]
 
 
 def _by_id(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -88,22 +105,30 @@ def test_every_node_is_reachable_from_the_root(specs: list[MindMapNodeSpec]) -> 
 
 
 @given(trees())
-def test_layout_runs_left_to_right_without_overlaps(specs: list[MindMapNodeSpec]) -> None:
+def test_no_two_node_boxes_overlap_and_every_edge_runs_left_to_right_in_the_open(specs: list[MindMapNodeSpec]) -> None:
     graph = build_mind_map(specs)
     nodes = _by_id(graph)
     for node in graph["nodes"]:
-        low, high = X_BANDS[node["data"]["level"]]
-        assert low <= node["position"]["x"] <= high
+        assert node["position"]["x"] >= PROTOTYPE_X[node["data"]["level"]]
         assert node["sourcePosition"] == "right"
         assert node["targetPosition"] == "left"
         assert node["type"] == "custom"
+    assert nodes["root-1"]["position"]["x"] == 150
     for edge in graph["edges"]:
-        assert nodes[edge["target"]]["position"]["x"] > nodes[edge["source"]]["position"]["x"]
-    boxes = [(n["position"]["x"], n["position"]["y"]) for n in graph["nodes"]]
-    for i, (x1, y1) in enumerate(boxes):
-        for x2, y2 in boxes[i + 1 :]:
-            apart = x1 + NODE_WIDTH <= x2 or x2 + NODE_WIDTH <= x1 or y1 + NODE_HEIGHT <= y2 or y2 + NODE_HEIGHT <= y1
-            assert apart
+        source, target = nodes[edge["source"]], nodes[edge["target"]]
+        assert source["position"]["x"] + box_width(source) < target["position"]["x"]
+    boxes = [(n["position"]["x"], n["position"]["y"], box_width(n)) for n in graph["nodes"]]
+    for i, (x1, y1, w1) in enumerate(boxes):
+        for x2, y2, w2 in boxes[i + 1 :]:
+            assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + BOX_HEIGHT <= y2 or y2 + BOX_HEIGHT <= y1
+
+
+@given(trees())
+def test_rows_of_a_column_are_at_least_the_prototypes_spacing_apart(specs: list[MindMapNodeSpec]) -> None:
+    graph = build_mind_map(specs)
+    for level in range(len(LEVEL_TYPES)):
+        ys = sorted(n["position"]["y"] for n in graph["nodes"] if n["data"]["level"] == level)
+        assert all(lower + PROTOTYPE_ROW_SPACING <= upper for lower, upper in itertools.pairwise(ys))
 
 
 @given(trees())
@@ -114,9 +139,78 @@ def test_data_keeps_the_label_and_timestamp(specs: list[MindMapNodeSpec]) -> Non
     for node in graph["nodes"]:
         data = node["data"]
         assert data["label"]
-        assert len(data["label"]) <= MAX_LABEL_CHARS
         assert not re.search(r"\s\s|\n", data["label"])
         assert data["timestamp"] is None or isinstance(data["timestamp"], float)
+
+
+@given(labels, st.integers(0, 3))
+def test_a_label_fits_its_level_and_is_the_start_of_the_phrase(label: str, level: int) -> None:
+    shown = map_label(label, level)
+    assert shown
+    assert len(words(shown)) <= LABEL_MAX_WORDS[level]
+    assert len(shown) <= MAX_LABEL_CHARS
+    whole = " ".join(label.split())
+    assert whole.startswith(shown.rstrip(")…"))
+    if len(words(whole)) <= LABEL_MAX_WORDS[level] and len(whole) <= MAX_LABEL_CHARS:
+        assert shown == whole
+
+
+@pytest.mark.parametrize(
+    ("label", "level", "shown"),
+    [
+        ("The role of sleep in the consolidation of memory", 0, "The role of sleep"),
+        ("The role of sleep in the consolidation of memory", 2, "The role of sleep"),
+        ("Wpływ snu na konsolidację pamięci u dorosłych i dzieci", 2, "Wpływ snu na konsolidację pamięci"),
+        ("Pszczoły w mieście i na wsi, czyli gdzie żyje im się lepiej", 3, "Pszczoły w mieście"),
+        ("Chleb na zakwasie: jak go upiec w domu bez drożdży", 1, "Chleb na zakwasie"),
+        ("Heat islands - causes and remedies in big cities", 2, "Heat islands - causes and remedies"),
+        ("Why sleep? Because the brain replays the day", 0, "Why sleep?"),
+        ("Caching (HTTP and CDN caches for big sites)", 1, "Caching (HTTP and CDN caches)"),
+        ("Sleep deprivation and memory.", 2, "Sleep deprivation and memory."),
+    ],
+)
+def test_a_long_label_is_cut_to_a_phrase_without_a_dangling_word(label: str, level: int, shown: str) -> None:
+    assert map_label(label, level) == shown
+
+
+def test_a_label_of_one_huge_word_is_cut_inside_it_with_an_ellipsis() -> None:
+    url = "https://example.com/" + "a" * 100
+    shown = map_label(url, 2)
+    assert shown.endswith("…")
+    assert len(shown) == MAX_LABEL_CHARS
+    assert url.startswith(shown[:-1])
+
+
+def test_sentences_as_leaves_no_longer_cover_their_subleaves() -> None:
+    """The prototype's frontend drew whole-sentence leaves at x=950 over their subleaves at x=1250."""
+    sentence = "Deep sleep replays the day's experiences so that the hippocampus can hand them to the cortex"
+    specs = [MindMapNodeSpec("r", "Sleep and memory", None, None), MindMapNodeSpec("b", "Deep sleep", "r", None)]
+    specs += [MindMapNodeSpec(f"l{i}", sentence, "b", None) for i in range(3)]
+    specs += [MindMapNodeSpec(f"s{i}", "Hippocampus to cortex", f"l{i}", None) for i in range(3)]
+    nodes = _by_id(build_mind_map(specs))
+    leaf, subleaf = nodes["leaf-1"], nodes["subleaf-1"]
+    assert leaf["data"]["label"] == "Deep sleep replays the day's experiences"
+    assert leaf["data"]["originalValue"] == sentence
+    assert leaf["position"]["x"] + box_width(leaf) < subleaf["position"]["x"]
+    assert subleaf["position"]["x"] == leaf["position"]["x"] + box_width(leaf) + 80
+
+
+def test_an_answer_with_sentence_labels_is_accepted_not_re_asked() -> None:
+    sentence = "  Sleep  spindles move memories from the hippocampus to the cortex during deep sleep "
+    nodes = [{"id": "r", "label": sentence, "parent": None, "timestamp": None}] + [
+        {"id": f"b{i}", "label": sentence, "parent": "r", "timestamp": None} for i in range(3)
+    ]
+    context = AnswerContext(source_words=500, source_chars=3000, duration=0)
+    graph = check_answer("mind_map", json.dumps({"nodes": nodes}), context).value
+    root, branch = graph["nodes"][0]["data"], graph["nodes"][1]["data"]
+    assert root["label"] == branch["label"] == "Sleep spindles move memories"
+    assert root["originalValue"] == " ".join(sentence.split())
+
+
+def test_the_prompt_states_each_levels_word_limit() -> None:
+    task = TASKS["mind_map"]
+    for kind, limit in zip(LEVEL_TYPES, LABEL_MAX_WORDS, strict=True):
+        assert f"{kind} labels at most {limit} words" in task
 
 
 def test_a_parent_is_centred_on_its_children_and_ids_follow_depth_first_order() -> None:
@@ -137,15 +231,6 @@ def test_a_parent_is_centred_on_its_children_and_ids_follow_depth_first_order() 
     assert y["root-1"] == (y["branch-1"] + y["branch-2"]) / 2
     assert nodes["branch-1"]["data"]["timestamp"] == 10.0
     assert nodes["branch-1"]["data"]["children"] == ["leaf-1", "leaf-2"]
-
-
-def test_a_very_long_label_is_cut_with_an_ellipsis_and_kept_whole_as_original_value() -> None:
-    long_label = "word  " * 40
-    graph = build_mind_map([MindMapNodeSpec("r", long_label, None, None)])
-    data = graph["nodes"][0]["data"]
-    assert data["label"].endswith("…")
-    assert len(data["label"]) <= MAX_LABEL_CHARS
-    assert data["originalValue"] == long_label
 
 
 def _chain(depth: int) -> list[MindMapNodeSpec]:
