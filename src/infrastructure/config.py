@@ -67,7 +67,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     password_reset_url: str = "http://localhost:3000/reset-password?token={token}"
     encryption_keys: str | None = None
     cors_origins: list[str] = msgspec.field(default_factory=lambda: ["http://localhost:3000"])
-    cors_allow_credentials: bool = False  # the prototype's frontend sent cookies; Scribe uses bearer tokens
+    cors_allow_credentials: bool = False  # the prototype sent it; bearer tokens need no cookies
     max_body_bytes: int = 2 * 1024 * 1024
     trusted_proxy_hops: int = 0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
