@@ -33,9 +33,10 @@ class NotFound(ApplicationError):
 
 
 class TooManyAttempts(ApplicationError):
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, limit: int | None = None) -> None:
         super().__init__("Too many attempts; try again later")
         self.retry_after = max(1, retry_after)
+        self.limit = limit  # the attempts allowed per window, for `RateLimit-*` headers
 
 
 class ServiceBusy(ApplicationError):

@@ -25,6 +25,8 @@ SOCIAL_POST_CHARS = (800, 1200)
 TOPIC_MAX_WORDS = 7
 TOPICS_COUNT = (3, 12)
 MIND_MAP_NODES = (4, MAX_NODES)
+SHORT_SOURCE_WORDS = 60  # below this a source may give fewer topics and a smaller mind map
+SHORT_MIND_MAP_NODES = 2  # a root and one branch
 _HASHTAG = re.compile(r"#[^\s#]{1,60}")
 
 
@@ -127,7 +129,8 @@ class Checked:
 @dataclass(frozen=True, slots=True)
 class AnswerContext:
     """What the rules depend on: a source shorter than twice a minimum length needs only half its own length
-    (a 60-word transcript cannot honestly give a 100-word summary)."""
+    (a 60-word transcript cannot honestly give a 100-word summary), and a short source (under
+    `SHORT_SOURCE_WORDS`) needs only one topic and a root with one branch."""
 
     source_words: int
     source_chars: int
@@ -183,7 +186,7 @@ def _check_topics(answer: TopicsAnswer, context: AnswerContext) -> Checked:
     topics = [TopicView(_topic_title(t.title), _timestamp(t.timestamp, context)) for t in answer.topics]
     topics = [t for t in topics if t.title]
     low, high = TOPICS_COUNT
-    if not low <= len(topics) <= high and not (len(topics) >= 1 and context.source_words < 60):
+    if not low <= len(topics) <= high and not (len(topics) >= 1 and context.source_words < SHORT_SOURCE_WORDS):
         raise InvalidAnswer(f"There are {len(topics)} topics; give between {low} and {high}")
     too_long = [t.title for t in topics if word_count(t.title) > TOPIC_MAX_WORDS]
     if too_long:
@@ -194,6 +197,8 @@ def _check_topics(answer: TopicsAnswer, context: AnswerContext) -> Checked:
 
 def _check_mind_map(answer: MindMapAnswer, context: AnswerContext) -> Checked:
     low, high = MIND_MAP_NODES
+    if context.source_words < SHORT_SOURCE_WORDS:
+        low = SHORT_MIND_MAP_NODES
     if not low <= len(answer.nodes) <= high:
         raise InvalidAnswer(f"The mind map has {len(answer.nodes)} nodes; give between {low} and {high}")
     specs = [

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 from domain.errors import DomainError
 
 MAX_TRANSCRIPT_CHARS = 500_000
-MIN_TRANSCRIPT_WORDS = 20  # below this there is nothing to summarise, map or post about
-MIN_TRANSCRIPT_LETTERS = 100  # the same for scripts written without spaces (Chinese, Japanese)
+MIN_TRANSCRIPT_WORDS = 20  # below this there is little to summarise, map or post about
+LETTERS_PER_WORD = 5  # how scripts written without spaces (Chinese, Japanese) are counted in words
 MAX_CUE_SECONDS = 1_000_000.0  # ~11 days: later cue times are typos, not videos
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
@@ -137,16 +137,16 @@ class Transcript:
         last = self.segments[-1] if self.segments else None
         return last.start + last.duration if last else 0.0
 
-    @property
-    def too_short(self) -> bool:
-        """Too little to process: under 20 words with a letter or digit in them (punctuation and emoji runs do
-        not count), unless it is 100 letters or more (scripts without spaces)."""
+    def has_words(self, minimum: int) -> bool:
+        """At least `minimum` words with a letter or digit in them (punctuation and emoji runs do not count), or
+        `LETTERS_PER_WORD` letters per word for scripts without spaces."""
         words = 0
-        for word in self.text.split():  # stops at 20: a long transcript is answered at once
+        for word in self.text.split():  # stops at `minimum`: a long transcript is answered at once
             words += any(ch.isalnum() for ch in word)
-            if words >= MIN_TRANSCRIPT_WORDS:
-                return False
-        return sum(ch.isalnum() for ch in self.text[: MIN_TRANSCRIPT_LETTERS * 8]) < MIN_TRANSCRIPT_LETTERS
+            if words >= minimum:
+                return True
+        letters = minimum * LETTERS_PER_WORD
+        return sum(ch.isalnum() for ch in self.text[: letters * 8]) >= letters
 
     @classmethod
     def from_segments(cls, segments: list[Segment], source: str, **details: object) -> Transcript:

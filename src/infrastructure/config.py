@@ -67,6 +67,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     password_reset_url: str = "http://localhost:3000/reset-password?token={token}"
     encryption_keys: str | None = None
     cors_origins: list[str] = msgspec.field(default_factory=lambda: ["http://localhost:3000"])
+    cors_allow_credentials: bool = False  # the prototype sent it; bearer tokens need no cookies
     max_body_bytes: int = 2 * 1024 * 1024
     trusted_proxy_hops: int = 0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -260,6 +261,8 @@ def _check(settings: Settings) -> None:
         problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}} once")
     if settings.email_backend == "smtp" and not settings.smtp_host:
         problems.append(f"{ENV_PREFIX}SMTP_HOST is required when {ENV_PREFIX}EMAIL_BACKEND=smtp")
+    if settings.cors_allow_credentials and "*" in settings.cors_origins:
+        problems.append(f"{ENV_PREFIX}CORS_ALLOW_CREDENTIALS needs {ENV_PREFIX}CORS_ORIGINS to list origins, not '*'")
     problems += _check_ai(settings)
     settings.encryption_keyring()  # raises ConfigError naming SCRIBE_ENCRYPTION_KEYS
     if settings.is_deployed:

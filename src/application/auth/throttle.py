@@ -15,17 +15,33 @@ class Limit:
     window_seconds: int
 
 
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Where a caller stands against one limit after this attempt (what `RateLimit-*` headers tell clients)."""
+
+    limit: Limit
+    used: int
+    resets_in: int  # seconds
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit.max_attempts - self.used)
+
+
 class Throttle:
     def __init__(self, attempts: AttemptCounter) -> None:
         self._attempts = attempts
 
-    async def reserve(self, *limits: Limit) -> None:
+    async def reserve(self, *limits: Limit) -> list[Quota]:
         """Count this attempt against each limit in turn; the first one exceeded refuses it (and the later
         ones are not charged, so one noisy address cannot use up an account's allowance)."""
+        quotas = []
         for limit in limits:
             count, resets_in = await self._attempts.increment(limit.key, limit.window_seconds)
             if count > limit.max_attempts:
-                raise TooManyAttempts(resets_in)
+                raise TooManyAttempts(resets_in, limit.max_attempts)
+            quotas.append(Quota(limit, count, min(resets_in, limit.window_seconds)))  # counters round up
+        return quotas
 
     async def forget(self, *limits: Limit) -> None:
         """A success: these counts start again."""

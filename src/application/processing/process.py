@@ -7,11 +7,11 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from application.auth.authenticate import Principal
-from application.auth.throttle import Limit, Throttle
+from application.auth.throttle import Limit, Quota, Throttle
 from application.errors import AuthenticationFailed
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
@@ -32,7 +32,7 @@ from domain.transcripts import (
 from domain.usage import AttemptRecord, Attribution, Spend, UsageEvent
 from domain.users import language_code
 
-MAX_CUSTOM_PROMPT_CHARS = 2000
+MAX_CUSTOM_PROMPT_CHARS = 10_000  # the prototype's limit; /api/v1 bodies keep their own, lower one
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class Caller:
     principal: Principal | None
     address: str
     operator: bool = False  # the admin CLI: no anonymous policy or limit applies
+    # The limits this request was counted against, for the HTTP layer's `RateLimit-*` headers.
+    quotas: list[Quota] = field(default_factory=list, compare=False)
 
     @property
     def user_id(self) -> uuid.UUID | None:
@@ -70,6 +72,8 @@ class ProcessCommand:
     model: str | None = None
     # False: the preference is a hint, ignored when it cannot be served (the prototype's Gemini model names).
     insist_on_provider: bool = True
+    # Shorter sources get shorter outputs; the prototype's route takes any transcript with a word in it.
+    min_words: int = MIN_TRANSCRIPT_WORDS
 
     def wanted_outputs(self) -> tuple[str, ...]:
         if self.outputs is not None:
@@ -230,8 +234,10 @@ class ProcessTranscript:
         else:
             assert command.transcript is not None
             transcript = parse_transcript(command.transcript)
-        if transcript.too_short:
-            message = f"is too short to process: at least {MIN_TRANSCRIPT_WORDS} words are needed"
+        if not transcript.has_words(command.min_words):
+            message = f"is too short to process: at least {command.min_words} words are needed"
+            if command.min_words == 1:
+                message = "has no words to process"
             raise InvalidInput([Problem("url" if command.url else "transcript", message)])
         return transcript
 
@@ -322,7 +328,7 @@ async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, sc
         return
     if not policy.allows_anonymous:
         raise AuthenticationFailed("anonymous_processing_disabled")
-    await throttle.reserve(policy.anonymous_limit(caller.address))
+    caller.quotas.extend(await throttle.reserve(policy.anonymous_limit(caller.address)))
 
 
 def _purpose_of(values: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ from domain.outputs import (
     MIND_MAP_NODES,
     SOCIAL_POST_CHARS,
     SUMMARY_WORDS,
+    TOPIC_MAX_WORDS,
     ChunkNotesAnswer,
     CustomAnswer,
     MindMapAnswer,
@@ -86,7 +87,11 @@ def _topics(analysis: TextAnalysis, request: GenerationRequest) -> TopicsAnswer:
 def _topic_items(analysis: TextAnalysis) -> list[TopicItem]:
     words = analysis.transcript.words
     count = 3 if words < 60 else 5 if words < 300 else 7 if words < 1000 else 9 if words < 5000 else 12
-    return [TopicItem(p.title, _seconds(analysis, p.start)) for p in analysis.keyphrases(count)]
+    items = [TopicItem(p.title, _seconds(analysis, p.start)) for p in analysis.keyphrases(count)]
+    if not items:  # a word or two, nothing to extract: the text's opening words are its one topic
+        first = analysis.sentences[0]
+        items = [TopicItem(" ".join(first.text.split()[:TOPIC_MAX_WORDS]), _seconds(analysis, first.start))]
+    return items
 
 
 def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnswer:

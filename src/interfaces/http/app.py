@@ -34,9 +34,10 @@ from interfaces.http.controllers.processing import (
     transcripts,
 )
 from interfaces.http.controllers.system import dictionary_by_path, dictionary_by_query, health, health_echo
-from interfaces.http.errors import EXCEPTION_HANDLERS, UnsupportedMediaType
+from interfaces.http.errors import EXCEPTION_HANDLERS, PROTOTYPE_ROUTE, UnsupportedMediaType
 from interfaces.http.identity import identity_providers
 from interfaces.http.middleware import RequestContextMiddleware
+from interfaces.http.rate_limits import RATE_LIMIT_HEADERS
 from interfaces.http.request_scope import RequestScopeMiddleware
 
 log = structlog.get_logger("scribe.app")
@@ -134,7 +135,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
     ]
     route_handlers: list[Any] = [
         Router("/api/v1", route_handlers=canonical),
-        Router("/api", route_handlers=prototype),
+        Router("/api", route_handlers=prototype, opt={PROTOTYPE_ROUTE: True}),
     ]
     if settings.docs_enabled:
         route_handlers += [docs_page, docs_assets]
@@ -150,7 +151,8 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_credentials=settings.cors_allow_credentials,
+            expose_headers=["X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS],
             max_age=600,
         ),
         openapi_config=_openapi() if settings.docs_enabled else None,

@@ -48,6 +48,7 @@ from domain.transcripts import (
 )
 from domain.users import AccountDisabled, EmailTaken
 from interfaces.http.envelope import ErrorBody, FieldErrorView
+from interfaces.http.rate_limits import rate_limit_headers
 from interfaces.http.validation import field_errors
 
 log = structlog.get_logger("scribe.http")
@@ -78,6 +79,17 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ServiceBusy: (503, "service_unavailable"),
 }
 
+# On the prototype's routes its frontend recognises these texts in `error` (it tests `message.includes(...)`),
+# so they lead our message there; status, `code` and `details` stay as on every other route.
+PROTOTYPE_LEADS = {
+    "validation_error": "Błąd walidacji",
+    "invalid_json": "Błąd walidacji",
+    "empty_transcript": "Błąd walidacji",
+    "invalid_url": "Invalid YouTube URL",
+    "youtube_unreachable": "Failed to fetch YouTube page",
+}
+PROTOTYPE_ROUTE = "prototype"  # the `opt` key that marks the unversioned routes
+
 _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
 
 _HTTP_CODES = {
@@ -100,6 +112,10 @@ class UnsupportedMediaType(ClientException):
 
 def _respond(request: Request[Any, Any, Any], status: int, body: ErrorBody, **headers: str) -> Response[Any]:
     body.request_id = request.scope.get("request_id")  # type: ignore[assignment]
+    handler = request.scope.get("route_handler")
+    lead = PROTOTYPE_LEADS.get(body.code)
+    if lead and handler is not None and handler.opt.get(PROTOTYPE_ROUTE):
+        body.error = f"{lead}: {body.error}"
     return Response(msgspec.json.encode(body), status_code=status, media_type="application/json", headers=headers)
 
 
@@ -110,8 +126,12 @@ def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> 
     if isinstance(error, InvalidInput):
         body.error = "Some fields are invalid"
         body.details = [FieldErrorView(p.field, p.message) for p in error.problems]
+    if isinstance(error, EmptyTranscript):
+        body.details = [FieldErrorView("transcript", "has no text")]
     if isinstance(error, TooManyAttempts | ServiceBusy):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, TooManyAttempts) and error.limit is not None:
+        headers |= rate_limit_headers(error.limit, 0, error.retry_after)
     if isinstance(error, AllProvidersFailed):
         body.details = [FieldErrorView(f.provider, f.reason) for f in error.failures]
         if error.temporary:

@@ -27,6 +27,7 @@ PrototypeModel = Literal["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash
 OutputName = Literal["summary", "topics", "mind_map", "social_post", "custom"]
 PurposeName = Literal["learning", "social_media", "custom"]
 PromptText = Annotated[str, Meta(max_length=2000, examples=["List every book mentioned"])]
+PrototypePromptText = Annotated[str, Meta(max_length=10_000, examples=["List every book mentioned"])]
 
 
 class PrototypeProcessBody(msgspec.Struct, rename={"custom_prompt": "customPrompt"}):
@@ -35,7 +36,7 @@ class PrototypeProcessBody(msgspec.Struct, rename={"custom_prompt": "customPromp
     transcript: TranscriptText
     purpose: PurposeName
     language: Literal["pl", "en"] = "pl"
-    custom_prompt: PromptText | None = None
+    custom_prompt: PrototypePromptText | None = None  # the prototype allowed 10 000 characters
     model: PrototypeModel = "gemini-2.5-flash"
 
 

@@ -92,3 +92,14 @@ def test_purposes_choose_the_prototypes_outputs() -> None:
     assert Purpose.SOCIAL_MEDIA.outputs(False) == ("summary", "topics", "social_post")
     assert Purpose.CUSTOM.outputs(True) == ("summary", "topics", "custom")
     assert Purpose.CUSTOM.outputs(False) == ("summary", "topics")
+
+
+def test_a_short_source_needs_only_a_root_and_one_branch_in_its_mind_map() -> None:
+    nodes = [
+        {"id": "r", "label": "Test transcript", "parent": None, "timestamp": None},
+        {"id": "b", "label": "AI", "parent": "r", "timestamp": None},
+    ]
+    short = AnswerContext(source_words=7, source_chars=33, duration=0)
+    assert len(check_answer("mind_map", answer(nodes=nodes), short).value["nodes"]) == 2
+    with pytest.raises(InvalidAnswer, match="has 2 nodes"):
+        check_answer("mind_map", answer(nodes=nodes), LONG)

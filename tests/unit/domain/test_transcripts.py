@@ -185,3 +185,19 @@ def test_timestamps_read_like_a_video_player() -> None:
 def test_a_transcript_needs_text() -> None:
     with pytest.raises(EmptyTranscript):
         Transcript(text=" ", segments=())
+
+
+@pytest.mark.parametrize(
+    ("text", "minimum", "enough"),
+    [
+        ("Hello", 1, True),
+        ("🚀 !!! …", 1, False),  # punctuation and emoji are not words
+        ("This is a test transcript for AI.", 1, True),
+        ("This is a test transcript for AI.", 20, False),
+        (" ".join(["word"] * 20), 20, True),
+        ("光合作用" * 25, 20, True),  # 100 letters of a script without spaces count as 20 words
+        ("光合作用" * 24, 20, False),
+    ],
+)
+def test_a_transcript_has_words_with_letters_or_digits_in_them(text: str, minimum: int, enough: bool) -> None:
+    assert parse_transcript(text).has_words(minimum) is enough

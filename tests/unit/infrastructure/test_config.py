@@ -49,6 +49,7 @@ def test_env_values_are_typed_and_lists_split() -> None:
         ({"SCRIBE_ENCRYPTION_KEYS": "v1:not-base64"}, "SCRIBE_ENCRYPTION_KEYS"),
         ({"SCRIBE_DATABSE_URL": "typo"}, "SCRIBE_DATABSE_URL"),
         ({"SCRIBE_EMAIL_BACKEND": "smtp"}, "SCRIBE_SMTP_HOST"),
+        ({"SCRIBE_CORS_ORIGINS": "*", "SCRIBE_CORS_ALLOW_CREDENTIALS": "true"}, "SCRIBE_CORS_ALLOW_CREDENTIALS"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(environ: dict[str, str], named: str) -> None:

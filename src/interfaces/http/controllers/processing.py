@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from dishka.integrations.litestar import FromDishka, inject
-from litestar import get, post
+from litestar import Response, get, post
 from litestar.params import JSONBody, Parameter
 
 from application.auth.authenticate import Principal
@@ -25,12 +25,13 @@ from interfaces.http.processing_schemas import (
     ProviderView,
     TranscriptView,
 )
+from interfaces.http.rate_limits import quota_headers
 
 UrlParam = Annotated[str, Parameter(max_length=2048, description="A YouTube link", examples=[])]
 LanguageParam = Annotated[str, Parameter(max_length=10, description="Preferred caption language (ISO 639-1)")]
 _ANONYMOUS_NOTE = (
     " Works without a token when the server allows anonymous processing (the default outside production), "
-    "limited per address."
+    "limited per address (`RateLimit-*` and the prototype's `X-RateLimit-*` headers say how far)."
 )
 
 
@@ -40,14 +41,15 @@ _ANONYMOUS_NOTE = (
     summary="Process a transcript (the prototype's contract)",
     description="`purpose` picks the outputs: summary and topics always, plus `mindMap` (learning), `socialPost` "
     "(social_media) or `customOutput` (custom, with `customPrompt`). The `gemini-2.5-*` model names choose the "
-    "configured Gemini model when a Gemini key is available, else the server's default providers." + _ANONYMOUS_NOTE,
+    "configured Gemini model when a Gemini key is available, else the server's default providers. Any transcript "
+    "with a word in it is processed, as the prototype did: a short source gets short outputs." + _ANONYMOUS_NOTE,
     tags=["processing"],
     responses=errors(400, 401, 413, 415, 422, 429, 502, 503),
 )
 @inject
 async def process_transcript_prototype(
     data: JSONBody[PrototypeProcessBody], caller: FromDishka[Caller], process: FromDishka[ProcessTranscript]
-) -> Envelope[PrototypeProcessView]:
+) -> Response[Envelope[PrototypeProcessView]]:
     command = ProcessCommand(
         outputs=None,
         language=data.language,
@@ -57,8 +59,10 @@ async def process_transcript_prototype(
         provider="gemini",
         model=data.model,
         insist_on_provider=False,
+        min_words=1,
     )
-    return ok(PrototypeProcessView.of(await process(caller, command)))
+    view = PrototypeProcessView.of(await process(caller, command))
+    return Response(ok(view), headers=quota_headers(caller.quotas))
 
 
 @post(
@@ -104,8 +108,9 @@ async def process(
 @inject
 async def transcript_prototype(
     url: UrlParam, caller: FromDishka[Caller], fetch: FromDishka[FetchTranscript], language: LanguageParam = "pl"
-) -> Envelope[PrototypeTranscriptView]:
-    return ok(PrototypeTranscriptView.of(await fetch(caller, url, language)))
+) -> Response[Envelope[PrototypeTranscriptView]]:
+    view = PrototypeTranscriptView.of(await fetch(caller, url, language))
+    return Response(ok(view), headers=quota_headers(caller.quotas))
 
 
 @get(

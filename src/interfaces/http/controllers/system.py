@@ -23,6 +23,10 @@ class HealthView(msgspec.Struct):
     status: str
     version: str
     time: datetime
+    # The prototype's fields, which its clients read.
+    success: bool
+    timestamp: datetime
+    message: str
 
 
 class EchoView(msgspec.Struct):
@@ -48,7 +52,14 @@ class DictionaryEntryView(msgspec.Struct):
                     summary="up",
                     value={
                         "success": True,
-                        "data": {"status": "ok", "version": "0.1.0", "time": "2026-01-01T12:00:00Z"},
+                        "data": {
+                            "status": "ok",
+                            "version": "0.1.0",
+                            "time": "2026-01-01T12:00:00Z",
+                            "success": True,
+                            "timestamp": "2026-01-01T12:00:00Z",
+                            "message": "get health check",
+                        },
                     },
                 )
             ],
@@ -56,7 +67,8 @@ class DictionaryEntryView(msgspec.Struct):
     },
 )
 async def health() -> Envelope[HealthView]:
-    return ok(HealthView("ok", _VERSION, datetime.now(UTC)))
+    now = datetime.now(UTC)
+    return ok(HealthView("ok", _VERSION, now, success=True, timestamp=now, message="get health check"))
 
 
 @post(
@@ -66,7 +78,7 @@ async def health() -> Envelope[HealthView]:
     tags=["system"],
     responses=errors(400, 413, 415),
 )
-async def health_echo(data: JSONBody[Any]) -> Envelope[EchoView]:
+async def health_echo(data: JSONBody[Any] = None) -> Envelope[EchoView]:  # no body: echoes null, as prototype
     return ok(EchoView("ok", data))
 
 
