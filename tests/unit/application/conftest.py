@@ -53,7 +53,7 @@ class UseCases:
         self.create_token = CreateApiToken(w.api_tokens, w.uow, w.clock)
         self.list_tokens = ListApiTokens(w.api_tokens)
         self.revoke_token = RevokeApiToken(w.api_tokens, w.uow, w.clock)
-        self.change_account = ChangeAccount(w.users, w.sessions, w.cache, w.uow, w.clock)
+        self.change_account = ChangeAccount(w.users, w.sessions, w.api_tokens, w.cache, w.uow, w.clock)
         self.change_account_as_admin = ChangeAccountAsAdmin(self.change_account)
         self.list_users_as_admin = ListUsersAsAdmin(ListUsers(w.users))
         self.deliver = DeliverQueuedEmails(w.outbox, _Transport(), w.uow, w.clock)

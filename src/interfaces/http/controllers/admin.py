@@ -38,7 +38,8 @@ class AdminController(Controller):
     @patch(
         "/users/{user_id:uuid}",
         summary="Change a user's tier, role or disabled flag",
-        description="Disabling ends the user's sessions.",
+        description="Disabling ends the user's sessions and revokes their API tokens (re-enabling revives neither). "
+        "An API token needs both `read` and `write`: the answer is the account's record.",
         responses=errors(400, 401, 403, 404),
     )
     @inject

@@ -113,7 +113,8 @@ class AuthController(Controller):
     @patch(
         "/profile",
         summary="Change your profile",
-        description="Send only the fields to change; `display_name: null` removes the name.",
+        description="Send only the fields to change; `display_name: null` removes the name. An API token needs "
+        "both `read` and `write`: the answer is the whole profile.",
         security=BEARER_AUTH,
         responses=errors(400, 401, 403),
     )
