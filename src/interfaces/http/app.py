@@ -35,7 +35,7 @@ from interfaces.http.controllers.processing import (
 )
 from interfaces.http.controllers.system import dictionary_by_path, dictionary_by_query, health, health_echo
 from interfaces.http.errors import EXCEPTION_HANDLERS
-from interfaces.http.gates import before_handler
+from interfaces.http.gates import allowed_methods, before_handler
 from interfaces.http.identity import identity_providers
 from interfaces.http.middleware import RequestContextMiddleware
 from interfaces.http.request_scope import RequestScopeMiddleware
@@ -121,7 +121,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
         Router("/api/v1", route_handlers=canonical),
         Router("/api", route_handlers=prototype),
     ]
-    if settings.docs_enabled:
+    if settings.serves_docs:
         route_handlers += [docs_page, docs_assets]
 
     async def close_container(_app: Litestar) -> None:
@@ -138,7 +138,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         ),
-        openapi_config=_openapi() if settings.docs_enabled else None,
+        openapi_config=_openapi() if settings.serves_docs else None,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[_background_work],
         on_shutdown=[close_container],
@@ -146,6 +146,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
         logging_config=None,
     )
     app.state.settings = settings
+    app.state.allowed_methods = allowed_methods(app)
     app.state.dishka_container = container
     app.asgi_handler = RequestContextMiddleware(
         RequestScopeMiddleware(app.asgi_handler, container), hsts=settings.is_deployed

@@ -1,5 +1,6 @@
 """What every request passes before its handler, in this order: the media type, the caller's credentials
-(for routes whose OpenAPI `security` asks for them), then a strict reading of the JSON body.
+(for routes whose OpenAPI `security` asks for them), then a strict reading of the JSON body. OPTIONS is
+answered here, before any of them.
 
 One before-request hook rather than guards: Litestar copies the handler for every guard call (~70 µs), and a
 layer's hook replaces the app's instead of adding to it. It runs before Litestar reads the body, so a caller
@@ -11,9 +12,10 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request, Response
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
 
 from application.auth.authenticate import Principal
 from application.errors import PermissionDenied
@@ -23,7 +25,9 @@ from interfaces.http.identity import ADMIN_ROLE
 _JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-async def before_handler(request: Request[Any, Any, Any]) -> None:
+async def before_handler(request: Request[Any, Any, Any]) -> Response[None] | None:
+    if request.scope["method"] == "OPTIONS":
+        return _options(request)
     handler: HTTPRouteHandler = request.route_handler
     reads_body = request.scope["method"] in _JSON_METHODS and "data" in handler.parsed_fn_signature.parameters
     if reads_body:
@@ -36,6 +40,18 @@ async def before_handler(request: Request[Any, Any, Any]) -> None:
             raise PermissionDenied
     if reads_body:
         await _decode_strictly(request, handler.parsed_fn_signature.parameters["data"].annotation)
+    return None
+
+
+def allowed_methods(app: Litestar) -> dict[str, str]:
+    """Each path's methods, for `Allow`. Litestar's own OPTIONS answer keeps the methods of the first handler
+    registered for a path (GET of `GET|POST /api/health`), so OPTIONS is answered here from the final routes."""
+    return {route.path_format: ", ".join(sorted(route.methods)) for route in app.routes if isinstance(route, HTTPRoute)}
+
+
+def _options(request: Request[Any, Any, Any]) -> Response[None]:
+    allow: str = request.app.state.allowed_methods[request.scope["path_template"]]
+    return Response(None, status_code=204, headers={"Allow": allow})
 
 
 def _require_json(request: Request[Any, Any, Any]) -> None:
