@@ -15,17 +15,32 @@ class Limit:
     window_seconds: int
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The attempts one request was charged, to take back if its check could not run."""
+
+    attempts: AttemptCounter
+    limits: tuple[Limit, ...]
+
+    async def cancel(self) -> None:
+        """The check could not be made (a database outage, a flooded hasher, a cancelled request): nobody
+        guessed anything, so nobody's allowance may shrink. Otherwise a 5 s outage becomes a lockout."""
+        for limit in self.limits:
+            await self.attempts.release(limit.key)
+
+
 class Throttle:
     def __init__(self, attempts: AttemptCounter) -> None:
         self._attempts = attempts
 
-    async def reserve(self, *limits: Limit) -> None:
+    async def reserve(self, *limits: Limit) -> Reservation:
         """Count this attempt against each limit in turn; the first one exceeded refuses it (and the later
         ones are not charged, so one noisy address cannot use up an account's allowance)."""
         for limit in limits:
             count, resets_in = await self._attempts.increment(limit.key, limit.window_seconds)
             if count > limit.max_attempts:
                 raise TooManyAttempts(resets_in)
+        return Reservation(self._attempts, limits)
 
     async def forget(self, *limits: Limit) -> None:
         """A success: these counts start again."""

@@ -38,7 +38,7 @@ class UseCases:
         throttle = Throttle(w.attempts)
         self.create = CreateAccount(w.users, w.hasher, w.clock)
         self._register = RegisterUser(self.create, throttle, tokens, w.uow, w.clock, w.policy)
-        self.login = LoginUser(w.users, w.hasher, throttle, tokens, w.uow, w.clock, w.policy)
+        self.login = LoginUser(w.users, w.hasher, throttle, tokens, w.uow, w.clock, w.policy, w.devices)
         self.refresh = RefreshTokens(w.sessions, w.users, w.revoked, tokens, w.uow, w.clock, w.policy)
         self.logout = LogoutUser(w.sessions, w.revoked, w.uow, w.clock, w.policy)
         self.authenticate = Authenticate(w.issuer, w.revoked, w.accounts, w.cache, w.clock)
@@ -48,7 +48,7 @@ class UseCases:
             w.users, w.sessions, w.hasher, throttle, tokens, w.cache, w.uow, w.clock, w.policy
         )
         self.admit_reset = AdmitPasswordResetRequest(throttle, w.policy)
-        self.send_reset = SendPasswordResetLink(w.users, w.resets, w.outbox, w.uow, w.clock, w.policy)
+        self.send_reset = SendPasswordResetLink(w.users, w.resets, w.outbox, throttle, w.uow, w.clock, w.policy)
         self.reset = ResetPassword(w.users, w.resets, w.sessions, w.api_tokens, w.hasher, w.cache, w.uow, w.clock)
         self.create_token = CreateApiToken(w.api_tokens, w.uow, w.clock)
         self.list_tokens = ListApiTokens(w.api_tokens)
