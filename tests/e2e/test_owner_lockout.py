@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from dishka import Provider, Scope, provide
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports import UserRepository
 from infrastructure.config import Settings
+from infrastructure.persistence.repositories import SqlUserRepository
 from tests.conftest import make_settings
 from tests.e2e.conftest import PASSWORD, Api, Mailbox, make_client
 
@@ -47,3 +52,36 @@ def test_forgot_password_requests_cannot_block_the_owner(proxied: Api, mailbox: 
         assert response.status_code == 202
     proxied.deliver_mail()
     assert len(mailbox.sent) == 5  # SCRIBE_RESET_REQUESTS_PER_ACCOUNT mails per link lifetime, no more
+
+
+class _UsersOutage(Provider):
+    """The user table stops answering while `down` is set, as during a database restart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    @provide(scope=Scope.REQUEST)
+    def users(self, session: AsyncSession) -> UserRepository:
+        outage = self
+        real = SqlUserRepository(session)
+
+        class DuringOutage:
+            def __getattr__(self, name: str) -> Any:
+                if outage.down:
+                    raise ConnectionRefusedError("database restarting")
+                return getattr(real, name)
+
+        return DuringOutage()  # type: ignore[return-value]
+
+
+def test_an_outage_during_logins_is_not_a_lockout(settings: Settings, mailbox: Mailbox) -> None:
+    outage = _UsersOutage()
+    with make_client(settings, mailbox, outage) as client:
+        api = Api(client)
+        email = api.register()["user"]["email"]
+        outage.down = True
+        for _ in range(8):  # more than the 5 failures one address may have at one account
+            assert _login(api, email, PASSWORD, "testclient") >= 500
+        outage.down = False
+        assert _login(api, email, PASSWORD, "testclient") == 200
