@@ -51,9 +51,10 @@ class LoginUser:
 
     async def __call__(self, cmd: LoginCommand) -> TokenPair:
         account = cmd.email.strip().lower()
-        limits = self._limits(cmd, account)
+        device = self._device_allowance(cmd, account)
+        by_ip, by_pair, by_account = self._stranger_limits(cmd.client_ip, account)
         # Counted before the password is checked: concurrent guesses cannot all slip under the limit.
-        reservation = await self._throttle.reserve(*limits)
+        reservation = await self._throttle.reserve(*((device,) if device else (by_ip, by_pair, by_account)))
         try:
             user = await self._users.get_by_email(_valid_email(account)) if _valid_email(account) else None
             # An unknown e-mail costs the same hash as a known one, so timing tells nothing.
@@ -67,11 +68,10 @@ class LoginUser:
         if user.disabled:
             raise AccountDisabled
 
-        if len(limits) == 1:
-            await self._throttle.forget(*limits)  # the device's own count
+        if device:
+            await self._throttle.forget(device)
         else:
             # The owner's guesses from here start again; other addresses' guesses at the account still count.
-            by_ip, by_pair, by_account = limits
             await self._throttle.forget(by_pair)
             await self._throttle.refund(by_account)
             await self._throttle.refund(by_ip)
@@ -92,14 +92,18 @@ class LoginUser:
         await self._uow.commit()
         return replace(pair, device_token=self._devices.issue(account))
 
-    def _limits(self, cmd: LoginCommand, account: str) -> tuple[Limit, ...]:
+    def _device_allowance(self, cmd: LoginCommand, account: str) -> Limit | None:
+        """The limit of a client that logged in to this account before, if it shows it can prove that."""
+        if not cmd.device_token or not self._devices.is_valid(cmd.device_token, account):
+            return None
+        key = f"login:device:{fingerprint(cmd.device_token)}"
+        return Limit(key, self._policy.login_failures_per_account_ip, self._policy.login_window_seconds)
+
+    def _stranger_limits(self, client_ip: str, account: str) -> tuple[Limit, Limit, Limit]:
         window = self._policy.login_window_seconds
-        per_client = self._policy.login_failures_per_account_ip
-        if cmd.device_token and self._devices.is_valid(cmd.device_token, account):
-            return (Limit(f"login:device:{fingerprint(cmd.device_token)}", per_client, window),)
         return (
-            Limit(f"login:ip:{cmd.client_ip}", self._policy.login_failures_per_ip, window),
-            Limit(f"login:pair:{cmd.client_ip}:{account}", per_client, window),
+            Limit(f"login:ip:{client_ip}", self._policy.login_failures_per_ip, window),
+            Limit(f"login:pair:{client_ip}:{account}", self._policy.login_failures_per_account_ip, window),
             Limit(f"login:account:{account}", self._policy.login_failures_per_account, window),
         )
 

@@ -66,10 +66,8 @@ def _require_json(request: Request[Any, Any, Any]) -> None:
 
 def _required_roles(security: list[dict[str, list[str]]]) -> frozenset[str] | None:
     """None when the route needs no credentials; else the roles its bearer requirement names (maybe none)."""
-    roles = [role for requirement in security for role in requirement.get("BearerToken", ())]
-    if not any("BearerToken" in requirement for requirement in security):
-        return None
-    return frozenset(roles)
+    bearer = [requirement["BearerToken"] for requirement in security if "BearerToken" in requirement]
+    return frozenset(role for roles in bearer for role in roles) if bearer else None
 
 
 async def _decode_strictly(request: Request[Any, Any, Any], annotation: Any) -> None:
