@@ -42,6 +42,11 @@ class FloodedHasher(FakeHasher):
     def __init__(self) -> None:
         self.flooded = False
 
+    async def hash(self, password: str) -> str:
+        if self.flooded:
+            raise ServiceBusy(1)
+        return await super().hash(password)
+
     async def verify(self, password_hash: str | None, password: str) -> bool:
         if self.flooded:
             raise ServiceBusy(1)
@@ -190,3 +195,13 @@ async def test_a_reset_mail_that_could_not_be_queued_is_not_counted(uc: UseCases
     world.outbox.down = False
     await uc.forgot(ForgotPasswordCommand("ada@example.com", "10.3.1.1"))
     assert len(_links(world)) == 1
+
+
+async def test_registrations_that_could_not_run_are_not_counted(uc: UseCases, world: World) -> None:
+    assert isinstance(world.hasher, FloodedHasher)
+    world.hasher.flooded = True
+    for n in range(world.policy.registrations_per_ip + 1):
+        with pytest.raises(ServiceBusy):
+            await uc.register(RegisterCommand(f"user{n}@example.com", STRONG), "10.4.0.1")
+    world.hasher.flooded = False
+    await uc.register(RegisterCommand("ada@example.com", STRONG), "10.4.0.1")
