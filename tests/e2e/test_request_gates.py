@@ -75,6 +75,14 @@ def test_a_json_string_is_not_a_number(api: Api) -> None:
     ).status_code == 201
 
 
+def test_an_optional_body_is_typed_strictly_too(api: Api) -> None:
+    session = api.register()["access_token"]
+    response = api.client.post("/api/v1/auth/logout", json={"refresh_token": 5}, headers=bearer(session))
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "refresh_token"
+    assert api.client.get("/api/v1/auth/profile", headers=bearer(session)).status_code == 200  # still logged in
+
+
 def test_query_values_are_still_read_from_text(api: Api) -> None:
     session = api.register()["access_token"]
     assert api.client.get("/api/v1/me/tokens?limit=5", headers=bearer(session)).status_code == 200

@@ -80,7 +80,11 @@ async def _decode_strictly(request: Request[Any, Any, Any], annotation: Any) -> 
     try:
         _strict_decoder(annotation).decode(body)
     except msgspec.ValidationError as error:
-        raise ValidationException(str(error), extra=[{"source": "body", "message": str(error)}]) from None
+        # Details come from the error handler, which re-checks a Struct body field by field; this one is
+        # for bodies that are not a single Struct (`LogoutBody | None`).
+        message, _, where = str(error).partition(" - at `$")
+        field = where.rstrip("`").lstrip(".") or "body"
+        raise ValidationException(message, extra=[{"key": field, "source": "body", "message": message}]) from None
     except msgspec.DecodeError:
         return  # not JSON at all: Litestar's parsing answers that (`invalid_json`)
 
