@@ -191,6 +191,15 @@ class AttemptCounter(Protocol):
     async def reset(self, key: str) -> None: ...
 
 
+class DeviceTokens(Protocol):
+    """Signed tokens given to a client when it logs in, by which it later proves it logged in to that
+    account before (OWASP's device cookies): such a client keeps its own allowance of failed logins."""
+
+    def issue(self, account: str) -> str: ...
+
+    def is_valid(self, token: str, account: str) -> bool: ...
+
+
 class UserCache(Protocol):
     """A short-lived copy of user records, so authenticating a request rarely reads the database."""
 

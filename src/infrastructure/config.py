@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +18,7 @@ from application.processing.catalog import PROVIDER_NAMES
 
 ENV_PREFIX = "SCRIBE_"
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+MIN_SECRET_KEY_BITS = 128
 SECRET_FIELDS = frozenset(
     {
         "secret_key",
@@ -91,7 +94,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
-    docs_enabled: bool = True
+    docs_enabled: bool | None = None  # None: served everywhere but production
     # AI providers. An empty chain means: every provider with a server key, in this order, else `local`.
     ai_chain: list[str] = msgspec.field(default_factory=list)
     ai_timeout_seconds: float = 60.0
@@ -137,6 +140,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     @property
     def effective_log_format(self) -> str:
         return self.log_format or ("json" if self.env in ("production", "staging") else "console")
+
+    @property
+    def serves_docs(self) -> bool:
+        """`/docs` and `/schema`: a map of the API is for developers, not for strangers probing production."""
+        return not self.is_production if self.docs_enabled is None else self.docs_enabled
 
     @property
     def allows_anonymous_processing(self) -> bool:
@@ -218,6 +226,18 @@ def _name_the_variable(message: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}: {text}"
 
 
+def estimated_entropy_bits(text: str) -> float:
+    """The text's length times the Shannon entropy of its character frequencies: `aaaa…` scores 0 whatever its
+    length, a random base64 string about 4.5-6 bits a character. An upper bound (it cannot see words or
+    patterns), so it only refuses keys that are certainly weak."""
+    return sum(count * math.log2(len(text) / count) for count in Counter(text).values())
+
+
+def _is_repetition(text: str) -> bool:
+    """`abcabcabc`: a shorter unit repeated (the text reappears inside itself shifted by less than its length)."""
+    return text in (text + text)[1:-1]
+
+
 def _check(settings: Settings) -> None:
     problems = []
     positive = (
@@ -257,6 +277,11 @@ def _check(settings: Settings) -> None:
     problems += [f"{ENV_PREFIX}{name.upper()} must be positive" for name in positive if getattr(settings, name) <= 0]
     if len(settings.secret_key) < 32:
         problems.append(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters")
+    elif _is_repetition(settings.secret_key) or estimated_entropy_bits(settings.secret_key) < MIN_SECRET_KEY_BITS:
+        problems.append(
+            f"{ENV_PREFIX}SECRET_KEY is too predictable (an estimated {MIN_SECRET_KEY_BITS} bits are needed); "
+            "generate one, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
     if settings.password_reset_url.count("{token}") != 1:
         problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}} once")
     if settings.email_backend == "smtp" and not settings.smtp_host:

@@ -48,6 +48,7 @@ from application.ports import (
     ApiTokenRepository,
     AttemptCounter,
     Clock,
+    DeviceTokens,
     EmailOutbox,
     EmailTransport,
     PasswordHasher,
@@ -91,6 +92,7 @@ from infrastructure.persistence.repositories import (
     SqlUsageRepository,
     SqlUserRepository,
 )
+from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.secret_box import secret_box_from_settings
@@ -211,6 +213,10 @@ class SecurityProvider(Provider):
             settings.jwt_issuer,
             timedelta(minutes=settings.access_token_minutes),
         )
+
+    @provide
+    def device_tokens(self, settings: Settings) -> DeviceTokens:
+        return HmacDeviceTokens(settings.secret_key)
 
     @provide
     def secret_box(self, settings: Settings) -> SecretBox:

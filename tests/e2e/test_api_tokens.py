@@ -108,3 +108,43 @@ def test_a_write_only_token_cannot_read(api: Api) -> None:
     write_only = _create(api, session, scopes=["write"])["token"]
     assert api.client.get("/api/v1/auth/profile", headers=bearer(write_only)).status_code == 403
     assert api.client.get("/api/v1/me/usage", headers=bearer(write_only)).status_code == 403
+
+
+def test_a_write_only_token_cannot_read_the_profile_through_a_change(api: Api) -> None:
+    session = api.register()["access_token"]
+    write_only = _create(api, session, scopes=["write"])["token"]
+    for body in ({}, {"display_name": "Ada"}):
+        response = api.client.patch("/api/v1/auth/profile", json=body, headers=bearer(write_only))
+        assert response.status_code == 403, response.text
+        assert "email" not in response.text
+    read_write = _create(api, session, scopes=["read", "write"])["token"]
+    assert api.client.patch("/api/v1/auth/profile", json={}, headers=bearer(read_write)).status_code == 200
+
+
+def test_an_admins_write_only_token_cannot_read_accounts_through_a_change(api: Api) -> None:
+    from tests.e2e.test_admin import make_admin
+
+    write_only = _create(api, make_admin(api), scopes=["write"])["token"]
+    victim = api.register()["user"]["id"]
+    changed = api.client.patch(f"/api/v1/admin/users/{victim}", json={"tier": "pro"}, headers=bearer(write_only))
+    assert changed.status_code == 403
+    assert "email" not in changed.text
+
+
+def test_disabling_an_account_revokes_its_api_tokens_for_good(api: Api) -> None:
+    from tests.e2e.test_admin import make_admin
+
+    admin = make_admin(api)
+    owner = api.register()
+    secret = _create(api, owner["access_token"])["token"]
+    assert api.client.get("/api/v1/auth/profile", headers=bearer(secret)).status_code == 200
+
+    for disabled in (True, False):
+        response = api.client.patch(
+            f"/api/v1/admin/users/{owner['user']['id']}", json={"disabled": disabled}, headers=bearer(admin)
+        )
+        assert response.status_code == 200
+        assert api.client.get("/api/v1/auth/profile", headers=bearer(secret)).status_code == 401
+    session = api.login(owner["user"]["email"])["access_token"]
+    listed = api.client.get("/api/v1/me/tokens", headers=bearer(session)).json()["data"]["items"]
+    assert [t["revoked_at"] is not None for t in listed] == [True]

@@ -76,7 +76,11 @@ def test_config_check_masks_secrets_and_names_bad_variables() -> None:
     shown = run(
         "config",
         "check",
-        env={**base, "SCRIBE_SECRET_KEY": "s3cr3t-" * 6, "SCRIBE_DATABASE_URL": "postgresql+asyncpg://u:pw@h/db"},
+        env={
+            **base,
+            "SCRIBE_SECRET_KEY": "s3cr3t-Qm7vX2pL9sK4wN8eR1tY6uB3cF5hJ0dG",
+            "SCRIBE_DATABASE_URL": "postgresql+asyncpg://u:pw@h/db",
+        },
     )
     assert shown.returncode == 0
     assert "s3cr3t" not in shown.stdout

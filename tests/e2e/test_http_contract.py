@@ -32,6 +32,22 @@ def test_wrong_methods_are_405(api: Api) -> None:
     _error(api.client.put("/api/health"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/health", "GET, OPTIONS, POST"),
+        ("/api/v1/auth/profile", "GET, OPTIONS, PATCH"),
+        ("/api/v1/me/api-keys/anthropic", "DELETE, OPTIONS, PUT"),
+        ("/api/v1/me/tokens", "GET, OPTIONS, POST"),
+    ],
+)
+def test_allow_names_every_method_of_a_shared_path(api: Api, path: str, methods: str) -> None:
+    for method in ("OPTIONS", "TRACE"):
+        response = api.client.request(method, path)
+        assert response.status_code == (204 if method == "OPTIONS" else 405), f"{method} {path}"
+        assert ", ".join(sorted(response.headers["allow"].split(", "))) == methods, f"{method} {path}"
+
+
 def test_bodies_over_the_limit_are_413(settings: Settings) -> None:
     small = msgspec.structs.replace(settings, max_body_bytes=1024)
     with make_client(small) as client:

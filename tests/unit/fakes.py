@@ -17,6 +17,7 @@ from domain.api_tokens import ApiToken
 from domain.sessions import AuthSession, RefreshToken
 from domain.usage import Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, User
+from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryUserCache
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -285,6 +286,7 @@ class World:
     attempts: InMemoryAttemptCounter = field(default_factory=InMemoryAttemptCounter)
     cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
     policy: AuthPolicy = field(default_factory=AuthPolicy)
+    devices: HmacDeviceTokens = field(default_factory=lambda: HmacDeviceTokens("unit-test-secret-key"))
     issuer: FakeIssuer = field(init=False)
     usage: InMemoryUsage = field(init=False)
 

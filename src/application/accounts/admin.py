@@ -12,7 +12,7 @@ from application.auth.authenticate import Principal
 from application.auth.register import CreateAccount, RegisterCommand
 from application.errors import NotFound
 from application.pagination import Page, PageRequest
-from application.ports import Clock, SessionRepository, UnitOfWork, UserCache, UserRepository
+from application.ports import ApiTokenRepository, Clock, SessionRepository, UnitOfWork, UserCache, UserRepository
 from domain.api_tokens import Scope
 from domain.users import Email, Role, Tier, User
 
@@ -33,19 +33,22 @@ class AccountChanges:
 
 
 class ChangeAccount:
-    """Disabling an account also ends its sessions; its access tokens stop working at once in this process
-    and within the user cache's lifetime in others."""
+    """Disabling an account also ends its sessions and revokes its API tokens, for good: re-enabling it
+    brings neither back. Its access tokens stop working at once in this process and within the user cache's
+    lifetime in others."""
 
     def __init__(
         self,
         users: UserRepository,
         sessions: SessionRepository,
+        api_tokens: ApiTokenRepository,
         cache: UserCache,
         uow: UnitOfWork,
         clock: Clock,
     ) -> None:
         self._users = users
         self._sessions = sessions
+        self._api_tokens = api_tokens
         self._cache = cache
         self._uow = uow
         self._clock = clock
@@ -64,6 +67,7 @@ class ChangeAccount:
             await self._users.update(user)
         if changes.disabled:
             await self._sessions.revoke_all_for_user(user.id, now)
+            await self._api_tokens.revoke_all_for_user(user.id, now)
         await self._uow.commit()
         await self._cache.invalidate(user.id)
         return user
@@ -92,6 +96,7 @@ class ChangeAccountAsAdmin:
 
     async def __call__(self, principal: Principal, user_id: uuid.UUID, changes: AccountChanges) -> User:
         principal.require_admin(Scope.WRITE)
+        principal.require(Scope.READ)  # the answer is the account's record, which only `read` may see
         return await self._change(user_id, changes)
 
 

@@ -37,6 +37,7 @@ class UpdateProfile:
 
     async def __call__(self, principal: Principal, changes: ProfileChanges) -> User:
         principal.require(Scope.WRITE)
+        principal.require(Scope.READ)  # the answer is the whole profile: a write-only token may not see it
         check_all(
             {
                 "display_name": lambda: changes.display_name is None or display_name(changes.display_name),

@@ -10,7 +10,7 @@ from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
 from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint, new_secret
-from application.errors import InvalidCredentials, InvalidResetToken, NotFound
+from application.errors import InvalidCredentials, InvalidResetToken, NotFound, TooManyAttempts
 from application.ports import (
     ApiTokenRepository,
     Clock,
@@ -63,12 +63,18 @@ class ChangePassword:
             self._policy.password_change_failures,
             self._policy.login_window_seconds,
         )
-        await self._throttle.reserve(guesses)
-        # Hashing happens before the row lock is taken, so the lock is held for milliseconds, not hashes.
-        stored = await self._users.get(principal.user.id)
+        reservation = await self._throttle.reserve(guesses)
+        try:
+            stored = await self._users.get(principal.user.id)
+            checked = stored is not None and await self._hasher.verify(
+                stored.password_hash, normalize_password(current_password)
+            )
+        except BaseException:
+            await reservation.cancel()  # not a guess: the check could not run
+            raise
         if stored is None:
             raise NotFound("User")
-        if not await self._hasher.verify(stored.password_hash, normalize_password(current_password)):
+        if not checked:
             raise InvalidCredentials
         await self._throttle.forget(guesses)
         new_hash = await self._hasher.hash(new)
@@ -92,8 +98,9 @@ class ForgotPasswordCommand:
 
 
 class AdmitPasswordResetRequest:
-    """The part of "forgot password" that answers the caller: limits per address and per account.
-    It looks nothing up, so its answer and its timing are the same for every e-mail."""
+    """The part of "forgot password" that answers the caller: limited per address only. It looks nothing
+    up, so its answer and its timing are the same for every e-mail; and no number of requests from others
+    can make an account's owner hear "too many"."""
 
     def __init__(self, throttle: Throttle, policy: AuthPolicy) -> None:
         self._throttle = throttle
@@ -101,20 +108,23 @@ class AdmitPasswordResetRequest:
 
     async def __call__(self, cmd: ForgotPasswordCommand) -> None:
         window = self._policy.reset_window_seconds
-        await self._throttle.reserve(
-            Limit(f"reset:ip:{cmd.client_ip}", self._policy.reset_requests_per_ip, window),
-            Limit(f"reset:account:{cmd.email.strip().lower()}", self._policy.reset_requests_per_account, window),
-        )
+        await self._throttle.reserve(Limit(f"reset:ip:{cmd.client_ip}", self._policy.reset_requests_per_ip, window))
 
 
 class SendPasswordResetLink:
-    """The part done after answering: if the account exists, a single-use link goes to its outbox."""
+    """The part done after answering: if the account exists, a single-use link goes to its outbox.
+
+    Mails to one account are limited (so nobody can flood a mailbox through us) per window of one link
+    lifetime, and a request over the limit sends nothing and leaves the last link valid. So whenever a
+    request is refused a mail, the last mail went out within the current window, and its link still works:
+    the owner always holds a working link, however many requests others make."""
 
     def __init__(
         self,
         users: UserRepository,
         resets: PasswordResetRepository,
         outbox: EmailOutbox,
+        throttle: Throttle,
         uow: UnitOfWork,
         clock: Clock,
         policy: AuthPolicy,
@@ -122,6 +132,7 @@ class SendPasswordResetLink:
         self._users = users
         self._resets = resets
         self._outbox = outbox
+        self._throttle = throttle
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -134,20 +145,30 @@ class SendPasswordResetLink:
         user = await self._users.get_by_email(address)
         if user is None or user.disabled:
             return
-        now = self._clock.now()
-        secret = new_secret()
-        await self._resets.expire_all_for_user(user.id, now)  # only the newest link works
-        await self._resets.add(
-            PasswordResetRecord(
-                id=uuid.uuid4(),
-                user_id=user.id,
-                token_hash=fingerprint(secret),
-                created_at=now,
-                expires_at=now + self._policy.reset_token_lifetime,
+        lifetime = self._policy.reset_token_lifetime
+        mails = Limit(f"reset:mail:{address}", self._policy.reset_requests_per_account, int(lifetime.total_seconds()))
+        try:
+            reservation = await self._throttle.reserve(mails)
+        except TooManyAttempts:
+            return  # the last link sent is still valid (see above); the caller had its answer long ago
+        try:
+            now = self._clock.now()
+            secret = new_secret()
+            await self._resets.expire_all_for_user(user.id, now)  # only the newest link works
+            await self._resets.add(
+                PasswordResetRecord(
+                    id=uuid.uuid4(),
+                    user_id=user.id,
+                    token_hash=fingerprint(secret),
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
             )
-        )
-        await self._outbox.enqueue(self._message(user, secret), now)
-        await self._uow.commit()
+            await self._outbox.enqueue(self._message(user, secret), now)
+            await self._uow.commit()
+        except BaseException:
+            await reservation.cancel()  # no mail went out
+            raise
 
     def _message(self, user: User, secret: str) -> EmailMessage:
         minutes = int(self._policy.reset_token_lifetime.total_seconds() // 60)

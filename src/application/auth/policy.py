@@ -21,7 +21,7 @@ class AuthPolicy:
     login_failures_per_account: int = 50
     login_window_seconds: int = 900
     reset_requests_per_ip: int = 10
-    reset_requests_per_account: int = 5
+    reset_requests_per_account: int = 5  # reset mails per account per reset_token_lifetime (see SendPasswordResetLink)
     reset_window_seconds: int = 3600
     registrations_per_ip: int = 20
     registration_window_seconds: int = 3600

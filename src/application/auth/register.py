@@ -6,9 +6,9 @@ from application.auth.policy import AuthPolicy
 from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair
 from application.ports import Clock, PasswordHasher, UnitOfWork, UserRepository
-from domain.errors import check_all
+from domain.errors import InvalidInput, check_all
 from domain.passwords import check_new_password, context_words, normalize_password
-from domain.users import Email, Role, User, display_name, language_code
+from domain.users import Email, EmailTaken, Role, User, display_name, language_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +70,20 @@ class RegisterUser:
         self._policy = policy
 
     async def __call__(self, cmd: RegisterCommand, client_ip: str) -> TokenPair:
-        await self._throttle.reserve(
+        reservation = await self._throttle.reserve(
             Limit(
                 f"register:ip:{client_ip}",
                 self._policy.registrations_per_ip,
                 self._policy.registration_window_seconds,
             )
         )
-        user = await self._create(cmd)
-        pair = await self._tokens.start(user, self._clock.now())
-        await self._uow.commit()
+        try:
+            user = await self._create(cmd)
+            pair = await self._tokens.start(user, self._clock.now())
+            await self._uow.commit()
+        except (InvalidInput, EmailTaken):
+            raise  # answered: it counts
+        except BaseException:
+            await reservation.cancel()  # a server fault (or a flooded hasher): the client may retry for free
+            raise
         return pair

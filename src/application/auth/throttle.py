@@ -28,11 +28,26 @@ class Quota:
         return max(0, self.limit.max_attempts - self.used)
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The attempts one request was charged, to take back if its check could not run."""
+
+    attempts: AttemptCounter
+    limits: tuple[Limit, ...]
+    quotas: tuple[Quota, ...]  # where the caller stands against each limit now
+
+    async def cancel(self) -> None:
+        """The check could not be made (a database outage, a flooded hasher, a cancelled request): nobody
+        guessed anything, so nobody's allowance may shrink. Otherwise a 5 s outage becomes a lockout."""
+        for limit in self.limits:
+            await self.attempts.release(limit.key)
+
+
 class Throttle:
     def __init__(self, attempts: AttemptCounter) -> None:
         self._attempts = attempts
 
-    async def reserve(self, *limits: Limit) -> list[Quota]:
+    async def reserve(self, *limits: Limit) -> Reservation:
         """Count this attempt against each limit in turn; the first one exceeded refuses it (and the later
         ones are not charged, so one noisy address cannot use up an account's allowance)."""
         quotas = []
@@ -41,7 +56,7 @@ class Throttle:
             if count > limit.max_attempts:
                 raise TooManyAttempts(resets_in, limit.max_attempts)
             quotas.append(Quota(limit, count, min(resets_in, limit.window_seconds)))  # counters round up
-        return quotas
+        return Reservation(self._attempts, limits, tuple(quotas))
 
     async def forget(self, *limits: Limit) -> None:
         """A success: these counts start again."""

@@ -28,6 +28,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     user: User
+    device_token: str | None = None  # a login's answer: see `DeviceTokens`
 
 
 class SessionTokens:

@@ -328,7 +328,7 @@ async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, sc
         return
     if not policy.allows_anonymous:
         raise AuthenticationFailed("anonymous_processing_disabled")
-    caller.quotas.extend(await throttle.reserve(policy.anonymous_limit(caller.address)))
+    caller.quotas.extend((await throttle.reserve(policy.anonymous_limit(caller.address))).quotas)
 
 
 def _purpose_of(values: Mapping[str, Any]) -> str | None:

@@ -34,6 +34,17 @@ class RegisterBody(msgspec.Struct, forbid_unknown_fields=True):
 class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
     email: EmailField
     password: Annotated[str, Meta(max_length=1024, examples=["correct horse battery staple"])]
+    device_token: (
+        Annotated[
+            str,
+            Meta(
+                max_length=200,
+                description="The `device_token` of this client's last login to this account: its failed "
+                "logins are then limited on their own, so others' guesses cannot lock it out",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class RefreshBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,10 +111,20 @@ class TokenPairView(msgspec.Struct):
     expires_in: int
     user: UserView
     token_type: str = "Bearer"
+    device_token: Annotated[
+        str | None,
+        Meta(description="Logins only: keep it on this device and send it with its next login (see `login`)"),
+    ] = None
 
     @classmethod
     def of(cls, pair: TokenPair) -> TokenPairView:
-        return cls(pair.access_token, pair.refresh_token, pair.expires_in, UserView.of(pair.user))
+        return cls(
+            pair.access_token,
+            pair.refresh_token,
+            pair.expires_in,
+            UserView.of(pair.user),
+            device_token=pair.device_token,
+        )
 
 
 class MessageView(msgspec.Struct):

@@ -7,7 +7,7 @@ import pytest
 from application.auth.login import LoginCommand
 from application.auth.password import ForgotPasswordCommand
 from application.auth.register import RegisterCommand
-from application.errors import AuthenticationFailed, InvalidResetToken, TooManyAttempts
+from application.errors import AuthenticationFailed, InvalidResetToken
 from domain.errors import InvalidInput
 from tests.unit.application.conftest import STRONG, UseCases
 from tests.unit.fakes import World
@@ -71,13 +71,6 @@ async def test_a_weak_new_password_is_refused_and_the_token_survives(uc: UseCase
     with pytest.raises(InvalidInput):
         await uc.reset(token, "password1234")
     await uc.reset(token, NEW)
-
-
-async def test_reset_requests_are_throttled_per_address(uc: UseCases, world: World) -> None:
-    for _ in range(world.policy.reset_requests_per_account):
-        await uc.forgot(ForgotPasswordCommand("ada@example.com", "10.0.0.1"))
-    with pytest.raises(TooManyAttempts):
-        await uc.forgot(ForgotPasswordCommand("ada@example.com", "10.0.0.2"))
 
 
 async def test_queued_mail_is_delivered_and_leaves_the_queue(uc: UseCases, world: World) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from infrastructure.config import ConfigError, load_settings, masked
 KEY = base64.b64encode(b"k" * 32).decode()
 PRODUCTION = {
     "SCRIBE_ENV": "production",
-    "SCRIBE_SECRET_KEY": "s" * 48,
+    "SCRIBE_SECRET_KEY": "yB3kR9-vQ2mT7xW4_pL8nZ6cH1sJ5dF0gK3aE9uV2iO",
     "SCRIBE_DATABASE_URL": "postgresql+asyncpg://scribe:hunter2@db:5432/scribe",
     "SCRIBE_REDIS_URL": "redis://:redispw@cache:6379/0",
     "SCRIBE_ENCRYPTION_KEYS": f"v1:{KEY}",
@@ -125,3 +126,29 @@ def test_provider_keys_are_masked_in_the_effective_config() -> None:
     settings = load_settings({"SCRIBE_ANTHROPIC_API_KEY": "sk-ant-secret-123"}, config_dir=Path("/nonexistent"))
     assert masked(settings)["anthropic_api_key"] == "********"
     assert "sk-ant-secret" not in repr(masked(settings))
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["a" * 32, "a" * 500, "ab" * 40, "0123456789" * 4, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"],
+)
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_a_secret_key_without_enough_entropy_is_refused_whatever_its_length(weak: str, env: str) -> None:
+    environ = {**PRODUCTION, "SCRIBE_ENV": env, "SCRIBE_SECRET_KEY": weak}
+    with pytest.raises(ConfigError, match="SCRIBE_SECRET_KEY"):
+        load_settings(environ, config_dir=Path("/nonexistent"))
+
+
+@pytest.mark.parametrize("strong", [secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(24)])
+def test_a_generated_secret_key_is_accepted(strong: str) -> None:
+    settings = load_settings({**PRODUCTION, "SCRIBE_SECRET_KEY": strong}, config_dir=Path("/nonexistent"))
+    assert settings.secret_key == strong
+
+
+def test_docs_are_off_in_production_unless_enabled() -> None:
+    nowhere = Path("/nonexistent")
+    assert load_settings(PRODUCTION, config_dir=nowhere).serves_docs is False
+    assert load_settings({**PRODUCTION, "SCRIBE_DOCS_ENABLED": "true"}, config_dir=nowhere).serves_docs is True
+    assert load_settings({**PRODUCTION, "SCRIBE_ENV": "staging"}, config_dir=nowhere).serves_docs is True
+    assert load_settings({}, config_dir=nowhere).serves_docs is True
+    assert load_settings({"SCRIBE_DOCS_ENABLED": "false"}, config_dir=nowhere).serves_docs is False

@@ -119,10 +119,13 @@ def test_settings_keyring_is_used_with_its_first_version_current() -> None:
     assert box.open(BOX.seal("sk-secret-value", CONTEXT), CONTEXT) == "sk-secret-value"
 
 
+SECRET_KEY = "Qm7vX2pL9sK4wN8eR1tY6uB3cF5hJ0dG"
+
+
 def test_without_a_keyring_development_derives_a_stable_key_from_the_secret_key() -> None:
-    first = secret_box_from_settings(make_settings(secret_key="a" * 40))
-    again = secret_box_from_settings(make_settings(secret_key="a" * 40))
-    other = secret_box_from_settings(make_settings(secret_key="b" * 40))
+    first = secret_box_from_settings(make_settings(secret_key=SECRET_KEY))
+    again = secret_box_from_settings(make_settings(secret_key=SECRET_KEY))
+    other = secret_box_from_settings(make_settings(secret_key=SECRET_KEY[::-1]))
     sealed = first.seal("sk-secret-value", CONTEXT)
     assert first.current_version == "dev"
     assert again.open(sealed, CONTEXT) == "sk-secret-value"  # survives a restart

@@ -13,7 +13,7 @@ from application.accounts.admin import AccountChanges, ChangeAccountAsAdmin, Lis
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
 from interfaces.http.envelope import Envelope, ListPage, ok
-from interfaces.http.identity import BEARER_AUTH
+from interfaces.http.identity import ADMIN_AUTH
 from interfaces.http.openapi import errors
 from interfaces.http.schemas import AccountPatch, UserView
 
@@ -21,7 +21,7 @@ from interfaces.http.schemas import AccountPatch, UserView
 class AdminController(Controller):
     path = "/admin"
     tags = ["admin"]
-    security = BEARER_AUTH
+    security = ADMIN_AUTH
 
     @get("/users", summary="All users, newest first", responses=errors(400, 401, 403))
     @inject
@@ -38,7 +38,8 @@ class AdminController(Controller):
     @patch(
         "/users/{user_id:uuid}",
         summary="Change a user's tier, role or disabled flag",
-        description="Disabling ends the user's sessions.",
+        description="Disabling ends the user's sessions and revokes their API tokens (re-enabling revives neither). "
+        "An API token needs both `read` and `write`: the answer is the account's record.",
         responses=errors(400, 401, 403, 404),
     )
     @inject

@@ -98,7 +98,7 @@ class ApiKeysController(Controller):
         "/{provider:str}",
         summary="Delete your key for a provider",
         description="Your requests fall back to the server's keys for that provider.",
-        responses=errors(401, 403, 404),
+        responses=errors(400, 401, 403, 404),
     )
     @inject
     async def delete_key(

@@ -66,15 +66,17 @@ class AuthController(Controller):
         "/login",
         status_code=200,
         summary="Log in",
-        description="Trades e-mail and password for an access token (15 min) and a refresh token. "
-        "Attempts are limited per account and address, per address and per account (429 with Retry-After).",
+        description="Trades e-mail and password for an access token (15 min), a refresh token and a device "
+        "token. Failed attempts are limited (429 with Retry-After): a client that sends the `device_token` of its "
+        "last login to this account has its own allowance; others are limited per account and address, per "
+        "address and per account, so guesses from elsewhere can lock out only clients that never logged in.",
         responses=errors(400, 401, 403, 429, 503),
     )
     @inject
     async def login(
         self, data: JSONBody[LoginBody], login: FromDishka[LoginUser], ip: FromDishka[ClientAddress]
     ) -> Envelope[TokenPairView]:
-        return ok(TokenPairView.of(await login(LoginCommand(data.email, data.password, ip))))
+        return ok(TokenPairView.of(await login(LoginCommand(data.email, data.password, ip, data.device_token))))
 
     @post(
         "/refresh",
@@ -113,7 +115,8 @@ class AuthController(Controller):
     @patch(
         "/profile",
         summary="Change your profile",
-        description="Send only the fields to change; `display_name: null` removes the name.",
+        description="Send only the fields to change; `display_name: null` removes the name. An API token needs "
+        "both `read` and `write`: the answer is the whole profile.",
         security=BEARER_AUTH,
         responses=errors(400, 401, 403),
     )
@@ -153,7 +156,8 @@ class AuthController(Controller):
         status_code=202,
         summary="Ask for a password reset link",
         description="Always the same answer, at the same speed, whether or not the address has an account: "
-        "the link (valid 30 minutes, single use) is prepared after the answer is sent.",
+        "the link (valid 30 minutes, single use) is prepared after the answer is sent. Limited per address "
+        "(429); mails to one account are limited too, silently, without invalidating the last link sent.",
         responses=errors(400, 429),
     )
     @inject

@@ -59,7 +59,7 @@ class MeController(Controller):
         page = await list_tokens(principal, PageRequest.of(limit, cursor))
         return ok(ListPage([ApiTokenView.of(t) for t in page.items], page.next_cursor))
 
-    @delete("/tokens/{token_id:uuid}", summary="Revoke an API token", responses=errors(401, 403, 404))
+    @delete("/tokens/{token_id:uuid}", summary="Revoke an API token", responses=errors(400, 401, 403, 404))
     @inject
     async def revoke_token(
         self, token_id: FromPath[uuid.UUID], principal: FromDishka[Principal], revoke: FromDishka[RevokeApiToken]
