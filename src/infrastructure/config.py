@@ -85,6 +85,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email_backend: Literal["log", "smtp"] = "log"
     email_from: str = "Scribe <no-reply@localhost>"
     email_relay_seconds: float = 5.0
+    revocation_relay_seconds: float = 1.0
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -239,6 +240,7 @@ def _check(settings: Settings) -> None:
         "reset_requests_per_ip",
         "registrations_per_ip",
         "email_relay_seconds",
+        "revocation_relay_seconds",
         "ai_timeout_seconds",
         "ai_max_output_tokens",
         "ai_breaker_failures",
