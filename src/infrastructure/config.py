@@ -94,7 +94,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     docs_enabled: bool = True
     # AI providers. An empty chain means: every provider with a server key, in this order, else `local`.
     ai_chain: list[str] = msgspec.field(default_factory=list)
-    ai_timeout_seconds: float = 60.0
+    ai_timeout_seconds: float = 60.0  # one provider call, start to last byte
+    ai_request_budget_seconds: float = 120.0  # every call one request makes, fallbacks included
     ai_max_output_tokens: int = 4096
     ai_breaker_failures: int = 3
     ai_breaker_cooldown_seconds: float = 30.0
@@ -242,6 +243,7 @@ def _check(settings: Settings) -> None:
         "email_relay_seconds",
         "revocation_relay_seconds",
         "ai_timeout_seconds",
+        "ai_request_budget_seconds",
         "ai_max_output_tokens",
         "ai_breaker_failures",
         "ai_breaker_cooldown_seconds",

@@ -291,7 +291,14 @@ class ProcessingProvider(Provider):
     def runner(
         self, settings: Settings, catalog: ProviderCatalog, breaker: CircuitBreaker, stats: ProviderStats
     ) -> OutputRunner:
-        return OutputRunner(catalog, breaker, stats, settings.ai_max_output_tokens, settings.ai_map_concurrency)
+        return OutputRunner(
+            catalog,
+            breaker,
+            stats,
+            settings.ai_max_output_tokens,
+            settings.ai_map_concurrency,
+            settings.ai_request_budget_seconds,
+        )
 
     @provide
     def policy(self, settings: Settings) -> ProcessingPolicy:
