@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: int = msgspec.field(default=8000)
     workers: int = 1
+    shutdown_grace_seconds: int = 30  # on SIGTERM, how long requests in flight may take to finish
     database_url: str = "sqlite+aiosqlite:///./scribe.db"
     database_pool_size: int = 10
     redis_url: str | None = None
@@ -224,6 +225,7 @@ def _check(settings: Settings) -> None:
     positive = (
         "port",
         "workers",
+        "shutdown_grace_seconds",
         "access_token_minutes",
         "refresh_token_days",
         "session_max_days",

@@ -49,6 +49,8 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
         workers=workers or settings.workers,
         log_access=False,  # our middleware writes one line per request
         log_enabled=True,
+        # SIGTERM: requests in flight may finish within the grace period; a worker still busy then is stopped.
+        workers_kill_timeout=settings.shutdown_grace_seconds,
     ).serve()
 
 
