@@ -66,8 +66,8 @@ def test_commands_on_a_missing_user_fail_clearly(env: dict[str, str]) -> None:
 def test_db_commands(tmp_path: Path) -> None:
     env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     assert "no revision" in run("db", "current", env=env).stdout
-    assert "0002 (head)" in run("db", "upgrade", env=env).stdout
-    assert "0002 (head)" in run("db", "current", env=env).stdout
+    assert "0003 (head)" in run("db", "upgrade", env=env).stdout
+    assert "0003 (head)" in run("db", "current", env=env).stdout
     assert "no revision" in run("db", "downgrade", "base", env=env).stdout
 
 
