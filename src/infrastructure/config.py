@@ -264,6 +264,8 @@ def _check(settings: Settings) -> None:
         problems.append(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters")
     if settings.password_reset_url.count("{token}") != 1:
         problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}} once")
+    if settings.workers > 1 and not settings.redis_url:
+        problems.append(multi_process_needs_redis())
     if settings.email_backend == "smtp" and not settings.smtp_host:
         problems.append(f"{ENV_PREFIX}SMTP_HOST is required when {ENV_PREFIX}EMAIL_BACKEND=smtp")
     problems += _check_ai(settings)
@@ -284,6 +286,11 @@ def _check(settings: Settings) -> None:
             problems.append(f"{ENV_PREFIX}EMAIL_BACKEND must be smtp in {env} (the log would hold reset links)")
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def multi_process_needs_redis() -> str:
+    # In-process state is per process: a logout in one would not reach the others.
+    return f"{ENV_PREFIX}WORKERS above 1 needs {ENV_PREFIX}REDIS_URL (logouts and limits must be shared)"
 
 
 def _check_ai(settings: Settings) -> list[str]:

@@ -136,3 +136,11 @@ def test_process_refuses_what_it_cannot_read(env: dict[str, str]) -> None:
     bad = run("process", "https://vimeo.com/123", env=env)
     assert bad.returncode != 0
     assert "not a YouTube video link" in bad.stderr
+
+
+def test_serve_refuses_several_workers_without_redis(tmp_path: Path) -> None:
+    """In-process state is per process: a logout on one worker would not reach the others."""
+    env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}")
+    served = run("serve", "--workers", "2", "--port", "1", env=env)
+    assert served.returncode != 0
+    assert "SCRIBE_REDIS_URL" in served.stderr

@@ -10,7 +10,7 @@ import json
 import click
 from rich.console import Console
 
-from infrastructure.config import masked
+from infrastructure.config import masked, multi_process_needs_redis
 from interfaces.cli.keys import keys
 from interfaces.cli.process import process
 from interfaces.cli.runtime import settings_or_exit
@@ -37,6 +37,8 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     from infrastructure.persistence import migrations
 
     settings = settings_or_exit()
+    if (workers or settings.workers) > 1 and not settings.redis_url:
+        raise click.UsageError(multi_process_needs_redis())
     if migrate if migrate is not None else settings.is_sqlite:
         migrations.upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
