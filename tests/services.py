@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,7 @@ def drop_redis_prefix(prefix: str) -> None:
 def clean_env(**settings: str) -> dict[str, str]:
     """The caller's environment without its SCRIBE_* settings, plus `settings`: for `scribe` subprocesses."""
     return {**{k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}, **settings}
+
+
+# The newest migration's revision id (files are named NNNN_what.py), for tests that check "upgraded to head".
+HEAD_REVISION = max(p.name[:4] for p in (Path(__file__).parents[1] / "migrations" / "versions").glob("[0-9]*.py"))

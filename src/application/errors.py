@@ -59,7 +59,8 @@ class InvalidCursor(ApplicationError):
 
 class ProviderFailure(ApplicationError):
     """An AI provider call failed. `kind`: timeout | rate_limited | unavailable | connection | rejected_key |
-    bad_request | invalid_output. The message never holds a key."""
+    bad_request | invalid_output | out_of_time (the request's time budget ended first). The message never holds
+    a key."""
 
     TRIPPING = frozenset({"timeout", "rate_limited", "unavailable", "connection", "rejected_key"})
 

@@ -172,11 +172,36 @@ class AccessTokenIssuer(Protocol):
 
 class RevokedSessions(Protocol):
     """Sessions ended before their access tokens expire (logout, stolen refresh token): every access token
-    of such a session is refused at once. Shared by every API process."""
+    of such a session is refused at once. The database's `auth_sessions.revoked_at` is the truth; this is
+    each API process's fast copy of it, which answers from the database whenever it may be incomplete."""
 
-    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None: ...
+    async def revoke(self, session_id: uuid.UUID, until: datetime) -> bool:
+        """Refused in this process at once, and announced to the others. False when they could not be told
+        now: the revocation must then be in the RevocationOutbox (written with it), whose relay tells them."""
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRevocation:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    until: datetime
+    attempts: int
+
+
+class RevocationOutbox(Protocol):
+    """Session revocations written in the transaction that revokes the session, announced after commit (again
+    by a relay when the announcement failed or the process died before making it)."""
+
+    async def enqueue(self, session_id: uuid.UUID, until: datetime, now: datetime) -> None: ...
+
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[PendingRevocation]:
+        """Due revocations, each leased to this caller alone until `now + lease`."""
+
+    async def announced(self, revocation_id: uuid.UUID) -> None: ...
+
+    async def retry_later(self, revocation_id: uuid.UUID, now: datetime) -> None: ...
 
 
 class AttemptCounter(Protocol):

@@ -56,6 +56,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: int = msgspec.field(default=8000)
     workers: int = 1
+    shutdown_grace_seconds: int = 30  # on SIGTERM, how long requests in flight may take to finish
     database_url: str = "sqlite+aiosqlite:///./scribe.db"
     database_pool_size: int = 10
     redis_url: str | None = None
@@ -89,6 +90,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email_backend: Literal["log", "smtp"] = "log"
     email_from: str = "Scribe <no-reply@localhost>"
     email_relay_seconds: float = 5.0
+    revocation_relay_seconds: float = 1.0
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -97,7 +99,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     docs_enabled: bool | None = None  # None: served everywhere but production
     # AI providers. An empty chain means: every provider with a server key, in this order, else `local`.
     ai_chain: list[str] = msgspec.field(default_factory=list)
-    ai_timeout_seconds: float = 60.0
+    ai_timeout_seconds: float = 60.0  # one provider call, start to last byte
+    ai_request_budget_seconds: float = 120.0  # every call one request makes, fallbacks included
     ai_max_output_tokens: int = 4096
     ai_breaker_failures: int = 3
     ai_breaker_cooldown_seconds: float = 30.0
@@ -243,6 +246,7 @@ def _check(settings: Settings) -> None:
     positive = (
         "port",
         "workers",
+        "shutdown_grace_seconds",
         "access_token_minutes",
         "refresh_token_days",
         "session_max_days",
@@ -260,7 +264,9 @@ def _check(settings: Settings) -> None:
         "reset_requests_per_ip",
         "registrations_per_ip",
         "email_relay_seconds",
+        "revocation_relay_seconds",
         "ai_timeout_seconds",
+        "ai_request_budget_seconds",
         "ai_max_output_tokens",
         "ai_breaker_failures",
         "ai_breaker_cooldown_seconds",
@@ -284,6 +290,8 @@ def _check(settings: Settings) -> None:
         )
     if settings.password_reset_url.count("{token}") != 1:
         problems.append(f"{ENV_PREFIX}PASSWORD_RESET_URL must contain {{token}} once")
+    if settings.workers > 1 and not settings.redis_url:
+        problems.append(multi_process_needs_redis())
     if settings.email_backend == "smtp" and not settings.smtp_host:
         problems.append(f"{ENV_PREFIX}SMTP_HOST is required when {ENV_PREFIX}EMAIL_BACKEND=smtp")
     if settings.cors_allow_credentials and "*" in settings.cors_origins:
@@ -306,6 +314,11 @@ def _check(settings: Settings) -> None:
             problems.append(f"{ENV_PREFIX}EMAIL_BACKEND must be smtp in {env} (the log would hold reset links)")
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def multi_process_needs_redis() -> str:
+    # In-process state is per process: a logout in one would not reach the others.
+    return f"{ENV_PREFIX}WORKERS above 1 needs {ENV_PREFIX}REDIS_URL (logouts and limits must be shared)"
 
 
 def _check_ai(settings: Settings) -> list[str]:

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide, provide_all
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from application.accounts.admin import (
@@ -39,6 +41,7 @@ from application.auth.password import (
 from application.auth.policy import AuthPolicy
 from application.auth.refresh import RefreshTokens
 from application.auth.register import CreateAccount, RegisterUser
+from application.auth.revocations import AnnounceRevocations
 from application.auth.throttle import Throttle
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
@@ -53,6 +56,7 @@ from application.ports import (
     EmailTransport,
     PasswordHasher,
     PasswordResetRepository,
+    RevocationOutbox,
     RevokedSessions,
     SessionRepository,
     UnitOfWork,
@@ -88,6 +92,8 @@ from infrastructure.persistence.repositories import (
     SqlEmailOutbox,
     SqlHistoryRepository,
     SqlPasswordResetRepository,
+    SqlRevocationOutbox,
+    SqlRevocationSource,
     SqlSessionRepository,
     SqlUsageRepository,
     SqlUserRepository,
@@ -96,13 +102,18 @@ from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.secret_box import secret_box_from_settings
-from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryRevokedSessions, InMemoryUserCache
+from infrastructure.state.memory import (
+    InMemoryAttemptCounter,
+    InMemoryUserCache,
+    RevocationSource,
+    RevokedSessionMirror,
+    StateSync,
+)
 from infrastructure.state.redis import (
     RedisAttemptCounter,
     RedisBroadcastUserCache,
     RedisRevokedSessions,
     RedisStateSync,
-    StateSync,
 )
 from infrastructure.transcripts.youtube import YouTubeTranscriptSource
 
@@ -151,6 +162,7 @@ class DatabaseProvider(Provider):
     api_tokens = provide(SqlApiTokenRepository, provides=ApiTokenRepository, scope=Scope.REQUEST)
     usage = provide(SqlUsageRepository, provides=UsageRepository, scope=Scope.REQUEST)
     outbox = provide(SqlEmailOutbox, provides=EmailOutbox, scope=Scope.REQUEST)
+    revocation_outbox = provide(SqlRevocationOutbox, provides=RevocationOutbox, scope=Scope.REQUEST)
     provider_keys = provide(SqlProviderKeyRepository, provides=ProviderKeyRepository, scope=Scope.REQUEST)
     accounts = provide(SqlAccountReader, provides=AccountReader, scope=Scope.APP)
 
@@ -165,13 +177,34 @@ class SharedStateProvider(Provider):
         if settings.redis_url is None:
             yield None
             return
-        client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5, socket_keepalive=True)
+        client = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            # A pooled connection that went stale (Redis restarted) is replaced and the command sent again, so
+            # nobody sees it; while Redis is down, requests fail fast (503) instead of backing off for seconds.
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2),
+            health_check_interval=10,
+        )
         yield client
         await client.aclose()
 
     @provide
-    def revoked_sessions(self, redis: Redis | None, settings: Settings) -> RevokedSessions:
-        return RedisRevokedSessions(redis, settings.redis_prefix) if redis else InMemoryRevokedSessions()
+    def revocation_source(self, sessions: async_sessionmaker[AsyncSession]) -> RevocationSource:
+        return SqlRevocationSource(sessions)
+
+    @provide
+    def revoked_sessions(
+        self, redis: Redis | None, settings: Settings, source: RevocationSource, policy: AuthPolicy
+    ) -> RevokedSessionMirror:
+        if redis is None:
+            return RevokedSessionMirror(source, policy.access_token_lifetime)
+        return RedisRevokedSessions(redis, settings.redis_prefix, source, policy.access_token_lifetime)
+
+    @provide
+    def revoked_sessions_port(self, mirror: RevokedSessionMirror) -> RevokedSessions:
+        return mirror
 
     @provide
     def user_cache(self, redis: Redis | None, settings: Settings) -> UserCache:
@@ -181,10 +214,10 @@ class SharedStateProvider(Provider):
 
     @provide
     def state_sync(
-        self, redis: Redis | None, settings: Settings, sessions: RevokedSessions, users: UserCache
+        self, redis: Redis | None, settings: Settings, sessions: RevokedSessionMirror, users: UserCache
     ) -> StateSync:
         if redis is None:
-            return StateSync()
+            return StateSync(sessions)
         assert isinstance(sessions, RedisRevokedSessions)
         assert isinstance(users, RedisBroadcastUserCache)
         return RedisStateSync(redis, settings.redis_prefix, sessions, users)
@@ -264,7 +297,14 @@ class ProcessingProvider(Provider):
     def runner(
         self, settings: Settings, catalog: ProviderCatalog, breaker: CircuitBreaker, stats: ProviderStats
     ) -> OutputRunner:
-        return OutputRunner(catalog, breaker, stats, settings.ai_max_output_tokens, settings.ai_map_concurrency)
+        return OutputRunner(
+            catalog,
+            breaker,
+            stats,
+            settings.ai_max_output_tokens,
+            settings.ai_map_concurrency,
+            settings.ai_request_budget_seconds,
+        )
 
     @provide
     def policy(self, settings: Settings) -> ProcessingPolicy:
@@ -312,6 +352,7 @@ class UseCaseProvider(Provider):
         ChangeAccountAsAdmin,
         CreateUserAsAdmin,
         DeliverQueuedEmails,
+        AnnounceRevocations,
         ProcessTranscript,
         FetchTranscript,
         CompareProviders,

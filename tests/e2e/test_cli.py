@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import clean_env
+from tests.services import HEAD_REVISION, clean_env
 
 SCRIBE = str(Path(sys.executable).with_name("scribe"))
 PASSWORD = "violet kettle umbrella 42"
@@ -66,8 +66,8 @@ def test_commands_on_a_missing_user_fail_clearly(env: dict[str, str]) -> None:
 def test_db_commands(tmp_path: Path) -> None:
     env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     assert "no revision" in run("db", "current", env=env).stdout
-    assert "0003 (head)" in run("db", "upgrade", env=env).stdout
-    assert "0003 (head)" in run("db", "current", env=env).stdout
+    assert f"{HEAD_REVISION} (head)" in run("db", "upgrade", env=env).stdout
+    assert f"{HEAD_REVISION} (head)" in run("db", "current", env=env).stdout
     assert "no revision" in run("db", "downgrade", "base", env=env).stdout
 
 
@@ -140,3 +140,11 @@ def test_process_refuses_what_it_cannot_read(env: dict[str, str]) -> None:
     bad = run("process", "https://vimeo.com/123", env=env)
     assert bad.returncode != 0
     assert "not a YouTube video link" in bad.stderr
+
+
+def test_serve_refuses_several_workers_without_redis(tmp_path: Path) -> None:
+    """In-process state is per process: a logout on one worker would not reach the others."""
+    env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}")
+    served = run("serve", "--workers", "2", "--port", "1", env=env)
+    assert served.returncode != 0
+    assert "SCRIBE_REDIS_URL" in served.stderr

@@ -45,6 +45,7 @@ class HttpResponse:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    byte_interval: float = 0.0  # > 0: written one byte at a time, this many seconds apart (a trickling upstream)
 
     @classmethod
     def of_json(cls, status: int, value: Any, headers: dict[str, str] | None = None) -> HttpResponse:
@@ -155,7 +156,14 @@ class LoopbackServer:
             if response is None:
                 return
             keep_alive = request.headers.get("connection", "").lower() != "close"
-            writer.write(response.encode(keep_alive))
+            data = response.encode(keep_alive)
+            if response.byte_interval > 0:
+                for index in range(len(data)):
+                    writer.write(data[index : index + 1])
+                    await writer.drain()
+                    await asyncio.sleep(response.byte_interval)
+            else:
+                writer.write(data)
             await writer.drain()
             if not keep_alive:
                 return

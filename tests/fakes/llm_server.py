@@ -81,6 +81,7 @@ class Behaviour:
     raw_body: Any = None  # answer 200 with exactly this JSON value instead of a well-formed response
     input_tokens: int | None = None  # reported usage; by default about a token per 4 characters
     output_tokens: int | None = None
+    trickle: float = 0.0  # > 0: the answer arrives one byte every `trickle` seconds (no read ever times out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,15 +205,18 @@ class FakeLLMServer(LoopbackServer):
         tokens_in = behaviour.input_tokens if behaviour.input_tokens is not None else _tokens(prompt)
         tokens_out = behaviour.output_tokens if behaviour.output_tokens is not None else _tokens(text)
         if provider == "anthropic":
-            return _anthropic_message(body, kind or "", answer, tokens_in, tokens_out)
-        return _openai_completion(body, text, tokens_in, tokens_out)
+            response = _anthropic_message(body, kind or "", answer, tokens_in, tokens_out)
+        else:
+            response = _openai_completion(body, text, tokens_in, tokens_out)
+        return dataclasses.replace(response, byte_interval=behaviour.trickle)
 
     async def _models(self, request: HttpRequest, provider: Provider) -> HttpResponse | None:
         key = _api_key(provider, request)
         self._record(provider, request, None, key, None)
         if not self._key_accepted(key):
             return _error(provider, 401)
-        if failure := await _fail(provider, self._next_behaviour(provider, None)):
+        behaviour = self._next_behaviour(provider, None)
+        if failure := await _fail(provider, behaviour):
             return None if failure == "drop" else failure
         if provider == "anthropic":
             models = [
@@ -229,11 +233,13 @@ class FakeLLMServer(LoopbackServer):
                 )
             ]
             page = {"data": models, "has_more": False, "first_id": models[0]["id"], "last_id": models[-1]["id"]}
-            return HttpResponse.of_json(200, page, {"request-id": _request_id()})
+            response = HttpResponse.of_json(200, page, {"request-id": _request_id()})
+            return dataclasses.replace(response, byte_interval=behaviour.trickle)
         owner = "google" if "/v1beta/openai/" in request.path else "openai"
         ids = ("models/gemini-2.5-flash", "models/gemini-2.5-pro") if owner == "google" else ("gpt-4o-mini", "gpt-4o")
         data = [{"id": model_id, "object": "model", "created": 1_721_172_741, "owned_by": owner} for model_id in ids]
-        return HttpResponse.of_json(200, {"object": "list", "data": data}, {"x-request-id": _request_id()})
+        response = HttpResponse.of_json(200, {"object": "list", "data": data}, {"x-request-id": _request_id()})
+        return dataclasses.replace(response, byte_interval=behaviour.trickle)
 
     def _record(self, provider: Provider, request: HttpRequest, kind: str | None, key: str | None, body: Any) -> None:
         record = RecordedRequest(provider, request.method, request.path, kind, key, body, time.monotonic())

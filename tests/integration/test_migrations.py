@@ -44,7 +44,7 @@ def test_migrations_go_up_down_and_up_again(empty_database: str) -> None:
 
     migrations.upgrade(empty_database)
     assert _tables(empty_database) - {"alembic_version"} == expected
-    assert migrations.current(empty_database).startswith("0003 (head)")
+    assert migrations.current(empty_database).startswith(f"{services.HEAD_REVISION} (head)")
 
     migrations.downgrade(empty_database, "base")
     assert _tables(empty_database) - {"alembic_version"} == set()

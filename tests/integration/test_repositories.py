@@ -23,6 +23,8 @@ from infrastructure.persistence.repositories import (
     SqlApiTokenRepository,
     SqlEmailOutbox,
     SqlPasswordResetRepository,
+    SqlRevocationOutbox,
+    SqlRevocationSource,
     SqlSessionRepository,
     SqlUsageRepository,
     SqlUserRepository,
@@ -248,6 +250,56 @@ async def test_the_outbox_backs_off_after_a_failure(sessions: async_sessionmaker
     assert await _claim_mine(sessions, marker, NOW + timedelta(seconds=30)) == []
     (later,) = await _claim_mine(sessions, marker, NOW + timedelta(minutes=1))
     assert later.attempts == 1
+
+
+async def _claim_revocations(sessions: async_sessionmaker[AsyncSession], session_id: uuid.UUID, now: datetime) -> list:  # type: ignore[type-arg]
+    async with sessions() as s:
+        claimed = [p for p in await SqlRevocationOutbox(s).claim(1000, now, LEASE) if p.session_id == session_id]
+        await s.commit()
+    return claimed
+
+
+async def test_each_pending_revocation_is_claimed_by_one_relay_until_announced(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    session_id = uuid.uuid4()
+    async with sessions() as s:
+        await SqlRevocationOutbox(s).enqueue(session_id, NOW + timedelta(minutes=15), NOW)
+        await s.commit()
+
+    claims = await asyncio.gather(*(_claim_revocations(sessions, session_id, NOW) for _ in range(4)))
+    assert sorted(len(c) for c in claims) == [0, 0, 0, 1]
+    (claimed,) = next(c for c in claims if c)
+    assert claimed.until == NOW + timedelta(minutes=15)
+    async with sessions() as s:
+        await SqlRevocationOutbox(s).retry_later(claimed.id, NOW)  # Redis was down
+        await s.commit()
+    assert await _claim_revocations(sessions, session_id, NOW) == []
+    (again,) = await _claim_revocations(sessions, session_id, NOW + timedelta(seconds=1))
+    assert again.attempts == 1
+    async with sessions() as s:
+        await SqlRevocationOutbox(s).announced(again.id)
+        await s.commit()
+    assert await _claim_revocations(sessions, session_id, NOW + LEASE * 10) == []
+
+
+async def test_revoked_sessions_are_read_from_the_sessions_table(sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = _user()
+    recent, old, live = (AuthSession.start(user.id, NOW, timedelta(days=30)) for _ in range(3))
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        for session in (recent, old, live):
+            await SqlSessionRepository(s).add(session)
+        await SqlSessionRepository(s).revoke(recent.id, NOW)
+        await SqlSessionRepository(s).revoke(old.id, NOW - timedelta(hours=1))
+        await s.commit()
+    source = SqlRevocationSource(sessions)
+    assert await source.is_revoked(recent.id)
+    assert await source.is_revoked(old.id)
+    assert not await source.is_revoked(live.id)
+    since = await source.revoked_since(NOW - timedelta(minutes=15))
+    assert (recent.id, NOW) in since
+    assert {session_id for session_id, _ in since}.isdisjoint({old.id, live.id})
 
 
 async def test_lock_reads_what_is_stored_now(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 from application.auth.policy import AuthPolicy
 from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
 from application.pagination import Cursor, Page, PageRequest
-from application.ports import AccessClaims, EmailMessage, IssuedAccessToken, PasswordResetRecord, QueuedEmail
+from application.ports import (
+    AccessClaims,
+    EmailMessage,
+    IssuedAccessToken,
+    PasswordResetRecord,
+    PendingRevocation,
+    QueuedEmail,
+)
 from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import ApiKey, Generation, GenerationRequest, StoredProviderKey
 from domain.api_tokens import ApiToken
@@ -89,12 +96,19 @@ class FakeIssuer:
 
 
 class FakeRevokedSessions:
+    """`reachable` False: the other processes cannot be told (Redis is down); this one still refuses at once."""
+
     def __init__(self, clock: FakeClock) -> None:
         self._clock = clock
         self.until: dict[uuid.UUID, datetime] = {}
+        self.announced: list[uuid.UUID] = []
+        self.reachable = True
 
-    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+    async def revoke(self, session_id: uuid.UUID, until: datetime) -> bool:
         self.until[session_id] = until
+        if self.reachable:
+            self.announced.append(session_id)
+        return self.reachable
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
         return session_id in self.until and self.until[session_id] > self._clock.now()
@@ -269,6 +283,31 @@ class InMemoryOutbox:
         self.queued[email_id] = replace(q, attempts=q.attempts + 1)
 
 
+class InMemoryRevocationOutbox:
+    def __init__(self) -> None:
+        self.pending: dict[uuid.UUID, PendingRevocation] = {}
+        self.due: dict[uuid.UUID, datetime] = {}
+
+    async def enqueue(self, session_id: uuid.UUID, until: datetime, now: datetime) -> None:
+        revocation = PendingRevocation(uuid.uuid4(), session_id, until, 0)
+        self.pending[revocation.id] = revocation
+        self.due[revocation.id] = now
+
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[PendingRevocation]:
+        claimed = [p for p in self.pending.values() if self.due[p.id] <= now][:limit]
+        for p in claimed:
+            self.due[p.id] = now + lease
+        return claimed
+
+    async def announced(self, revocation_id: uuid.UUID) -> None:
+        del self.pending[revocation_id]
+
+    async def retry_later(self, revocation_id: uuid.UUID, now: datetime) -> None:
+        p = self.pending[revocation_id]
+        self.pending[revocation_id] = replace(p, attempts=p.attempts + 1)
+        self.due[revocation_id] = now + timedelta(seconds=1)
+
+
 @dataclass
 class World:
     """Everything a use case may need, in memory, sharing one clock."""
@@ -280,6 +319,7 @@ class World:
     resets: InMemoryResets = field(default_factory=InMemoryResets)
     api_tokens: InMemoryApiTokens = field(default_factory=InMemoryApiTokens)
     outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
+    revocations: InMemoryRevocationOutbox = field(default_factory=InMemoryRevocationOutbox)
     hasher: FakeHasher = field(default_factory=FakeHasher)
     revoked: FakeRevokedSessions = field(init=False)
     accounts: FakeAccountReader = field(init=False)

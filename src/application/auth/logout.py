@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
+from application.auth.revocations import revoke_sessions
 from application.auth.tokens import fingerprint
-from application.ports import Clock, RevokedSessions, SessionRepository, UnitOfWork
+from application.ports import Clock, RevocationOutbox, RevokedSessions, SessionRepository, UnitOfWork
 
 
 class LogoutUser:
@@ -13,12 +14,14 @@ class LogoutUser:
         self,
         sessions: SessionRepository,
         revoked: RevokedSessions,
+        outbox: RevocationOutbox,
         uow: UnitOfWork,
         clock: Clock,
         policy: AuthPolicy,
     ) -> None:
         self._sessions = sessions
         self._revoked = revoked
+        self._outbox = outbox
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -34,8 +37,5 @@ class LogoutUser:
             session = await self._sessions.get(stored.session_id) if stored else None
             if session is not None and session.user_id == principal.user.id:
                 ended.append(session.id)
-        for session_id in ended:
-            await self._sessions.revoke(session_id, now)
-        await self._uow.commit()
-        for session_id in ended:
-            await self._revoked.revoke(session_id, now + self._policy.access_token_lifetime)
+        until = now + self._policy.access_token_lifetime
+        await revoke_sessions(self._sessions, self._outbox, self._uow, self._revoked, ended, now, until)

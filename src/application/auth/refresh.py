@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 from application.auth.policy import AuthPolicy
+from application.auth.revocations import revoke_sessions
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint
-from application.ports import Clock, RevokedSessions, SessionRepository, UnitOfWork, UserRepository
+from application.ports import (
+    Clock,
+    RevocationOutbox,
+    RevokedSessions,
+    SessionRepository,
+    UnitOfWork,
+    UserRepository,
+)
 from domain.sessions import SessionInvalid
 
 
@@ -15,6 +23,7 @@ class RefreshTokens:
         sessions: SessionRepository,
         users: UserRepository,
         revoked: RevokedSessions,
+        outbox: RevocationOutbox,
         tokens: SessionTokens,
         uow: UnitOfWork,
         clock: Clock,
@@ -23,6 +32,7 @@ class RefreshTokens:
         self._sessions = sessions
         self._users = users
         self._revoked = revoked
+        self._outbox = outbox
         self._tokens = tokens
         self._uow = uow
         self._clock = clock
@@ -37,9 +47,9 @@ class RefreshTokens:
         if session is None or not session.is_active(now):
             raise SessionInvalid("session_ended")
         if stored.used_at is not None or not await self._sessions.mark_refresh_token_used(stored.id, now):
-            await self._sessions.revoke(session.id, now)
-            await self._uow.commit()  # the revocation must stick although the request fails
-            await self._revoked.revoke(session.id, now + self._policy.access_token_lifetime)
+            # Committed before the request fails: the revocation must stick.
+            until = now + self._policy.access_token_lifetime
+            await revoke_sessions(self._sessions, self._outbox, self._uow, self._revoked, [session.id], now, until)
             raise SessionInvalid("refresh_token_reused")
         if now >= stored.expires_at:
             raise SessionInvalid("refresh_token_expired")

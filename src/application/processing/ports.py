@@ -155,7 +155,8 @@ class CircuitBreaker(Protocol):
 
     def success(self, key: str) -> None: ...
 
-    def failure(self, key: str, retry_after: float | None) -> None: ...
+    def failure(self, key: str, retry_after: float | None, open_now: bool = False) -> None:
+        """`open_now`: skip the failure threshold (a timeout: waiting for more of them costs a timeout each)."""
 
     def is_open(self, key: str) -> bool:
         """Calls are being skipped now (for display; it does not start a trial call)."""

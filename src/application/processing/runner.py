@@ -34,6 +34,7 @@ from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
 from domain.transcripts import Segment, Transcript, format_timestamp
 from domain.usage import AttemptRecord, Attribution, OutputAttribution, Payer, Spend
 
+OUT_OF_TIME = "out_of_time"  # the failure kind when the request's time budget ends before an answer
 _PROMPT_OVERHEAD_TOKENS = 1500  # instructions, title, description and schema around the transcript
 _MAX_REDUCE_ROUNDS = 3
 
@@ -113,6 +114,7 @@ class Job:
     calls: list[Call] = field(default_factory=list)
     condensed: dict[str, asyncio.Task[str]] = field(default_factory=dict)
     tripped: set[str] = field(default_factory=set)  # breaker keys this request already reported as failing
+    started: float = field(default_factory=time.monotonic)  # the request's time budget counts from here
 
     @property
     def answer_context(self) -> AnswerContext:
@@ -136,12 +138,14 @@ class OutputRunner:
         stats: ProviderStats,
         max_output_tokens: int,
         map_concurrency: int,
+        request_budget_seconds: float,
     ) -> None:
         self._catalog = catalog
         self._breaker = breaker
         self._stats = stats
         self._max_output_tokens = max_output_tokens
         self._map_slots = map_concurrency
+        self._budget = request_budget_seconds
 
     async def produce(self, output: str, chain: Sequence[Attempt], job: Job) -> Produced:
         failures: list[Failure] = []
@@ -197,7 +201,15 @@ class OutputRunner:
         profile = self._catalog.profiles[attempt.provider]
         started = time.perf_counter()
         try:
-            generation = await adapter.generate(request, attempt.model, attempt.key)
+            remaining = job.started + self._budget - time.monotonic()
+            if remaining <= 0:
+                raise ProviderFailure(attempt.provider, OUT_OF_TIME)
+            try:
+                async with asyncio.timeout(remaining):  # the request's budget, over every attempt of the chain
+                    generation = await adapter.generate(request, attempt.model, attempt.key)
+            except TimeoutError:
+                job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
+                raise ProviderFailure(attempt.provider, OUT_OF_TIME) from None
         except asyncio.CancelledError:
             job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
             raise
@@ -206,10 +218,13 @@ class OutputRunner:
             if failure.kind == "timeout":
                 job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
             self._stats.record(CallRecord(attempt.provider, attempt.model, latency, failure.kind))
+            if failure.kind == OUT_OF_TIME:  # the request ran out, which says nothing about the provider
+                raise
             if failure.retry_after is not None or (failure.trips_breaker and attempt.breaker_key not in job.tripped):
-                # One request's concurrent calls failing together is one failure, not one per output.
+                # One request's concurrent calls failing together is one failure, not one per output. A timeout
+                # opens the circuit at once: the next requests must not each wait a whole timeout to learn it.
                 job.tripped.add(attempt.breaker_key)
-                self._breaker.failure(attempt.breaker_key, failure.retry_after)
+                self._breaker.failure(attempt.breaker_key, failure.retry_after, open_now=failure.kind == "timeout")
             elif not failure.trips_breaker:  # it answered: the provider is up, only this request was refused
                 self._breaker.success(attempt.breaker_key)
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import anthropic
 import msgspec
 from anthropic.types import ToolParam
@@ -14,6 +16,7 @@ from infrastructure.ai.schema import StrictSchemas
 
 class AnthropicProvider:
     def __init__(self, server_key: str | None, timeout: float, base_url: str | None = None) -> None:
+        self._timeout = timeout  # for the whole call, however slowly the answer arrives
         self._client = anthropic.AsyncAnthropic(
             api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
         )
@@ -30,14 +33,15 @@ class AnthropicProvider:
             "strict": True,  # the answer is decoded under the schema, as OpenAI's strict json_schema does
         }
         try:
-            response = await self._client_for(key).messages.create(
-                model=model,
-                max_tokens=request.max_output_tokens,
-                system=request.system,
-                messages=[{"role": "user", "content": request.prompt}],
-                tools=[tool],
-                tool_choice={"type": "tool", "name": request.kind},
-            )
+            async with asyncio.timeout(self._timeout):  # the SDK's timeout is per read: a trickle never trips it
+                response = await self._client_for(key).messages.create(
+                    model=model,
+                    max_tokens=request.max_output_tokens,
+                    system=request.system,
+                    messages=[{"role": "user", "content": request.prompt}],
+                    tools=[tool],
+                    tool_choice={"type": "tool", "name": request.kind},
+                )
         except Exception as error:
             raise as_failure("anthropic", error) from None
         try:
@@ -53,7 +57,8 @@ class AnthropicProvider:
 
     async def check_key(self, secret: str) -> None:
         try:
-            await self._client.with_options(api_key=secret).models.list(limit=1)
+            async with asyncio.timeout(self._timeout):
+                await self._client.with_options(api_key=secret).models.list(limit=1)
         except Exception as error:
             raise key_check_failure("anthropic", error) from None
 

@@ -40,6 +40,8 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def as_failure(provider: str, error: Exception) -> ProviderFailure:
+    if isinstance(error, TimeoutError):  # our own deadline on the whole call
+        return ProviderFailure(provider, "timeout", "no complete answer in time")
     if isinstance(error, _TIMEOUTS):  # a subclass of the connection error: test it first
         return ProviderFailure(provider, "timeout")
     if isinstance(error, _CONNECTION):

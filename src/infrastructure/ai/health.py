@@ -51,13 +51,13 @@ class InMemoryCircuitBreaker:
     def success(self, key: str) -> None:
         self._states.pop(key, None)
 
-    def failure(self, key: str, retry_after: float | None) -> None:
+    def failure(self, key: str, retry_after: float | None, open_now: bool = False) -> None:
         state = self._states.setdefault(key, _BreakerState())
         state.failures += 1
         state.trial_started = None
         if retry_after is not None:  # the provider said when to come back: believe it
             state.open_until = self._clock() + max(retry_after, 0.001)
-        elif state.failures >= self._threshold or state.open_until:
+        elif open_now or state.failures >= self._threshold or state.open_until:
             state.open_until = self._clock() + self._cooldown
 
     def is_open(self, key: str) -> bool:

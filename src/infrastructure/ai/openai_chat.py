@@ -3,6 +3,7 @@ OpenAI-compatible server (Ollama, vLLM, OpenRouter)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import openai
@@ -23,6 +24,7 @@ class OpenAIChatProvider:
         token_limit_parameter: str = "max_tokens",  # noqa: S107 (a parameter name, not a secret)
     ) -> None:
         self._name = name
+        self._timeout = timeout  # for the whole call, however slowly the answer arrives
         # Retries are ours (fallback to the next provider), so the SDK must not spend the time budget on them.
         self._client = openai.AsyncOpenAI(
             api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
@@ -52,7 +54,8 @@ class OpenAIChatProvider:
             self._token_limit_parameter: request.max_output_tokens,
         }
         try:
-            response = await self._client_for(key).chat.completions.create(**arguments)
+            async with asyncio.timeout(self._timeout):  # the SDK's timeout is per read: a trickle never trips it
+                response = await self._client_for(key).chat.completions.create(**arguments)
         except Exception as error:
             raise as_failure(self._name, error) from None
         try:
@@ -68,7 +71,8 @@ class OpenAIChatProvider:
 
     async def check_key(self, secret: str) -> None:
         try:
-            await self._client.with_options(api_key=secret).models.list()
+            async with asyncio.timeout(self._timeout):
+                await self._client.with_options(api_key=secret).models.list()
         except Exception as error:
             raise key_check_failure(self._name, error) from None
 

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from application.processing.ports import CallRecord, ProviderStatsView
 from domain.usage import Spend
 from infrastructure.ai.health import percentile
+from infrastructure.outages import outages, unavailable_dependency
 
 log = structlog.get_logger("scribe.ai")
 
@@ -66,8 +67,12 @@ class RedisProviderStats:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
                 await self.flush()
-            except Exception:  # Redis away for a moment: the counts wait in the next batch
-                log.warning("ai_stats_flush_failed", exc_info=True)
+            except Exception as error:  # Redis away for a moment: the counts wait in the next batch
+                dependency = unavailable_dependency(error)
+                if dependency is None:
+                    log.warning("ai_stats_flush_failed", exc_info=True)
+                else:
+                    outages.failed(dependency, error)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}

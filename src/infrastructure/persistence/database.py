@@ -12,8 +12,15 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # hide_parameters: SQL errors in logs never carry the values (e-mails, token hashes).
+    # pool_pre_ping: a pooled connection the server dropped (it restarted) is replaced before use, unseen.
+    # A connect timeout of seconds, not asyncpg's minute: an unreachable server must fail requests fast (503).
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"timeout": 5},
     )
 
 

@@ -81,6 +81,9 @@ class AuthSessionRow(DefaultBase):
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
 
+    # Every API process loads the sessions revoked within an access token's lifetime at start and on reconnect.
+    __table_args__ = (Index("ix_auth_sessions_revoked_at", "revoked_at"),)
+
 
 class RefreshTokenRow(DefaultBase):
     __tablename__ = "refresh_tokens"
@@ -136,6 +139,21 @@ class EmailOutboxRow(DefaultBase):
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC)
 
     __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),)
+
+
+class RevocationOutboxRow(DefaultBase):
+    """A session revocation committed here but not yet announced to the other API processes; the relay
+    announces it (again, harmlessly, if the request already did) and deletes the row."""
+
+    __tablename__ = "revocation_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(GUID)
+    revoked_until: Mapped[datetime] = mapped_column(DateTimeUTC)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (Index("ix_revocation_outbox_due", "next_attempt_at"),)
 
 
 class UsageEventRow(DefaultBase):

@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 import msgspec
 from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.pagination import Cursor, Page, PageRequest
-from application.ports import EmailMessage, PasswordResetRecord, QueuedEmail
+from application.ports import EmailMessage, PasswordResetRecord, PendingRevocation, QueuedEmail
 from domain.api_tokens import ApiToken, Scope
 from domain.history import HistoryEntry
 from domain.sessions import AuthSession, RefreshToken
@@ -29,6 +29,7 @@ from infrastructure.persistence.models import (
     PasswordResetTokenRow,
     ProcessingHistoryRow,
     RefreshTokenRow,
+    RevocationOutboxRow,
     UsageEventRow,
     UserRow,
 )
@@ -395,3 +396,73 @@ class SqlAccountReader:
         async with self._sessions() as session:
             await session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now))
             await session.commit()
+
+
+# Announcing a revocation is one Redis PUBLISH: retry soon, but do not hammer a Redis that is down.
+_MAX_REVOCATION_RETRY_SECONDS = 5
+
+
+class SqlRevocationOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, session_id: uuid.UUID, until: datetime, now: datetime) -> None:
+        self._session.add(
+            RevocationOutboxRow(id=uuid.uuid4(), session_id=session_id, revoked_until=until, next_attempt_at=now)
+        )
+        await self._session.flush()
+
+    async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[PendingRevocation]:
+        due = (
+            await self._session.execute(
+                select(RevocationOutboxRow.id, RevocationOutboxRow.next_attempt_at)
+                .where(RevocationOutboxRow.next_attempt_at <= now)
+                .order_by(RevocationOutboxRow.next_attempt_at, RevocationOutboxRow.id)
+                .limit(limit)
+            )
+        ).all()
+        claimed = []
+        for revocation_id, seen in due:
+            # Compare-and-set on the due time, as for e-mail: of several processes, exactly one wins each row.
+            result = await self._session.execute(
+                update(RevocationOutboxRow)
+                .where(RevocationOutboxRow.id == revocation_id, RevocationOutboxRow.next_attempt_at == seen)
+                .values(next_attempt_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                claimed.append(revocation_id)
+        if not claimed:
+            return []
+        rows = await self._session.scalars(select(RevocationOutboxRow).where(RevocationOutboxRow.id.in_(claimed)))
+        return [PendingRevocation(r.id, r.session_id, r.revoked_until, r.attempts) for r in rows]
+
+    async def announced(self, revocation_id: uuid.UUID) -> None:
+        await self._session.execute(delete(RevocationOutboxRow).where(RevocationOutboxRow.id == revocation_id))
+
+    async def retry_later(self, revocation_id: uuid.UUID, now: datetime) -> None:
+        row = await self._session.get(RevocationOutboxRow, revocation_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.next_attempt_at = now + timedelta(seconds=min(2 ** (row.attempts - 1), _MAX_REVOCATION_RETRY_SECONDS))
+        await self._session.flush()
+
+
+class SqlRevocationSource:
+    """What each process's mirror of revoked sessions is a copy of: `auth_sessions.revoked_at`."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def revoked_since(self, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(AuthSessionRow.id, AuthSessionRow.revoked_at).where(AuthSessionRow.revoked_at >= since)
+            )
+            return [(session_id, revoked_at) for session_id, revoked_at in rows.all()]
+
+    async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        async with self._sessions() as session:
+            revoked_at = await session.scalar(select(AuthSessionRow.revoked_at).where(AuthSessionRow.id == session_id))
+            return revoked_at is not None

@@ -2,28 +2,90 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from domain.users import User
+from infrastructure.outages import outages, unavailable_dependency
 
 _MAX_ENTRIES = 100_000
 
 
-class InMemoryRevokedSessions:
-    def __init__(self) -> None:
-        self._until: dict[uuid.UUID, float] = {}
+class RevocationSource(Protocol):
+    """The database's revoked sessions, which the mirror copies."""
 
-    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
-        if len(self._until) >= _MAX_ENTRIES:
-            now = time.time()
-            self._until = {k: v for k, v in self._until.items() if v > now}
-        self._until[session_id] = until.timestamp()
+    async def revoked_since(self, since: datetime) -> list[tuple[uuid.UUID, datetime]]: ...
+
+    async def is_revoked(self, session_id: uuid.UUID) -> bool: ...
+
+
+class RevokedSessionMirror:
+    """This process's copy of the sessions revoked within an access token's lifetime. While `in_step` is False
+    (start-up, a lost connection to the other processes) the copy may miss revocations, so checks ask the
+    database instead; an unreachable database then fails the request (503), never lets it through.
+
+    In-process runtime: one process sees every revocation, so the copy is in step once loaded. The Redis
+    runtime subclasses it to announce revocations and follow the others'."""
+
+    def __init__(self, source: RevocationSource, access_token_lifetime: timedelta) -> None:
+        self._source = source
+        self._lifetime = access_token_lifetime
+        self._until: dict[uuid.UUID, float] = {}
+        self.in_step = False
+
+    async def revoke(self, session_id: uuid.UUID, until: datetime) -> bool:
+        self.remember(session_id, until.timestamp())
+        return await self._announce(session_id, until)
+
+    async def _announce(self, session_id: uuid.UUID, until: datetime) -> bool:
+        return True  # no other process to tell
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        if not self.in_step:
+            return await self._source.is_revoked(session_id)
         until = self._until.get(session_id)
         return until is not None and until > time.time()
+
+    def remember(self, session_id: uuid.UUID, until: float) -> None:
+        if len(self._until) >= _MAX_ENTRIES:
+            self.forget_expired()
+        self._until[session_id] = until
+
+    def forget_expired(self) -> None:
+        """Revocations outlive the access tokens they stop by nothing: drop the ended ones."""
+        now = time.time()
+        self._until = {k: v for k, v in self._until.items() if v > now}
+
+    async def load(self) -> None:
+        """Adds what the database holds (never removes: an announcement heard meanwhile stays)."""
+        since = datetime.now(UTC) - self._lifetime
+        for session_id, revoked_at in await self._source.revoked_since(since):
+            self.remember(session_id, (revoked_at + self._lifetime).timestamp())
+
+
+class StateSync:
+    """Brings this process's mirror in step: for the in-process runtime, one load from the database at start
+    (retried until the database answers; until then checks ask the database)."""
+
+    def __init__(self, sessions: RevokedSessionMirror) -> None:
+        self._sessions = sessions
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._sessions.load()
+            except Exception as error:
+                dependency = unavailable_dependency(error)
+                if dependency is None:
+                    raise
+                outages.failed(dependency, error)
+                await asyncio.sleep(1)
+                continue
+            self._sessions.in_step = True
+            return
 
 
 class InMemoryAttemptCounter:

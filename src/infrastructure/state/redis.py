@@ -1,10 +1,12 @@
-"""Redis adapters for state every API process must share: revoked sessions, attempt counters, and the
-invalidation of cached users.
+"""Redis adapters for state every API process must share: attempt counters, and the announcements that keep
+each process's copies (revoked sessions, cached users) in step with the others.
 
-Checking a session on every request must not cost a Redis round trip, so each process keeps a mirror of the
-revoked sessions, loaded at start and kept current through one pub/sub channel (`<prefix>events`). Until the
-mirror is in step (start-up, a lost connection) checks go to Redis directly. The same channel tells every
-process to drop a user from its cache when that user changes."""
+Checking a session on every request must not cost a round trip, so each process mirrors the revoked sessions
+of the database (RevokedSessionMirror), loaded when it subscribes to one pub/sub channel (`<prefix>events`) and
+kept current by the revocations announced there. Whenever the subscription is lost (start-up, Redis down or
+restarted, a silent connection) the mirror is out of step and checks ask the database; on resubscribing it
+loads again from the database, so Redis losing its data loses nothing. The same channel tells every process to
+drop a user from its cache when that user changes; out of step, the cache is not used."""
 
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ import asyncio
 import math
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.users import User
-from infrastructure.state.memory import InMemoryUserCache
+from infrastructure.outages import outages, unavailable_dependency
+from infrastructure.state.memory import InMemoryUserCache, RevocationSource, RevokedSessionMirror, StateSync
 
 log = structlog.get_logger("scribe.state")
 
@@ -32,64 +37,36 @@ return 0
 # figure: a connection that died silently (idle timeout, partition) must not leave the mirror "in step".
 _PING_SECONDS = 2.0
 _SILENCE_SECONDS = 6.0
+_RESUBSCRIBE_SECONDS = 0.5  # how soon a lost subscription is tried again: recovery within a second
 
 
-class RedisRevokedSessions:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+class RedisRevokedSessions(RevokedSessionMirror):
+    def __init__(self, redis: Redis, prefix: str, source: RevocationSource, access_token_lifetime: timedelta) -> None:
+        super().__init__(source, access_token_lifetime)
         self._redis = redis
-        self._keys = f"{prefix}revoked-session:"
         self._channel = f"{prefix}events"
-        self._mirror: dict[uuid.UUID, float] = {}
-        self.mirrored = False  # set by RedisStateSync while the mirror is known to be complete
 
-    async def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
-        expires = math.ceil(until.timestamp())
-        async with self._redis.pipeline(transaction=True) as pipe:  # both or neither
-            pipe.set(f"{self._keys}{session_id}", b"1", exat=expires)
-            pipe.publish(self._channel, f"revoke {session_id} {expires}")
-            await pipe.execute()
-        self.remember(session_id, expires)
-
-    async def is_revoked(self, session_id: uuid.UUID) -> bool:
-        if self.mirrored:
-            until = self._mirror.get(session_id)
-            return until is not None and until > time.time()
-        return bool(await self._redis.exists(f"{self._keys}{session_id}"))
-
-    def remember(self, session_id: uuid.UUID, until: float) -> None:
-        self._mirror[session_id] = until
-
-    def forget_expired(self) -> None:
-        """Revocations outlive the access tokens they stop by nothing: drop the ended ones."""
-        now = time.time()
-        self._mirror = {k: v for k, v in self._mirror.items() if v > now}
-
-    async def load(self) -> None:
-        """Everything revoked so far, from the keys themselves (their TTL is the revocation's end)."""
-        names = [name async for name in self._redis.scan_iter(match=f"{self._keys}*", count=1000)]
-        if not names:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.ttl(name)
-            ttls = await pipe.execute()
-        now = time.time()
-        for name, ttl in zip(names, ttls, strict=True):
-            if ttl > 0:
-                key = name.decode() if isinstance(name, bytes) else name
-                self.remember(uuid.UUID(key.removeprefix(self._keys)), now + ttl)
+    async def _announce(self, session_id: uuid.UUID, until: datetime) -> bool:
+        try:
+            await self._redis.publish(self._channel, f"revoke {session_id} {math.ceil(until.timestamp())}")
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            outages.failed("redis", error)
+            return False
+        return True
 
 
 class RedisBroadcastUserCache:
-    """This process's short-lived user cache; an invalidation reaches every process through Redis."""
+    """This process's short-lived user cache; an invalidation reaches every process through Redis. Used only
+    while the subscription is in step: an invalidation may have been missed otherwise."""
 
     def __init__(self, redis: Redis, prefix: str, ttl_seconds: float) -> None:
         self._redis = redis
         self._channel = f"{prefix}events"
         self.local = InMemoryUserCache(ttl_seconds)
+        self.in_step = False
 
     def get(self, user_id: uuid.UUID) -> User | None:
-        return self.local.get(user_id)
+        return self.local.get(user_id) if self.in_step else None
 
     def mark(self) -> int:
         return self.local.mark()
@@ -99,18 +76,19 @@ class RedisBroadcastUserCache:
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         await self.local.invalidate(user_id)
-        await self._redis.publish(self._channel, f"user {user_id}")
-
-
-class StateSync:
-    """Keeps this process's mirrors in step with the other processes. In-process state needs nothing."""
-
-    async def run(self) -> None:
-        return
+        try:
+            await self._redis.publish(self._channel, f"user {user_id}")
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            # The change itself is committed. A process that missed this drops its whole cache when it
+            # resubscribes, and keeps a copy no longer than the cache's lifetime anyway.
+            outages.failed("redis", error)
 
 
 class RedisStateSync(StateSync):
-    def __init__(self, redis: Redis, prefix: str, sessions: RedisRevokedSessions, users: RedisBroadcastUserCache):
+    def __init__(
+        self, redis: Redis, prefix: str, sessions: RedisRevokedSessions, users: RedisBroadcastUserCache
+    ) -> None:
+        super().__init__(sessions)
         self._redis = redis
         self._channel = f"{prefix}events"
         self._sessions = sessions
@@ -122,11 +100,13 @@ class RedisStateSync(StateSync):
                 await self._follow()
             except Exception as error:  # any failure: out of step until resubscribed and reloaded
                 if not _cancelling():
-                    log.warning("state_sync_lost", error=type(error).__name__)
+                    _report(error)
             finally:
-                self._sessions.mirrored = False
+                if self._sessions.in_step and not _cancelling():
+                    log.warning("state_sync_lost")
+                self._sessions.in_step = self._users.in_step = False
             if not _cancelling():
-                await asyncio.sleep(1)
+                await asyncio.sleep(_RESUBSCRIBE_SECONDS)
         raise asyncio.CancelledError
 
     async def _follow(self) -> None:
@@ -148,10 +128,11 @@ class RedisStateSync(StateSync):
                     continue
                 heard = time.monotonic()
                 if message["type"] == "subscribe":
-                    # Subscribed first, then loaded: nothing revoked in between can be missed.
+                    # Subscribed first, then loaded from the database: nothing revoked in between is missed.
                     await self._sessions.load()
                     self._users.local.clear()
-                    self._sessions.mirrored = True
+                    self._sessions.in_step = self._users.in_step = True
+                    log.info("state_sync_in_step")
                 elif message["type"] == "message":
                     await self._apply(message["data"].decode())
                 # "pong" replies only prove the connection lives
@@ -163,6 +144,16 @@ class RedisStateSync(StateSync):
             self._sessions.remember(uuid.UUID(session_id), float(until))
         elif kind == "user":
             await self._users.local.invalidate(uuid.UUID(rest))
+
+
+def _report(error: Exception) -> None:
+    dependency = unavailable_dependency(error)
+    if dependency is None and isinstance(error, ConnectionError):  # our own check: Redis fell silent
+        dependency = "redis"
+    if dependency is not None:
+        outages.failed(dependency, error)
+    else:
+        log.exception("state_sync_failed")
 
 
 def _cancelling() -> bool:

@@ -10,7 +10,7 @@ import json
 import click
 from rich.console import Console
 
-from infrastructure.config import masked
+from infrastructure.config import masked, multi_process_needs_redis
 from interfaces.cli.keys import keys
 from interfaces.cli.process import process
 from interfaces.cli.runtime import settings_or_exit
@@ -37,6 +37,8 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     from infrastructure.persistence import migrations
 
     settings = settings_or_exit()
+    if (workers or settings.workers) > 1 and not settings.redis_url:
+        raise click.UsageError(multi_process_needs_redis())
     if migrate if migrate is not None else settings.is_sqlite:
         migrations.upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -49,6 +51,8 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
         workers=workers or settings.workers,
         log_access=False,  # our middleware writes one line per request
         log_enabled=True,
+        # SIGTERM: requests in flight may finish within the grace period; a worker still busy then is stopped.
+        workers_kill_timeout=settings.shutdown_grace_seconds,
     ).serve()
 
 

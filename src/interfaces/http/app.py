@@ -15,12 +15,14 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from application.auth.revocations import AnnounceRevocations
 from application.email import DeliverQueuedEmails
 from application.processing.ports import ProviderStats
 from infrastructure.ai.redis_stats import RedisProviderStats
 from infrastructure.config import Settings
 from infrastructure.di import make_container
-from infrastructure.state.redis import StateSync
+from infrastructure.outages import outages, unavailable_dependency
+from infrastructure.state.memory import StateSync
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.api_keys import ApiKeysController
 from interfaces.http.controllers.auth import AuthController
@@ -71,23 +73,32 @@ def _openapi() -> OpenAPIConfig:
 
 @contextlib.asynccontextmanager
 async def _background_work(app: Litestar) -> AsyncIterator[None]:
-    """While the server runs: keep shared state in step with other processes, and deliver the e-mail outbox
-    (the worker takes the outbox over when the job queue lands)."""
+    """While the server runs: keep shared state in step with other processes, announce revoked sessions that
+    could not be announced at once, and deliver the e-mail outbox (the worker takes the outbox over when the
+    job queue lands)."""
     container: AsyncContainer = app.state.dishka_container
-    interval: float = app.state.settings.email_relay_seconds
+    settings: Settings = app.state.settings
 
-    async def relay() -> None:
+    async def every(seconds: float, work: type[DeliverQueuedEmails | AnnounceRevocations]) -> None:
         while True:
             try:
                 async with container() as request_container:
-                    await (await request_container.get(DeliverQueuedEmails))()
-            except Exception:  # a bad round must not end the loop
-                log.exception("email_relay_failed")
-            await asyncio.sleep(interval)
+                    await (await request_container.get(work))()
+            except Exception as error:  # a bad round must not end the loop
+                dependency = unavailable_dependency(error)
+                if dependency is None:
+                    log.exception("background_work_failed", work=work.__name__)
+                else:
+                    outages.failed(dependency, error)
+            await asyncio.sleep(seconds)
 
     sync = await container.get(StateSync)
     stats = await container.get(ProviderStats)
-    tasks = [asyncio.create_task(sync.run()), asyncio.create_task(relay())]
+    tasks = [
+        asyncio.create_task(sync.run()),
+        asyncio.create_task(every(settings.revocation_relay_seconds, AnnounceRevocations)),
+        asyncio.create_task(every(settings.email_relay_seconds, DeliverQueuedEmails)),
+    ]
     if isinstance(stats, RedisProviderStats):  # shared stats are flushed to Redis in the background
         tasks.append(asyncio.create_task(stats.run()))
     try:

@@ -47,6 +47,7 @@ from domain.transcripts import (
     VideoUnavailable,
 )
 from domain.users import AccountDisabled, EmailTaken
+from infrastructure.outages import outages, unavailable_dependency
 from interfaces.http.envelope import ErrorBody, FieldErrorView
 from interfaces.http.rate_limits import rate_limit_headers
 from interfaces.http.validation import field_errors
@@ -214,7 +215,18 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     )
 
 
+# Seconds a client is asked to wait when Redis or the database is down: restarts take about this long.
+DEPENDENCY_RETRY_AFTER = 5
+
+
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    dependency = unavailable_dependency(error)
+    if dependency is not None:
+        outages.failed(dependency, error)  # once per outage, not a stack trace per request
+        body = ErrorBody(
+            success=False, error="The service is temporarily unavailable; try again shortly", code="service_unavailable"
+        )
+        return _respond(request, 503, body, **{"Retry-After": str(DEPENDENCY_RETRY_AFTER)})
     if isinstance(error, RecursionError) and _read_body(request) is _MALFORMED:
         # msgspec gives up on absurdly nested JSON with a RecursionError: the client's fault, not ours.
         return _respond(

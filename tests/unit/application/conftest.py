@@ -17,6 +17,7 @@ from application.auth.password import (
 )
 from application.auth.refresh import RefreshTokens
 from application.auth.register import CreateAccount, RegisterCommand, RegisterUser
+from application.auth.revocations import AnnounceRevocations
 from application.auth.throttle import Throttle
 from application.auth.tokens import SessionTokens, TokenPair
 from application.email import DeliverQueuedEmails
@@ -39,8 +40,8 @@ class UseCases:
         self.create = CreateAccount(w.users, w.hasher, w.clock)
         self._register = RegisterUser(self.create, throttle, tokens, w.uow, w.clock, w.policy)
         self.login = LoginUser(w.users, w.hasher, throttle, tokens, w.uow, w.clock, w.policy, w.devices)
-        self.refresh = RefreshTokens(w.sessions, w.users, w.revoked, tokens, w.uow, w.clock, w.policy)
-        self.logout = LogoutUser(w.sessions, w.revoked, w.uow, w.clock, w.policy)
+        self.refresh = RefreshTokens(w.sessions, w.users, w.revoked, w.revocations, tokens, w.uow, w.clock, w.policy)
+        self.logout = LogoutUser(w.sessions, w.revoked, w.revocations, w.uow, w.clock, w.policy)
         self.authenticate = Authenticate(w.issuer, w.revoked, w.accounts, w.cache, w.clock)
         self.profile = GetProfile()
         self.update_profile = UpdateProfile(w.users, w.cache, w.uow, w.clock)
@@ -56,6 +57,7 @@ class UseCases:
         self.change_account = ChangeAccount(w.users, w.sessions, w.api_tokens, w.cache, w.uow, w.clock)
         self.change_account_as_admin = ChangeAccountAsAdmin(self.change_account)
         self.list_users_as_admin = ListUsersAsAdmin(ListUsers(w.users))
+        self.announce = AnnounceRevocations(w.revocations, w.revoked, w.uow, w.clock)
         self.deliver = DeliverQueuedEmails(w.outbox, _Transport(), w.uow, w.clock)
 
     async def register(self, cmd: RegisterCommand, client_ip: str = "10.0.0.1") -> TokenPair:

@@ -4,6 +4,7 @@ and the all-or-nothing save."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,10 +51,11 @@ class ScriptedProvider:
     name: str
     calls: list[Call]
     script: list[object] = field(default_factory=list)  # ProviderFailure to raise, or a dict to answer with
+    delay: float = 0.0  # seconds before answering
 
     async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
         self.calls.append(Call(self.name, request.kind, model, key, request.prompt))
-        await asyncio.sleep(0)
+        await asyncio.sleep(self.delay)
         step = self.script.pop(0) if self.script else None
         if isinstance(step, ProviderFailure):
             raise step
@@ -89,7 +91,14 @@ class Source:
 
 
 class Setup:
-    def __init__(self, world: World, *, context_tokens: int = 100_000, chain: tuple[str, ...] = ("a", "b")) -> None:
+    def __init__(
+        self,
+        world: World,
+        *,
+        context_tokens: int = 100_000,
+        chain: tuple[str, ...] = ("a", "b"),
+        budget: float = 60.0,
+    ) -> None:
         self.world = world
         self.calls: list[Call] = []
         self.providers = {name: ScriptedProvider(name, self.calls) for name in ("a", "b", "c")}
@@ -114,7 +123,14 @@ class Setup:
         self.policy = ProcessingPolicy(allows_anonymous=True, anonymous_requests=2, anonymous_window_seconds=900)
         self.process = ProcessTranscript(
             self.source,
-            OutputRunner(self.catalog, self.breaker, self.stats, max_output_tokens=1000, map_concurrency=2),
+            OutputRunner(
+                self.catalog,
+                self.breaker,
+                self.stats,
+                max_output_tokens=1000,
+                map_concurrency=2,
+                request_budget_seconds=budget,
+            ),
             self.catalog,
             self.keys,
             self.history,
@@ -431,3 +447,27 @@ async def test_no_database_transaction_is_held_while_the_providers_work(setup: S
     await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert releases_seen == [1]
     assert setup.world.uow.commits == 1  # the save is a transaction of its own, after the calls
+
+
+async def test_a_timeout_opens_the_circuit_at_once(setup: Setup) -> None:
+    """Seen: with a hanging provider the first three requests each waited a whole timeout (threshold 3)."""
+    setup.providers["a"].script = [ProviderFailure("a", "timeout")]
+    caller = await setup.user()
+    command = ProcessCommand(("summary",), transcript=TRANSCRIPT)
+    await setup.process(caller, command)
+    result = await setup.process(caller, command)
+    assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", "cooling_down")]
+    assert len([c for c in setup.calls if c.provider == "a"]) == 1
+
+
+async def test_the_requests_time_budget_ends_the_whole_chain(world: World) -> None:
+    """However slow each provider is, the request answers when its budget is spent, and that says nothing
+    against the providers (their circuits stay closed)."""
+    setup = Setup(world, budget=0.3)
+    setup.providers["a"].delay = setup.providers["b"].delay = 30
+    started = time.monotonic()
+    with pytest.raises(AllProvidersFailed) as failed:
+        await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
+    assert time.monotonic() - started < 1
+    assert [(f.provider, f.reason) for f in failed.value.failures] == [("a", "out_of_time"), ("b", "out_of_time")]
+    assert setup.breaker.retry_in("a:server") == setup.breaker.retry_in("b:server") == 0

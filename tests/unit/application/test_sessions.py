@@ -188,3 +188,26 @@ async def test_re_enabling_an_account_does_not_revive_its_old_access_tokens(uc: 
     await uc.change_account(pair.user.id, AccountChanges(disabled=False))
     with pytest.raises(AuthenticationFailed):
         await uc.authenticate(pair.access_token)
+
+
+async def test_a_revocation_the_others_cannot_hear_now_is_announced_once_they_can(uc: UseCases, world: World) -> None:
+    """Redis down during a replay: the request still fails as it must, and the revocation waits in the outbox
+    (committed with it) until the relay can announce it; nothing is announced twice once the relay has it."""
+    first = await _registered(uc)
+    await uc.refresh(first.refresh_token)
+    world.revoked.reachable = False
+
+    with pytest.raises(SessionInvalid):
+        await uc.refresh(first.refresh_token)
+    assert world.revoked.announced == []
+    assert await uc.announce() == 0  # still unreachable: kept for later
+    assert len(world.revocations.pending) == 1
+
+    world.revoked.reachable = True
+    world.clock.advance(seconds=1)
+    assert await uc.announce() == 1
+    assert world.revoked.announced == [first_session := next(iter(world.sessions.sessions))]
+    assert world.revocations.pending == {}
+    world.clock.advance(seconds=60)
+    assert await uc.announce() == 0
+    assert world.revoked.announced == [first_session]

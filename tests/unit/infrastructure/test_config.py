@@ -51,6 +51,10 @@ def test_env_values_are_typed_and_lists_split() -> None:
         ({"SCRIBE_DATABSE_URL": "typo"}, "SCRIBE_DATABSE_URL"),
         ({"SCRIBE_EMAIL_BACKEND": "smtp"}, "SCRIBE_SMTP_HOST"),
         ({"SCRIBE_CORS_ORIGINS": "*", "SCRIBE_CORS_ALLOW_CREDENTIALS": "true"}, "SCRIBE_CORS_ALLOW_CREDENTIALS"),
+        ({"SCRIBE_WORKERS": "2"}, "SCRIBE_REDIS_URL"),  # each process would keep its own revocations
+        ({"SCRIBE_AI_REQUEST_BUDGET_SECONDS": "0"}, "SCRIBE_AI_REQUEST_BUDGET_SECONDS"),
+        ({"SCRIBE_SHUTDOWN_GRACE_SECONDS": "0"}, "SCRIBE_SHUTDOWN_GRACE_SECONDS"),
+        ({"SCRIBE_REVOCATION_RELAY_SECONDS": "0"}, "SCRIBE_REVOCATION_RELAY_SECONDS"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(environ: dict[str, str], named: str) -> None:
