@@ -25,6 +25,7 @@ from domain.transcripts import (
     MAX_TRANSCRIPT_CHARS,
     MIN_TRANSCRIPT_WORDS,
     Transcript,
+    TranscriptUnusable,
     VideoRef,
     parse_transcript,
     without_control_characters,
@@ -210,6 +211,9 @@ class ProcessTranscript:
         if transcript.too_short:
             message = f"is too short to process: at least {MIN_TRANSCRIPT_WORDS} words are needed"
             raise InvalidInput([Problem("url" if command.url else "transcript", message)])
+        reason = transcript.unusable_reason
+        if reason is not None:
+            raise TranscriptUnusable(reason)
         return transcript
 
     def _chain(self, command: ProcessCommand, caller: Caller, user_keys: Mapping[str, Any]) -> list[Attempt]:
