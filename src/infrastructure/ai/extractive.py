@@ -49,6 +49,7 @@ def _word_set(text: str) -> frozenset[str]:
 
 WINDOW_WORDS = 22
 MAX_SENTENCE_WORDS = 40
+MAX_PHRASE_WORDS = 30  # unpunctuated speech: shorter quotes, so that a summary can sample more of the video
 MAX_PHRASE_TOKENS = 4  # three content words and a connector
 PAUSE_SECONDS = 0.6  # captions this far apart end a phrase of unpunctuated speech
 PUNCTUATED_WORDS = 40  # at least one sentence end per this many words: the text is punctuated
@@ -140,6 +141,7 @@ class TextAnalysis:
         self.connectors = CONNECTORS.get(self.language or "", frozenset())
         self._openers = DEPENDENT_OPENERS.get(self.language or "", frozenset())
         self._lemmas: dict[str, str | None] = {}
+        self._keyphrases: dict[tuple[str, ...], Keyphrase] = {}
         words: list[str] = []
         caption_of: list[int] = []
         for number, segment in enumerate(transcript.segments):
@@ -451,6 +453,11 @@ class TextAnalysis:
         return picked
 
     def keyphrase(self, key: tuple[str, ...]) -> Keyphrase:
+        if key not in self._keyphrases:
+            self._keyphrases[key] = self._make_keyphrase(key)
+        return self._keyphrases[key]
+
+    def _make_keyphrase(self, key: tuple[str, ...]) -> Keyphrase:
         found = self._occurrences[key]
         surfaces: Counter[tuple[str, ...]] = Counter()
         cased: dict[str, Counter[str]] = {}
@@ -580,25 +587,27 @@ def _sentence_spans(words: list[str], caption_of: list[int]) -> list[tuple[int, 
 
 
 def _phrase_spans(words: list[str], caption_of: list[int], transcript: Transcript) -> list[tuple[int, int]]:
-    """Unpunctuated speech: runs end where the captions pause; runs too long for a sentence are cut into windows."""
+    """Unpunctuated speech: runs end where the captions pause; longer runs are cut into windows."""
     segments = transcript.segments
     spans: list[tuple[int, int]] = []
     begin = 0
     for position in range(1, len(words)):
         before, after = segments[caption_of[position - 1]], segments[caption_of[position]]
         if before is not after and after.start - (before.start + before.duration) >= PAUSE_SECONDS:
-            spans += _windows(begin, position, words, caption_of)
+            spans += _windows(begin, position, words, caption_of, MAX_PHRASE_WORDS)
             begin = position
     if begin < len(words):
-        spans += _windows(begin, len(words), words, caption_of)
+        spans += _windows(begin, len(words), words, caption_of, MAX_PHRASE_WORDS)
     return spans
 
 
-def _windows(begin: int, end: int, words: list[str], caption_of: list[int]) -> list[tuple[int, int]]:
-    """A run too long to be one sentence, cut into even windows; each cut moves up to 5 words to the best nearby
-    place: a caption boundary or a comma, else before a word that starts a clause."""
+def _windows(
+    begin: int, end: int, words: list[str], caption_of: list[int], longest: int = MAX_SENTENCE_WORDS
+) -> list[tuple[int, int]]:
+    """A run longer than `longest` words, cut into even windows; each cut moves up to 5 words to the best nearby
+    place: a comma, else a caption boundary, best before a word that starts a clause."""
     length = end - begin
-    if length <= MAX_SENTENCE_WORDS:
+    if length <= longest:
         return [(begin, end)]
     count = math.ceil(length / WINDOW_WORDS)
     cuts = [begin]

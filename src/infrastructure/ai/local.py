@@ -33,7 +33,7 @@ from infrastructure.ai.extractive import Keyphrase, Sentence, TextAnalysis
 from infrastructure.ai.stopwords import PROMPT_WORDS
 
 SUMMARY_TARGET_WORDS = 140
-SUMMARY_PART_WORDS = 60  # the summary quotes each part of about this many words (at most SUMMARY_PARTS of them)
+SUMMARY_PART_WORDS = 50  # the summary quotes each part of about this many words (at most SUMMARY_PARTS of them)
 SUMMARY_PARTS = 6
 SOCIAL_POST_TARGET_CHARS = 1000
 CUSTOM_WORDS = (100, 180, 250)  # low, target, high
@@ -107,14 +107,15 @@ def _summary_text(analysis: TextAnalysis) -> str:
 
 
 def _parts(analysis: TextAnalysis, indices: list[int], count: int) -> list[list[int]]:
-    """The sentences cut into `count` stretches of about equal length, each ranked best first."""
+    """The sentences cut into `count` stretches of about equal length, each ranked best first, sentences that stand
+    on their own before those that would bring the one before them along."""
     total = sum(analysis.sentences[i].words for i in indices)
     parts: list[list[int]] = [[] for _ in range(count)]
     seen = 0
     for index in indices:
         parts[min(count - 1, seen * count // total)].append(index)
         seen += analysis.sentences[index].words
-    return [sorted(part, key=analysis.rank_of.__getitem__) for part in parts]
+    return [sorted(part, key=lambda i: (analysis.sentences[i].dependent, analysis.rank_of[i])) for part in parts]
 
 
 def _round_robin(parts: list[list[int]]) -> Iterator[int]:
