@@ -57,7 +57,7 @@ DENSE_WORDS = 150  # two mentions this close: the topic is being discussed there
 POSITION_BONUS = 0.2
 REDUNDANT_SIMILARITY = 0.6
 PRONOUN_REACH = 6  # a pronoun among a sentence's first words refers back
-MAX_PHRASES_PER_LEMMA = 3
+MAX_PHRASES_PER_LEMMA = 2
 UNKNOWN_WORD_STEM = 5  # letters an unknown query word must share with a text word, besides its last two
 SINGLE_WORD_WEIGHT = 0.5  # a lone word ("water") names a topic less precisely than "deep water formation"
 
@@ -379,7 +379,7 @@ class TextAnalysis:
         if self.language == "en":
             if parts[-1].endswith(ENGLISH_NOT_NOUN_ENDINGS) or parts[0].endswith(("ly", "ed")):
                 return False
-            if len(parts) == 1 and not self._cue_counts[1][parts[0]] and self._modifier(parts[0]):
+            if len(parts) == 1 and not self._cue_counts[2][parts[0]] and self._modifier(parts[0]):
                 return False  # a lone word never heard after "the", "a", "of"... and mostly before a noun: "warm"
             return not any(self._verb_like(part) for part in parts)
         return True
@@ -388,7 +388,7 @@ class TextAnalysis:
         """Stricter than a topic, for labels said perhaps once: a lone English word must have been heard as a noun
         ("the sinking", not "denser")."""
         parts = self.content_of(key)
-        return len(parts) > 1 or self.language != "en" or bool(self._cue_counts[1][next(iter(parts))])
+        return len(parts) > 1 or self.language != "en" or bool(self._cue_counts[2][next(iter(parts))])
 
     def _modifier(self, word: str) -> bool:
         before_noun, elsewhere = self._positions[word]
@@ -408,15 +408,17 @@ class TextAnalysis:
         return {word: (pair[0], pair[1]) for word, pair in counts.items()}
 
     def _verb_like(self, word: str) -> bool:
-        verb, noun = self._cue_counts
+        verb, noun, _ = self._cue_counts
         return verb[word] > max(1, noun[word])  # once is chance ("you REM..." misheard); twice is a habit
 
     @cached_property
-    def _cue_counts(self) -> tuple[Counter[str], Counter[str]]:
-        """Per lemma: how often it was heard as a verb ("to move", "they moved") and as a noun heading its phrase
-        ("the water", not "the warm air"). Participles and adverbs ("followed", "mainly") count as verbs."""
+    def _cue_counts(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
+        """Per lemma: how often it was heard as a verb ("to move", "they moved"; participles and adverbs count too),
+        after a determiner ("the sleep spindles"), and after one heading its phrase ("the water", not "the warm
+        air")."""
         verb: Counter[str] = Counter()
-        noun: Counter[str] = Counter()
+        determined: Counter[str] = Counter()
+        head: Counter[str] = Counter()
         for sentence in self.sentences:
             tokens = sentence.tokens
             for position, token in enumerate(tokens):
@@ -424,11 +426,15 @@ class TextAnalysis:
                     continue
                 before = tokens[position - 1].lower if position else ""
                 after = tokens[position + 1] if position + 1 < len(tokens) else None
-                if before in VERB_CUES or token.lower.endswith(("ed", "ly")):
+                if token.lower.endswith("ed") and token.lemma != token.lower:
+                    verb[token.lemma] += 2  # an inflected past form: a verb even when heard once ("mended")
+                elif before in VERB_CUES or token.lower.endswith(("ed", "ly")):
                     verb[token.lemma] += 1
-                elif before in NOUN_CUES and (after is None or after.lemma is None or token.breaks_after):
-                    noun[token.lemma] += 1
-        return verb, noun
+                elif before in NOUN_CUES:
+                    determined[token.lemma] += 1
+                    if after is None or after.lemma is None or token.breaks_after:
+                        head[token.lemma] += 1
+        return verb, determined, head
 
     def _distinct(
         self, ranked: list[tuple[str, ...]], limit: int, already: Iterable[tuple[str, ...]] = ()
@@ -480,10 +486,8 @@ class TextAnalysis:
 
     def _display_form(self, key: tuple[str, ...], surfaces: Counter[tuple[str, ...]]) -> tuple[str, ...]:
         """The form heard most often (ties: first heard), except in Polish, where a form opening with its dictionary
-        form ("faza jasna", not "fazy jasnej") is preferred when it was heard, and a lone word is shown as its lemma."""
+        form ("faza jasna", not "fazy jasnej"; "kawiarka", not "kawiarkę") is preferred when it was heard."""
         if self.language == "pl":
-            if len(key) == 1:
-                return key
             nominative = [s for s in surfaces if s[0] == key[0]]
             if nominative:
                 return max(nominative, key=surfaces.__getitem__)

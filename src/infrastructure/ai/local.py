@@ -39,6 +39,7 @@ SOCIAL_POST_TARGET_CHARS = 1000
 CUSTOM_WORDS = (100, 180, 250)  # low, target, high
 MIND_MAP_BRANCHES = 6
 MAIN_TOPIC_CANDIDATES = 8
+OPENING_SHARE = 15  # percent of the quotable sentences where a speaker announces the subject
 MIND_MAP_LEAVES = (2, 4)  # per branch
 # Label limits of the mind-map rules, in words: root, branch, leaf, subleaf.
 ROOT_WORDS, BRANCH_WORDS, LEAF_WORDS, SUBLEAF_WORDS = 4, 5, 6, 4
@@ -211,13 +212,15 @@ def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnsw
 
 
 def _main_topic(analysis: TextAnalysis, phrases: list[Keyphrase]) -> Keyphrase | None:
-    """The theme: of the strongest phrases short enough for the root, the one heard most and across most of the
-    video (a section's subject is heard often, but only in its section); first on ties."""
+    """The theme: of the strongest phrases short enough for the root, one the speaker names in the opening (where
+    the subject is announced) and that is heard most and across most of the video (a section's subject is heard
+    often, but only in its section); first on ties."""
     last = max(1, len(analysis.sentences) - 1)
+    opening = analysis.content[max(1, len(analysis.content) * OPENING_SHARE // 100)]
 
-    def presence(phrase: Keyphrase) -> float:
+    def presence(phrase: Keyphrase) -> tuple[bool, float]:
         spread = (phrase.sentences[-1] - phrase.sentences[0]) / last
-        return phrase.mentions * (0.5 + spread)
+        return phrase.sentences[0] <= opening, phrase.mentions * (0.5 + spread)
 
     fitting = [p for p in phrases[:MAIN_TOPIC_CANDIDATES] if len(p.title.split()) <= ROOT_WORDS]
     return max(fitting, key=presence) if fitting else None
@@ -248,6 +251,8 @@ def _leaves(
                 if any(lemmas <= other or other <= lemmas for other in reserved):
                     continue
                 leaf = analysis.keyphrase(key)
+                if len(lemmas) == 1 and leaf.mentions < 2:
+                    continue  # a word said once in passing ("Okazja") names no idea of the branch
                 if len(leaf.title.split()) <= LEAF_WORDS and labels.free(leaf.title, lemmas):
                     found.append((leaf, analysis.sentences[index]))
                     names.add(lemmas)

@@ -72,7 +72,7 @@ zwykle zazwyczaj całkiem raczej wcale szczególnie zwłaszcza oczywiście jedno
 szybko wyraźnie stosunkowo rzeczywiście zupełnie dopiero akurat nadal wciąż ciągle przynajmniej najmniej
 prawdopodobnie najczęściej sporo dosyć tyle ile dalej wiadomo pewnie pewno owszem jedynie głównie zbyt
 zanim dopóki skoro choć chociaż ponieważ aby żeby byście byśmy bylibyśmy mniej więcej film filmie filmu odcinek
-odcinku odcinka kanał kanale kanału procent krok kroku
+odcinku odcinka kanał kanale kanału procent krok kroku oba obie obu okazja okazji
 """
 
 
@@ -105,13 +105,14 @@ DEPENDENT_OPENERS: dict[str, frozenset[str]] = {
     "en": _words(
         "this these those that it its they them their he she him her his also but so and or then however "
         "therefore thus moreover furthermore instead otherwise yet still besides secondly thirdly fourthly "
-        "finally lastly another such here there's that's it's they're he's she's second third fourth fifth next"
+        "finally lastly another such here there's that's it's they're he's she's first second third fourth fifth next "
+        "meanwhile nevertheless nonetheless hence consequently likewise similarly indeed"
     ),
     "pl": _words(
         "to ten ta te tym tego tej tę ci one oni on ona ono jego jej ich im mu go ale więc bo też także również "
         "dlatego natomiast jednak zatem potem następnie wtedy tam tutaj stąd oraz a i czyli poza ponadto "
         "dodatkowo wreszcie drugi druga drugie trzeci trzecia trzecie czwarty czwarta czwarte piąty piąta piąte "
-        "kolejny kolejna kolejne"
+        "kolejny kolejna kolejne pierwszy pierwsza pierwsze tymczasem jednocześnie zresztą przy tym"
     ),
 }
 DEPENDENT_PHRASES = (
@@ -134,53 +135,12 @@ FILLER = (
     r"patronite|sponsor"
 )
 
-# English words after which the next one is a verb ("to move", "they move") or a noun ("the move").
-VERB_CUES = frozenset(
-    [
-        "to",
-        "i",
-        "you",
-        "we",
-        "they",
-        "he",
-        "she",
-        "can",
-        "will",
-        "would",
-        "should",
-        "must",
-        "not",
-        "also",
-        "cannot",
-        "could",
-        "may",
-        "might",
-    ]
+# English words after which the next one is a verb or a predicate ("to move", "they move", "is strong"), or a
+# noun ("the move").
+VERB_CUES = _words(
+    "to i you we they he she can will would should must not also cannot could may might is am are was were be been "
+    "me very too so"
 )
-NOUN_CUES = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "this",
-        "these",
-        "those",
-        "my",
-        "your",
-        "our",
-        "their",
-        "his",
-        "its",
-        "of",
-        "one",
-        "two",
-        "three",
-        "many",
-        "every",
-        "each",
-        "any",
-        "some",
-    ]
-)
+NOUN_CUES = _words("the a an this these those my your our their his its of one two three many every each any some")
 # Word endings that do not end an English noun phrase (adverbs, participles, adjectives).
 ENGLISH_NOT_NOUN_ENDINGS = ("ly", "ed", "ous", "ful", "ive", "less", "able", "ible")

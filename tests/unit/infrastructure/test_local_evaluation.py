@@ -15,9 +15,11 @@ import simplemma
 from application.processing.ports import GenerationRequest
 from domain.outputs import AnswerContext, answer_schema, check_answer
 from domain.transcripts import Transcript, parse_transcript
-from infrastructure.ai.language import identify_language
+from infrastructure.ai.catalog import build_catalog
+from infrastructure.ai.language import Py3LangidIdentifier, identify_language
 from infrastructure.ai.local import LocalProvider
 from infrastructure.ai.stopwords import DEPENDENT_OPENERS, FILLER, STOPWORDS
+from infrastructure.config import load_settings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evaluation"
 NAMES = sorted(p.stem for p in DATA.glob("*.json"))
@@ -200,3 +202,18 @@ async def test_the_custom_output_quotes_the_most_relevant_passage_first(name: st
     notice, first, *_ = (await output("custom", name, prompt)).value.split("\n\n")
     assert "offline" in notice.lower()
     assert expect.lower() in first.lower(), first
+
+
+async def test_the_catalog_says_which_providers_can_translate(tmp_path: Path) -> None:
+    settings = load_settings({"SCRIBE_OPENAI_API_KEY": "sk-test-key"}, config_dir=tmp_path)
+    catalog, closers = build_catalog(settings)
+    assert catalog.profiles["local"].translates is False
+    assert catalog.profiles["openai"].translates is True
+    for close in closers:
+        await close()
+
+
+def test_the_language_identifier_port_abstains_on_text_without_language() -> None:
+    identifier = Py3LangidIdentifier()
+    assert identifier.identify("1 2 3 4 5 6 7 8 9 10") is None
+    assert identifier.identify(transcript("pl_howto_detka").text) == "pl"
