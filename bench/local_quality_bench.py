@@ -9,7 +9,7 @@ topics, mind map and social post. `--src` measures another version of the code (
 
 A produced topic matches a reference when their lemma sets overlap by half or more (Jaccard >= 0.5): "Ocean" matches
 "ocean currents", "Currents Move Enormous Amounts" does not. A reference may list alternatives ("AMOC|Atlantic
-overturning circulation"). A summary piece counts for the section its first words are found in."""
+overturning circulation"). Every five words the summary quotes count for the section they are found in."""
 
 from __future__ import annotations
 
@@ -56,20 +56,36 @@ def words_of(text: str) -> list[str]:
 
 
 def section_coverage(summary: str, transcript_text: str, sections: list[dict[str, Any]]) -> tuple[float, list[int]]:
-    """Share of content sections that at least one piece of the summary comes from; and which sections it uses."""
+    """Share of content sections that the summary quotes from, and which sections it quotes: every run of five
+    words of the summary found in the transcript marks the section it is in (quotes of unpunctuated speech run on
+    across sections without a sentence end to split them at)."""
     words = words_of(transcript_text)
     joined = " " + " ".join(words) + " "
     starts = [joined.index(" " + " ".join(words_of(s["starts"])) + " ") for s in sections]
     used: set[int] = set()
     for piece in re.split(r"[.!?…]+\s+|\s+…\s+|\n+", summary):
-        head = words_of(piece)[:5]
-        if len(head) < 3:
-            continue
-        at = joined.find(" " + " ".join(head) + " ")
-        if at >= 0:
-            used.add(max((i for i, start in enumerate(starts) if start <= at), default=0))
+        quoted = words_of(piece)
+        for offset in range(0, max(1, len(quoted) - 4), 5):
+            at = joined.find(" " + " ".join(quoted[offset : offset + 5]) + " ")
+            if len(quoted) >= 3 and at >= 0:
+                used.add(max((i for i, start in enumerate(starts) if start <= at), default=0))
     content = [i for i, s in enumerate(sections) if s["content"]]
     return sum(i in used for i in content) / len(content), sorted(used)
+
+
+def count_defects(checked: dict[str, Any], source: str, reference: dict[str, Any]) -> int:
+    """What a reader notices at once: caption markers, channel filler, full stops the speaker never said (in
+    unpunctuated speech), the same mind-map label twice, two topics of the same lemmas."""
+    labels = [n["data"]["label"].casefold() for n in checked["mind_map"].value["nodes"]]
+    texts = [checked["summary"].value, checked["social_post"].value, checked["topics"].value, *labels]
+    defects = sum(len(re.findall(r"♪|\[music\]|\[muzyka\]|\(applause\)", t, re.IGNORECASE)) for t in texts)
+    defects += sum(phrase in t.lower() for t in texts for phrase in reference.get("filler", []))
+    if not re.search(r"[.!?]", source):
+        defects += sum(len(re.findall(r"[.!?]", t)) for t in texts[:2])
+    defects += len(labels) - len(set(labels))
+    groups = [lemmas(t.title, reference["language"]) for t in checked["topics"].topics]
+    defects += sum(a == b for i, a in enumerate(groups) for b in groups[i + 1 :])
+    return defects
 
 
 async def main(src: Path) -> None:
@@ -97,6 +113,7 @@ async def main(src: Path) -> None:
             times.append(time.perf_counter() - started)
         checked = {k: check_answer(k, a.text, context) for k, a in zip(KINDS, answers, strict=True)}
         titles = [t.title for t in checked["topics"].topics]
+        defects = count_defects(checked, transcript.text, reference)
         precision, recall = topic_scores(titles, reference["topics"], language)
         coverage, used = section_coverage(checked["summary"].value, transcript.text, reference["sections"])
         custom_hits = 0
@@ -109,27 +126,23 @@ async def main(src: Path) -> None:
             if " ".join(words_of(passages[0])[:5]) not in " ".join(words_of(transcript.text)):
                 passages = passages[1:]  # a notice, not a quote
             custom_hits += case["expect"].lower() in passages[0].lower()
+        prompts = len(reference.get("custom", []))
         rows.append(
-            (
-                reference_path.stem,
-                precision,
-                recall,
-                coverage,
-                min(times) * 1000,
-                custom_hits,
-                len(reference.get("custom", [])),
-            )
+            (reference_path.stem, precision, recall, coverage, min(times) * 1000, custom_hits, prompts, defects)
         )
         print(f"\n== {reference_path.stem}: topics {titles}")
         print(f"   summary sections used {used}: {checked['summary'].value[:300]}…")
 
-    print(f"\n{'transcript':28}{'topic P':>8}{'topic R':>8}{'sections':>9}{'ms/req':>8}{'custom':>8}")
-    for name, precision, recall, coverage, ms, hits, prompts in rows:
+    print(f"\n{'transcript':28}{'topic P':>8}{'topic R':>8}{'sections':>9}{'ms/req':>8}{'custom':>8}{'defects':>8}")
+    for name, precision, recall, coverage, ms, hits, prompts, defects in rows:
         custom = f"{hits}/{prompts}" if prompts else "-"
-        print(f"{name:28}{precision:8.2f}{recall:8.2f}{coverage:9.2f}{ms:8.1f}{custom:>8}")
+        print(f"{name:28}{precision:8.2f}{recall:8.2f}{coverage:9.2f}{ms:8.1f}{custom:>8}{defects:8d}")
     mean = [statistics.mean(r[i] for r in rows) for i in (1, 2, 3, 4)]
-    hits, prompts = sum(r[5] for r in rows), sum(r[6] for r in rows)
-    print(f"{'mean':28}{mean[0]:8.2f}{mean[1]:8.2f}{mean[2]:9.2f}{mean[3]:8.1f}{f'{hits}/{prompts}':>8}")
+    hits, prompts, defects = sum(r[5] for r in rows), sum(r[6] for r in rows), sum(r[7] for r in rows)
+    custom = f"{hits}/{prompts}"
+    print(
+        f"{'mean (defects: total)':28}{mean[0]:8.2f}{mean[1]:8.2f}{mean[2]:9.2f}{mean[3]:8.1f}{custom:>8}{defects:8d}"
+    )
 
 
 if __name__ == "__main__":
