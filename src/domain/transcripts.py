@@ -14,7 +14,7 @@ MAX_TRANSCRIPT_CHARS = 500_000
 MIN_TRANSCRIPT_WORDS = 20  # below this there is nothing to summarise, map or post about
 MIN_TRANSCRIPT_LETTERS = 100  # the same for scripts written without spaces (Chinese, Japanese)
 MAX_CUE_SECONDS = 1_000_000.0  # ~11 days: later cue times are typos, not videos
-MIN_DISTINCT_WORDS = 8  # fewer different words than this is a repeated token, not speech
+MIN_DISTINCT_WORDS = 5  # fewer different words than this is a repeated token, not speech
 MAX_WORD_LETTERS = 45  # longer runs of letters without a space are no word of a language written with spaces
 # Sounds the captions describe rather than words spoken: [Music], [Muzyka], (applause), ♪ and the like.
 _NON_SPEECH = re.compile(

@@ -44,7 +44,7 @@ def test_v1_says_honestly_that_the_local_provider_answered(api: Api) -> None:
 @pytest.mark.parametrize(
     ("transcript", "reason"),
     [
-        ("word " * 25, "repeats fewer than 8 different words"),
+        ("word " * 25, "repeats fewer than 5 different words"),
         (" ".join(str(n) for n in range(1, 31)), "no words, only numbers or symbols"),
         ("a" * 490_000, "not separated by spaces"),
         ("[Music] ♪ ♪ ♪ " * 20, "no words"),

@@ -14,8 +14,8 @@ def text(body: str) -> Transcript:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ("word " * 25, "it repeats fewer than 8 different words"),
-        ("la la la la lalala la " * 10, "it repeats fewer than 8 different words"),
+        ("word " * 25, "it repeats fewer than 5 different words"),
+        ("la la la la lalala la " * 10, "it repeats fewer than 5 different words"),
         (" ".join(str(n) for n in range(1, 31)), "it has no words, only numbers or symbols"),
         ("a" * 490_000, "its words are not separated by spaces (runs of more than 45 letters)"),
         ("[Music] ♪♪♪ (applause) [Muzyka] " * 10, "it has no words, only numbers or symbols"),
