@@ -38,6 +38,8 @@ first second third last next one two three four five six seven eight nine ten hu
 probably certainly simply usually really also actually quite pretty slightly particularly especially generally
 particular general whole various certain own main later earlier soon somewhat completely totally exactly
 alright everything anything video videos channel episode today's bye percent step steps
+eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
+eighty ninety
 """
 
 _POLISH = """
@@ -73,6 +75,8 @@ szybko wyraźnie stosunkowo rzeczywiście zupełnie dopiero akurat nadal wciąż
 prawdopodobnie najczęściej sporo dosyć tyle ile dalej wiadomo pewnie pewno owszem jedynie głównie zbyt
 zanim dopóki skoro choć chociaż ponieważ aby żeby byście byśmy bylibyśmy mniej więcej film filmie filmu odcinek
 odcinku odcinka kanał kanale kanału procent krok kroku oba obie obu okazja okazji
+jedenaście dwanaście trzynaście czternaście piętnaście szesnaście siedemnaście osiemnaście dziewiętnaście
+dwadzieścia trzydzieści czterdzieści pięćdziesiąt sześćdziesiąt siedemdziesiąt osiemdziesiąt dziewięćdziesiąt
 """
 
 
