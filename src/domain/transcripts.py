@@ -14,6 +14,15 @@ MAX_TRANSCRIPT_CHARS = 500_000
 MIN_TRANSCRIPT_WORDS = 20  # below this there is little to summarise, map or post about
 LETTERS_PER_WORD = 5  # how scripts written without spaces (Chinese, Japanese) are counted in words
 MAX_CUE_SECONDS = 1_000_000.0  # ~11 days: later cue times are typos, not videos
+MIN_DISTINCT_WORDS = 5  # fewer different words than this, in a text long enough to judge, is a repeated token
+REPETITION_JUDGED_FROM_WORDS = 20  # a shorter text is short, not repetitive: "Hello" is processed, as by the prototype
+MAX_WORD_LETTERS = 45  # longer runs of letters without a space are no word of a language written with spaces
+# Sounds the captions describe rather than words spoken: [Music], [Muzyka], (applause), ♪ and the like.
+_NON_SPEECH = re.compile(
+    r"\[[^\]]{0,40}\]|\((?:applause|laughter|laughs|music|brawa|oklaski|śmiech|muzyka)\)|[♪♫♬]+", re.I
+)
+# Scripts written without spaces between words: Han, kana, Hangul, Thai, Lao, Khmer, Myanmar.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _YOUTUBE_HOSTS = frozenset(
@@ -52,6 +61,14 @@ class TranscriptSourceUnreachable(DomainError):
 class EmptyTranscript(DomainError):
     def __init__(self) -> None:
         super().__init__("The transcript has no text")
+
+
+class TranscriptUnusable(DomainError):
+    """Well-formed, but nothing a reader could learn from: the client sent something other than speech."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The transcript cannot be processed: {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +165,24 @@ class Transcript:
         letters = minimum * LETTERS_PER_WORD
         return sum(ch.isalnum() for ch in self.text[: letters * 8]) >= letters
 
+    @property
+    def unusable_reason(self) -> str | None:
+        """Why the text is not speech anyone could summarise (a repeated token, numbers only, one endless "word"),
+        or None. Non-speech markers do not count as words."""
+        tokens = without_non_speech(self.text[:MAX_TRANSCRIPT_CHARS]).split()
+        words = [t for t in tokens if any(ch.isalpha() for ch in t)]
+        if not words:
+            return "it has no words, only numbers or symbols"
+        if _UNSPACED.search(self.text[:2000]):
+            distinct_characters = {ch for ch in self.text[:20_000] if ch.isalpha()}
+            return None if len(distinct_characters) >= MIN_DISTINCT_WORDS else "it repeats the same few characters"
+        if sum(len(w) > MAX_WORD_LETTERS for w in words) * 2 > len(words):
+            return f"its words are not separated by spaces (runs of more than {MAX_WORD_LETTERS} letters)"
+        distinct = {w.lower().strip(".,;:!?\"'") for w in words}
+        if len(words) >= REPETITION_JUDGED_FROM_WORDS and len(distinct) < MIN_DISTINCT_WORDS:
+            return f"it repeats fewer than {MIN_DISTINCT_WORDS} different words"
+        return None
+
     @classmethod
     def from_segments(cls, segments: list[Segment], source: str, **details: object) -> Transcript:
         cleaned = (Segment(s.start, s.duration, " ".join(without_control_characters(s.text).split())) for s in segments)
@@ -159,6 +194,11 @@ class Transcript:
 def without_control_characters(text: str) -> str:
     """NUL and other control characters removed: databases refuse some, and nobody means them."""
     return _CONTROL.sub("", text)
+
+
+def without_non_speech(text: str) -> str:
+    """The words spoken: caption markers for music, applause and other sounds removed, whitespace collapsed."""
+    return " ".join(_NON_SPEECH.sub(" ", text).split())
 
 
 def normalise(text: str) -> str:

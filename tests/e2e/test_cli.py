@@ -103,7 +103,7 @@ DATA = Path(__file__).parents[1] / "data" / "transcripts"
 def test_process_prints_the_outputs_of_the_local_provider(env: dict[str, str]) -> None:
     shown = run("process", str(DATA / "en_lecture_sleep_memory.vtt"), "--language", "en", env={**env, "COLUMNS": "120"})
     assert shown.returncode == 0, shown.stderr
-    for title in ("summary", "Key topics", "Mind map", "local/extractive-v1", "not saved"):
+    for title in ("summary", "Key topics", "Mind map", "local/extractive-v2", "not saved"):
         assert title in shown.stdout
 
 

@@ -35,7 +35,43 @@ def test_v1_says_honestly_that_the_local_provider_answered(api: Api) -> None:
         headers=headers,
     )
     data = response.json()["data"]
-    assert (data["provider"], data["model"], data["cost_usd"]) == ("local", "extractive-v1", 0.0)
+    assert (data["provider"], data["model"], data["cost_usd"]) == ("local", "extractive-v2", 0.0)
     assert data["history_id"]
     assert data["transcript"]["source"] == "srt"
     assert any(t["timestamp"] is not None for t in data["key_topics"])
+
+
+@pytest.mark.parametrize(
+    ("transcript", "reason"),
+    [
+        ("word " * 25, "repeats fewer than 5 different words"),
+        (" ".join(str(n) for n in range(1, 31)), "no words, only numbers or symbols"),
+        ("a" * 490_000, "not separated by spaces"),
+        ("[Music] ♪ ♪ ♪ " * 20, "no words"),
+    ],
+)
+def test_degenerate_transcripts_are_the_clients_problem_not_a_provider_outage(
+    api: Api, transcript: str, reason: str
+) -> None:
+    headers = bearer(api.register()["access_token"])
+    for path, body in (
+        ("/api/v1/process", {"transcript": transcript, "outputs": ["summary", "topics"]}),
+        ("/api/ai/process-transcript", {"transcript": transcript, "purpose": "learning"}),
+    ):
+        response = api.client.post(path, json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        envelope = response.json()
+        assert (envelope["success"], envelope["code"]) == (False, "transcript_unusable")
+        assert reason in envelope["error"]
+
+
+def test_a_song_with_caption_markers_is_processed_without_them(api: Api) -> None:
+    song = (DATA.parent / "evaluation" / "en_song_lighthouse.vtt").read_text(encoding="utf-8")
+    response = api.client.post(
+        "/api/ai/process-transcript", json={"transcript": song, "purpose": "social_media", "language": "en"}
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    for text in data.values():
+        assert "♪" not in text
+        assert "[Music]" not in text

@@ -19,6 +19,7 @@ class ProviderProfile:
     has_server_key: bool
     context_tokens: int  # transcript budget per call; longer transcripts are mapped and reduced
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model → USD per 1M tokens in, out
+    translates: bool = True  # writes in the requested language; `local` quotes the transcript in its own
 
     @property
     def default_model(self) -> str:

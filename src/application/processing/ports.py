@@ -57,6 +57,11 @@ class LLMProvider(Protocol):
         if it could not be asked."""
 
 
+class LanguageIdentifier(Protocol):
+    def identify(self, text: str) -> str | None:
+        """The ISO 639-1 code of the language `text` is written in, or None when it cannot tell."""
+
+
 @dataclass(frozen=True, slots=True)
 class SealedSecret:
     version: str  # master key version that sealed it

@@ -25,6 +25,7 @@ from domain.transcripts import (
     MAX_TRANSCRIPT_CHARS,
     MIN_TRANSCRIPT_WORDS,
     Transcript,
+    TranscriptUnusable,
     VideoRef,
     parse_transcript,
     without_control_characters,
@@ -239,6 +240,9 @@ class ProcessTranscript:
             if command.min_words == 1:
                 message = "has no words to process"
             raise InvalidInput([Problem("url" if command.url else "transcript", message)])
+        reason = transcript.unusable_reason
+        if reason is not None:
+            raise TranscriptUnusable(reason)
         return transcript
 
     def _chain(self, command: ProcessCommand, caller: Caller, user_keys: Mapping[str, Any]) -> list[Attempt]:

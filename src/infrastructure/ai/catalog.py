@@ -16,7 +16,7 @@ from infrastructure.config import Settings
 
 log = structlog.get_logger("scribe.ai")
 
-LOCAL_MODEL = "extractive-v1"  # bump when the algorithm's answers change
+LOCAL_MODEL = "extractive-v2"  # bump when the algorithm's answers change
 LOCAL_CONTEXT_TOKENS = 10**9  # the local algorithm reads any length in one pass
 
 
@@ -67,7 +67,7 @@ def build_catalog(settings: Settings) -> tuple[ProviderCatalog, list[Callable[[]
             settings.compatible_context_tokens,
         )
     adapters["local"] = LocalProvider()
-    profiles["local"] = ProviderProfile("local", (LOCAL_MODEL,), True, LOCAL_CONTEXT_TOKENS)
+    profiles["local"] = ProviderProfile("local", (LOCAL_MODEL,), True, LOCAL_CONTEXT_TOKENS, translates=False)
     for name in settings.ai_chain:
         if name in KEYED_PROVIDERS and not (name in profiles and profiles[name].has_server_key):
             log.warning("ai_chain_provider_without_server_key", provider=name, note="used only with users' own keys")

@@ -1,13 +1,14 @@
 """The `local` provider: offline, deterministic and extractive (SPEC §4 Providers). It reads the transcript itself,
 not the prompt an LLM would get, takes sentences and phrases out of it and answers in the same JSON shapes as the
 LLM providers, so the same contract checks apply. It quotes the transcript: it writes in the transcript's language
-whatever language was asked for, because it cannot translate and must not pretend to."""
+whatever language was asked for, because it cannot translate and must not pretend to (its catalog profile says
+`translates=False`), and it answers a custom request with the passages most relevant to it, saying so."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import msgspec
@@ -28,17 +29,33 @@ from domain.outputs import (
     TopicItem,
     TopicsAnswer,
 )
-from domain.transcripts import Transcript, format_timestamp
+from domain.transcripts import Transcript, TranscriptUnusable, format_timestamp
 from infrastructure.ai.extractive import Keyphrase, Sentence, TextAnalysis
 from infrastructure.ai.stopwords import PROMPT_WORDS
 
 SUMMARY_TARGET_WORDS = 140
+SUMMARY_PART_WORDS = 50  # the summary quotes each part of about this many words (at most SUMMARY_PARTS of them)
+SUMMARY_PARTS = 6
 SOCIAL_POST_TARGET_CHARS = 1000
 CUSTOM_WORDS = (100, 180, 250)  # low, target, high
 MIND_MAP_BRANCHES = 6
-MIND_MAP_LEAVES = 3  # per branch
-LEAF_WORDS = 12
+MAIN_TOPIC_CANDIDATES = 8
+OPENING_SHARE = 15  # percent of the quotable sentences where a speaker announces the subject
+MIND_MAP_LEAVES = (2, 4)  # per branch
+# Label limits of the mind-map rules, in words: root, branch, leaf, subleaf.
+ROOT_WORDS, BRANCH_WORDS, LEAF_WORDS, SUBLEAF_WORDS = 4, 5, 6, 4
 HASHTAGS = 5
+HOOK_WORDS = (5, 30)
+CUSTOM_NOTICE = {
+    "pl": (
+        "Dostawca offline (bez modelu AI) nie wykonuje poleceń: poniżej cytuje fragmenty nagrania najbardziej "
+        "związane z prośbą, od najtrafniejszego."
+    ),
+    "en": (
+        "The offline provider (no AI model) does not follow instructions: below it quotes the passages of the video "
+        "most relevant to the request, most relevant first."
+    ),
+}
 
 
 class LocalProvider:
@@ -59,7 +76,11 @@ _ONE_AT_A_TIME = threading.Lock()
 
 def _generate(request: GenerationRequest) -> Generation:
     with _ONE_AT_A_TIME:
-        answer = _ANSWERS[request.kind](_analysis(request.transcript), request)
+        analysis = _analysis(request.transcript)
+        if not analysis.content:
+            # The domain refuses such transcripts before any provider is asked; this is the last line, and a 422.
+            raise TranscriptUnusable("nothing in it reads as speech that can be quoted")
+        answer = _ANSWERS[request.kind](analysis, request)
     return Generation(text=msgspec.json.encode(answer).decode(), tokens_in=0, tokens_out=0)
 
 
@@ -68,16 +89,46 @@ def _analysis(transcript: Transcript) -> TextAnalysis:
     return TextAnalysis(transcript)
 
 
+# --- summary: every part of the video, in order, sentences that stand on their own ---
+
+
 def _summary(analysis: TextAnalysis, request: GenerationRequest) -> SummaryAnswer:
     return SummaryAnswer(summary=_summary_text(analysis))
 
 
 def _summary_text(analysis: TextAnalysis) -> str:
     low, high = SUMMARY_WORDS
-    if analysis.transcript.words <= low:
-        return _join(analysis.sentences)
-    picked = analysis.select(analysis.ranked, lambda s: s.words, low, SUMMARY_TARGET_WORDS, high)
-    return _join(analysis.sentences[i] for i in picked)
+    content = analysis.content
+    words = sum(analysis.sentences[i].words for i in content)
+    if words <= low:  # a short text is its own summary; channel talk too if the rest is under half of it
+        short = content if words * 2 >= analysis.transcript.words else [s.index for s in analysis.sentences]
+        return analysis.render(short)
+    parts = _parts(analysis, content, max(1, min(SUMMARY_PARTS, round(words / SUMMARY_PART_WORDS))))
+    picked = analysis.select(_round_robin(parts), lambda s: s.words, low, SUMMARY_TARGET_WORDS, high)
+    return analysis.render(picked)
+
+
+def _parts(analysis: TextAnalysis, indices: list[int], count: int) -> list[list[int]]:
+    """The sentences cut into `count` stretches of about equal length, each ranked best first, sentences that stand
+    on their own before those that would bring the one before them along."""
+    total = sum(analysis.sentences[i].words for i in indices)
+    parts: list[list[int]] = [[] for _ in range(count)]
+    seen = 0
+    for index in indices:
+        parts[min(count - 1, seen * count // total)].append(index)
+        seen += analysis.sentences[index].words
+    return [sorted(part, key=lambda i: (analysis.sentences[i].dependent, analysis.rank_of[i])) for part in parts]
+
+
+def _round_robin(parts: list[list[int]]) -> Iterator[int]:
+    """The best sentence of every part, then the second best of every part, and so on."""
+    for rank in range(max(len(p) for p in parts)):
+        for part in parts:
+            if rank < len(part):
+                yield part[rank]
+
+
+# --- topics ---
 
 
 def _topics(analysis: TextAnalysis, request: GenerationRequest) -> TopicsAnswer:
@@ -86,7 +137,7 @@ def _topics(analysis: TextAnalysis, request: GenerationRequest) -> TopicsAnswer:
 
 def _topic_items(analysis: TextAnalysis) -> list[TopicItem]:
     words = analysis.transcript.words
-    count = 3 if words < 60 else 5 if words < 300 else 7 if words < 1000 else 9 if words < 5000 else 12
+    count = 3 if words < 60 else 7 if words < 300 else 9 if words < 1000 else 10 if words < 5000 else 12
     items = [TopicItem(p.title, _seconds(analysis, p.start)) for p in analysis.keyphrases(count)]
     if not items:  # a word or two, nothing to extract: the text's opening words are its one topic
         first = analysis.sentences[0]
@@ -94,68 +145,208 @@ def _topic_items(analysis: TextAnalysis) -> list[TopicItem]:
     return items
 
 
+# --- mind map: root the main topic, branches the next ones, leaves the phrases said with them ---
+
+
+class _Labels:
+    """Labels already on the map, by their words and by their lemmas: none may appear twice, nor inside another
+    ("Spreads South" beside "Bottom and Spreads South")."""
+
+    def __init__(self) -> None:
+        self._texts: set[str] = set()
+        self._lemmas: list[frozenset[str]] = []
+
+    def free(self, label: str, lemmas: frozenset[str] = frozenset()) -> bool:
+        if label.casefold() in self._texts:
+            return False
+        return not any(lemmas <= other or other <= lemmas for other in self._lemmas) if lemmas else True
+
+    def take(self, label: str, lemmas: frozenset[str] = frozenset()) -> str:
+        self._texts.add(label.casefold())
+        if lemmas:
+            self._lemmas.append(lemmas)
+        return label
+
+
 def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnswer:
-    """Root: the video's title, else the keyphrase heard most. Branches: the next keyphrases. Leaves: the best sentences
-    naming the branch, shortened. Subleaves: another repeated keyphrase heard in the leaf's sentence."""
-    phrases = analysis.keyphrases(MIND_MAP_BRANCHES * 3)
-    title = analysis.transcript.title
-    if title and title.strip():
-        root_label = title
-    elif phrases:
-        root_label = max(phrases, key=lambda p: p.mentions).title  # the theme: the phrase heard most (first on ties)
+    phrases = analysis.keyphrases(MIND_MAP_BRANCHES * 2 + 1)
+    labels = _Labels()
+    root = _main_topic(analysis, phrases)
+    if root is not None:
+        root_label = labels.take(root.title, root.lemmas)
+        phrases.remove(root)
     else:
-        root_label = _short(analysis.sentences[0])
+        root_label = labels.take(_snippet(analysis.sentences[analysis.ranked[0]], ROOT_WORDS))
     nodes = [MindMapNodeAnswer("root", root_label, None, None)]
-    branches = [p for p in phrases if p.title != root_label][:MIND_MAP_BRANCHES]
-    spare = [p for p in phrases if p.title != root_label and p not in branches]
-    used: set[int] = set()
-    for number, branch in enumerate(branches, start=1):
-        branch_id = f"b{number}"
-        nodes.append(MindMapNodeAnswer(branch_id, branch.title, "root", _seconds(analysis, branch.start)))
-        fresh = [i for i in branch.sentences if i not in used]
-        leaves = sorted(fresh, key=analysis.rank_of.__getitem__)[:MIND_MAP_LEAVES]
-        for leaf_number, index in enumerate(leaves, start=1):
-            used.add(index)
-            sentence = analysis.sentences[index]
-            leaf_id = f"{branch_id}.{leaf_number}"
-            nodes.append(MindMapNodeAnswer(leaf_id, _short(sentence), branch_id, _seconds(analysis, sentence.start)))
-            detail = next((p for p in spare if index in p.sentences and _may_detail(p, branch)), None)
+    candidates = [p for p in phrases if len(p.title.split()) <= BRANCH_WORDS and analysis.names_a_thing(p.key)]
+    branches = 0
+    for number, phrase in enumerate(candidates):
+        if branches == MIND_MAP_BRANCHES:
+            break
+        if not labels.free(phrase.title, phrase.lemmas):
+            continue
+        # A leaf must not take the words of a branch still to come ("Water" under one, "Cold Water" the next).
+        reserved = [p.lemmas for p in candidates[number + 1 : number + 1 + MIND_MAP_BRANCHES - branches]]
+        leaves = _leaves(analysis, phrase, root, labels, reserved)
+        if len(leaves) < MIND_MAP_LEAVES[0]:
+            continue  # a branch with nothing under it says nothing
+        branches += 1
+        branch_id = f"b{branches}"
+        nodes.append(
+            MindMapNodeAnswer(
+                branch_id, labels.take(phrase.title, phrase.lemmas), "root", _seconds(analysis, phrase.start)
+            )
+        )
+        for number, (leaf, sentence) in enumerate(leaves, start=1):
+            leaf_id = f"{branch_id}.{number}"
+            nodes.append(MindMapNodeAnswer(leaf_id, leaf.title, branch_id, _seconds(analysis, sentence.start)))
+            detail = _detail(analysis, sentence, (leaf, phrase), labels)
             if detail is not None:
-                spare.remove(detail)
                 nodes.append(
                     MindMapNodeAnswer(f"{leaf_id}.1", detail.title, leaf_id, _seconds(analysis, sentence.start))
                 )
-    # A text too short for several keyphrases still gets the minimum map: its sentences become branches.
+    # A text too short for branches with leaves still gets the minimum map: its best sentences, shortened.
     for index in analysis.ranked:
         if len(nodes) >= MIND_MAP_NODES[0]:
             break
-        if index not in used:
-            sentence = analysis.sentences[index]
-            nodes.append(MindMapNodeAnswer(f"s{index}", _short(sentence), "root", _seconds(analysis, sentence.start)))
+        sentence = analysis.sentences[index]
+        label = _snippet(sentence, BRANCH_WORDS)
+        if labels.free(label):
+            nodes.append(MindMapNodeAnswer(f"s{index}", labels.take(label), "root", _seconds(analysis, sentence.start)))
+    if len(nodes) < MIND_MAP_NODES[0]:  # a word or two ("Hello"): the one thing said is the map's only branch
+        first = analysis.sentences[analysis.content[0]]
+        nodes.append(MindMapNodeAnswer("s", _snippet(first, BRANCH_WORDS), "root", _seconds(analysis, first.start)))
     return MindMapAnswer(nodes=nodes[: MIND_MAP_NODES[1]])
 
 
-def _may_detail(phrase: Keyphrase, branch: Keyphrase) -> bool:
-    """A subleaf is a phrase said more than once that adds words its branch does not have."""
-    return phrase.mentions >= 2 and not set(phrase.key) & set(branch.key)
+def _main_topic(analysis: TextAnalysis, phrases: list[Keyphrase]) -> Keyphrase | None:
+    """The theme: of the strongest phrases short enough for the root, one the speaker names in the opening (where
+    the subject is announced) and that is heard most and across most of the video (a section's subject is heard
+    often, but only in its section); first on ties."""
+    last = max(1, len(analysis.sentences) - 1)
+    content = analysis.content or [0]  # a few words of filler still have a first sentence
+    opening = content[min(len(content) - 1, max(1, len(content) * OPENING_SHARE // 100))]
+
+    def presence(phrase: Keyphrase) -> tuple[bool, float]:
+        spread = (phrase.sentences[-1] - phrase.sentences[0]) / last
+        return phrase.sentences[0] <= opening, phrase.mentions * (0.5 + spread)
+
+    fitting = [p for p in phrases[:MAIN_TOPIC_CANDIDATES] if len(p.title.split()) <= ROOT_WORDS]
+    return max(fitting, key=presence) if fitting else None
+
+
+def _leaves(
+    analysis: TextAnalysis,
+    branch: Keyphrase,
+    root: Keyphrase | None,
+    labels: _Labels,
+    reserved: list[frozenset[str]],
+) -> list[tuple[Keyphrase, Sentence]]:
+    """Phrases said in the sentences about the branch (its best sentences first, one phrase from each while there
+    are enough), adding words that neither the branch nor the root has."""
+    taken = (branch.lemmas, root.lemmas if root else frozenset())
+    found: list[tuple[Keyphrase, Sentence]] = []
+    names: set[frozenset[str]] = set()
+    sentences = sorted(branch.sentences, key=analysis.rank_of.__getitem__)
+    for per_sentence in (1, MIND_MAP_LEAVES[1]):
+        for index in sentences:
+            added = 0
+            for key in analysis.phrases_in(index):
+                if len(found) == MIND_MAP_LEAVES[1] or added == per_sentence:
+                    break
+                lemmas = analysis.content_of(key)
+                if any(lemmas & other for other in (*taken, *names)) or not analysis.names_a_thing(key):
+                    continue
+                if any(lemmas <= other or other <= lemmas for other in reserved):
+                    continue
+                leaf = analysis.keyphrase(key)
+                if len(lemmas) == 1 and leaf.mentions < 2:
+                    continue  # a word said once in passing ("Okazja") names no idea of the branch
+                if len(leaf.title.split()) <= LEAF_WORDS and labels.free(leaf.title, lemmas):
+                    found.append((leaf, analysis.sentences[index]))
+                    names.add(lemmas)
+                    added += 1
+        if len(found) >= MIND_MAP_LEAVES[0]:
+            break
+    for leaf, _ in found:
+        labels.take(leaf.title, leaf.lemmas)
+    return found
+
+
+def _detail(
+    analysis: TextAnalysis, sentence: Sentence, above: tuple[Keyphrase, Keyphrase], labels: _Labels
+) -> Keyphrase | None:
+    """A subleaf: another phrase said more than once and heard in the leaf's sentence, sharing no word with the leaf
+    or the branch (so never a lone word of its leaf)."""
+    for key in analysis.phrases_in(sentence.index):
+        lemmas = analysis.content_of(key)
+        if any(lemmas & p.lemmas for p in above) or not analysis.names_a_thing(key):
+            continue
+        detail = analysis.keyphrase(key)
+        if detail.mentions >= 2 and len(detail.title.split()) <= SUBLEAF_WORDS and labels.free(detail.title, lemmas):
+            labels.take(detail.title, lemmas)
+            return detail
+    return None
+
+
+def _snippet(sentence: Sentence, words: int) -> str:
+    """The first words of a sentence, up to its first pause, without trailing small words or punctuation."""
+    kept: list[str] = []
+    for token in sentence.tokens[:words]:
+        kept.append(token.cased)
+        if token.breaks_after:
+            break
+    while len(kept) > 1 and sentence.tokens[len(kept) - 1].lemma is None:
+        kept.pop()
+    text = " ".join(kept)
+    return text[:1].upper() + text[1:]
+
+
+# --- social post: one topic, a hook from the text, then what the video says about it ---
 
 
 def _social_post(analysis: TextAnalysis, request: GenerationRequest) -> SocialPostAnswer:
-    """One topic: sentences naming the top keyphrase come first, then the most central ones. Layout: the opening
-    sentence alone, then the rest as one paragraph."""
     low, high = SOCIAL_POST_CHARS
-    low = min(low, len(analysis.transcript.text))
+    low = min(low, len(analysis.transcript.text) // 2)
     phrases = analysis.keyphrases(HASHTAGS)
-    about_topic = set(phrases[0].sentences) if phrases else set()
-    order = sorted(analysis.ranked, key=lambda i: i not in about_topic)  # stable: keeps rank within each group
-    # Each sentence costs its length plus one separator ("\n\n" once, " " after); the first has none to pay.
-    picked = analysis.select(order, lambda s: len(s.text) + 1, low + 1, SOCIAL_POST_TARGET_CHARS, high)
-    sentences = [analysis.sentences[i] for i in picked]
-    post = "\n\n".join(part for part in (_join(sentences[:1]), _join(sentences[1:])) if part)
+    quotable = set(analysis.content)
+    about = [i for i in phrases[0].sentences if i in quotable] if phrases else []
+    hook = _hook(analysis, about)
+    hook_text = _opening(analysis.sentences[hook])
+    spare = len(hook_text) + 2  # the hook and the blank line after it
+    following = [i + 1 for i in about if i + 1 in quotable]
+    order = [i for i in dict.fromkeys([*about, *following, *analysis.ranked]) if i != hook]
+    # Each sentence costs its length plus a separator.
+    body = analysis.select(
+        order, lambda s: len(s.text) + 1, low - spare, SOCIAL_POST_TARGET_CHARS - spare, high - spare - 2
+    )
+    body = [i for i in body if i != hook]
+    post = f"{hook_text}\n\n{analysis.render(body)}" if body else hook_text
     return SocialPostAnswer(post=post, hashtags=_hashtags(analysis, phrases))
 
 
+def _hook(analysis: TextAnalysis, about: list[int]) -> int:
+    """A sentence about the topic that stands on its own and is short enough to stop a reader: a question if the
+    speaker asked one, else the best-ranked; else the best-ranked sentence of the whole video."""
+    low, high = HOOK_WORDS
+
+    def fits(index: int) -> bool:
+        sentence = analysis.sentences[index]
+        return not sentence.dependent and low <= sentence.words <= high
+
+    ranked_about = sorted((i for i in about if fits(i)), key=analysis.rank_of.__getitem__)
+    questions = [i for i in ranked_about if analysis.sentences[i].text.endswith("?")]
+    fallback = next((i for i in analysis.ranked if fits(i)), analysis.ranked[0])
+    return (questions or ranked_about or [fallback])[0]
+
+
+def _opening(sentence: Sentence) -> str:
+    text = sentence.text[:1].upper() + sentence.text[1:]
+    return text if sentence.ends else text + "…"
+
+
 def _hashtags(analysis: TextAnalysis, phrases: list[Keyphrase]) -> list[str]:
+    """Whole topic phrases in CamelCase (#OceanCurrents, #DwutlenekWęgla), the post's topic first."""
     tags: dict[str, str] = {}
     for phrase in phrases:
         words = ("".join(ch for ch in word if ch.isalnum()) for word in phrase.title.split())
@@ -168,55 +359,46 @@ def _hashtags(analysis: TextAnalysis, phrases: list[Keyphrase]) -> list[str]:
     return list(tags.values())
 
 
+# --- custom: the passages most relevant to the request, under a plain statement of what this is ---
+
+
 def _custom(analysis: TextAnalysis, request: GenerationRequest) -> CustomAnswer:
-    """The passages that share the most (IDF-weighted) words with the request, topped up with central ones."""
     wanted = " ".join(w for w in (request.custom_prompt or "").split() if w.lower().strip("?!.,:;") not in PROMPT_WORDS)
-    relevance = analysis.relevance(analysis.content_stems(wanted))
+    relevance = analysis.relevance(analysis.content_lemmas(wanted))
     scores = analysis.scores
-    order = sorted(range(len(scores)), key=lambda i: (-relevance[i], -scores[i], i))
+    order = sorted(analysis.content, key=lambda i: (-relevance[i], -scores[i], i))
     low, target, high = CUSTOM_WORDS
-    if analysis.transcript.words <= low:
-        picked = list(range(len(analysis.sentences)))
-    else:
-        # A timestamp opening a passage counts as a word.
-        stamp = 1 if analysis.transcript.has_timestamps else 0
-        picked = analysis.select(order, lambda s: s.words + stamp, low, target, high)
-    return CustomAnswer(output=_passages(analysis, picked))
-
-
-def _passages(analysis: TextAnalysis, picked: list[int]) -> str:
-    """Consecutive sentences form one passage, opened by its time in the video when there is one."""
-    passages: list[list[Sentence]] = []
-    for index in picked:
-        if passages and index - 1 == passages[-1][-1].index:
-            passages[-1].append(analysis.sentences[index])
-        else:
-            passages.append([analysis.sentences[index]])
+    stamp = 1 if analysis.transcript.has_timestamps else 0  # a timestamp opening a passage counts as a word
+    passages: list[list[int]] = []
+    taken: set[int] = set()
+    total = 0
+    for index in order:
+        if total >= target:
+            break
+        if analysis.redundant(index, taken):
+            continue  # a chorus or a repeated point is quoted once
+        group = [i for i in analysis.with_context(index, taken) or [index] if i not in taken]
+        grows = sum(analysis.sentences[i].words for i in group) + stamp
+        if not group or (total + grows > high and total >= low):
+            continue
+        passages.append(group)
+        taken.update(group)
+        total += grows
+    notice = CUSTOM_NOTICE.get(request.language, CUSTOM_NOTICE["en"])
     timed = analysis.transcript.has_timestamps
-    return "\n\n".join((f"[{format_timestamp(p[0].start)}] " if timed else "") + _join(p) for p in passages)
+    quoted = [
+        (f"[{format_timestamp(analysis.sentences[p[0]].start)}] " if timed else "") + analysis.render(p)
+        for p in passages
+    ]
+    return CustomAnswer(output="\n\n".join([notice, *quoted]))
 
 
 def _chunk_notes(analysis: TextAnalysis, request: GenerationRequest) -> ChunkNotesAnswer:
     return ChunkNotesAnswer(notes=_summary_text(analysis), topics=_topic_items(analysis))
 
 
-def _join(sentences: Iterable[Sentence]) -> str:
-    return " ".join(s.text for s in sentences)
-
-
 def _seconds(analysis: TextAnalysis, start: float) -> float | None:
     return float(int(start)) if analysis.transcript.has_timestamps else None
-
-
-def _short(sentence: Sentence) -> str:
-    """A label: the sentence if short, else its first clause if that is short, else its first words."""
-    words = sentence.text.split()
-    if len(words) <= LEAF_WORDS:
-        return sentence.text
-    clause_end = next((i for i, w in enumerate(words[:LEAF_WORDS]) if i >= 4 and w[-1] in ",;:"), None)
-    if clause_end is not None:
-        return " ".join(words[: clause_end + 1])[:-1]
-    return " ".join(words[: LEAF_WORDS - 2]) + "…"
 
 
 _ANSWERS: dict[str, Callable[[TextAnalysis, GenerationRequest], msgspec.Struct]] = {

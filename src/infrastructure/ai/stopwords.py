@@ -1,5 +1,8 @@
-"""Words that carry no topic, for the offline provider: function words, spoken fillers and the generic nouns and verbs
-that talks are full of. Lowercase; written for transcripts of speech, so they go further than a search engine's."""
+"""Word lists of the offline provider, for transcripts of speech. Lowercase.
+
+STOPWORDS carry no topic: function words, spoken fillers and the generic nouns and verbs that talks are full of (they
+go further than a search engine's lists, which is why no library's list replaces them). DEPENDENT_OPENERS start a
+sentence that needs the one before it; FILLER marks channel talk (greetings, "subscribe", "see you next week")."""
 
 from __future__ import annotations
 
@@ -33,7 +36,10 @@ questions answer everyone everybody
 good great big small new old little long short high low different same important able possible real sure simple
 first second third last next one two three four five six seven eight nine ten hundred thousand million
 probably certainly simply usually really also actually quite pretty slightly particularly especially generally
-particular general whole various certain own main
+particular general whole various certain own main later earlier soon somewhat completely totally exactly
+alright everything anything video videos channel episode today's bye percent step steps
+eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
+eighty ninety
 """
 
 _POLISH = """
@@ -67,7 +73,16 @@ dziewięć dziesięć sto tysiąc
 zwykle zazwyczaj całkiem raczej wcale szczególnie zwłaszcza oczywiście jednocześnie niemal mniej tymczasem dokładnie
 szybko wyraźnie stosunkowo rzeczywiście zupełnie dopiero akurat nadal wciąż ciągle przynajmniej najmniej
 prawdopodobnie najczęściej sporo dosyć tyle ile dalej wiadomo pewnie pewno owszem jedynie głównie zbyt
+zanim dopóki skoro choć chociaż ponieważ aby żeby byście byśmy bylibyśmy mniej więcej film filmie filmu odcinek
+odcinku odcinka kanał kanale kanału procent krok kroku oba obie obu okazja okazji
+jedenaście dwanaście trzynaście czternaście piętnaście szesnaście siedemnaście osiemnaście dziewiętnaście
+dwadzieścia trzydzieści czterdzieści pięćdziesiąt sześćdziesiąt siedemdziesiąt osiemdziesiąt dziewięćdziesiąt
 """
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(_ENGLISH.split()),
@@ -88,3 +103,48 @@ CONNECTORS: dict[str, frozenset[str]] = {
     "en": frozenset({"of", "and"}),
     "pl": frozenset({"na", "z", "ze", "w", "we", "do", "dla", "bez", "i"}),
 }
+
+# A sentence opening with one of these (or naming "he", "they"... early on) points at the sentence before it.
+DEPENDENT_OPENERS: dict[str, frozenset[str]] = {
+    "en": _words(
+        "this these those that it its they them their he she him her his also but so and or then however "
+        "therefore thus moreover furthermore instead otherwise yet still besides secondly thirdly fourthly "
+        "finally lastly another such here there's that's it's they're he's she's first second third fourth fifth next "
+        "meanwhile nevertheless nonetheless hence consequently likewise similarly indeed"
+    ),
+    "pl": _words(
+        "to ten ta te tym tego tej tę ci one oni on ona ono jego jej ich im mu go ale więc bo też także również "
+        "dlatego natomiast jednak zatem potem następnie wtedy tam tutaj stąd oraz a i czyli poza ponadto "
+        "dodatkowo wreszcie drugi druga drugie trzeci trzecia trzecie czwarty czwarta czwarte piąty piąta piąte "
+        "kolejny kolejna kolejne pierwszy pierwsza pierwsze tymczasem jednocześnie zresztą przy tym"
+    ),
+}
+DEPENDENT_PHRASES = (
+    "oznacza to", "to znaczy", "po pierwsze", "po drugie", "po trzecie", "po czwarte", "po piąte", "na koniec",
+    "as i said", "like i said",
+)  # fmt: skip
+PRONOUNS = _words("he she him her his they them their on ona oni jego jej ich")
+
+# Channel talk, not content: matched anywhere in a sentence, lowercase.
+FILLER = (
+    r"subscrib|subskryb|ring the bell|hit th(?:at|e) (?:like|bell)|give (?:it|this video|us) a (?:like|thumbs)|"
+    r"leave a comment|welcome (?:back|to (?:the|my|our) (?:channel|video|show|course|lecture))|"
+    r"thanks? (?:you )?(?:so much )?for (?:watching|listening|your attention|joining)|"
+    r"see you (?:next|in the next|soon)|"
+    r"sponsored by|patreon|my name is|hey (?:everyone|guys|there)|hi (?:everyone|guys|there)|"
+    r"that'?s (?:it|all) for today|take a seat|phones away|"
+    r"łapk|dzwonecz|jeśli (?:ten|to|ta) (?:odcinek|film|nagranie|wideo|materiał)|dajcie znać|w komentarz|"
+    r"do zobaczenia|widzimy się|dziękuję za uwagę|dzięki za (?:uwagę|obejrzenie|oglądanie)|witam (?:na|was|państwa|"
+    r"serdecznie)|witajcie|dzień dobry|to (?:wszystko|tyle) na dziś|i to (?:wszystko|tyle)|na moim kanale|"
+    r"patronite|sponsor"
+)
+
+# English words after which the next one is a verb or a predicate ("to move", "they move", "is strong"), or a
+# noun ("the move").
+VERB_CUES = _words(
+    "to i you we they he she can will would should must not also cannot could may might is am are was were be been "
+    "me very too so"
+)
+NOUN_CUES = _words("the a an this these those my your our their his its of one two three many every each any some")
+# Word endings that do not end an English noun phrase (adverbs, participles, adjectives).
+ENGLISH_NOT_NOUN_ENDINGS = ("ly", "ed", "ous", "ful", "ive", "less", "able", "ible")

@@ -44,6 +44,7 @@ from domain.transcripts import (
     EmptyTranscript,
     InvalidVideoUrl,
     TranscriptSourceUnreachable,
+    TranscriptUnusable,
     VideoUnavailable,
 )
 from domain.users import AccountDisabled, EmailTaken
@@ -71,6 +72,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ProviderKeyRejected: (422, "provider_key_rejected"),
     InvalidVideoUrl: (400, "invalid_url"),
     EmptyTranscript: (400, "empty_transcript"),
+    TranscriptUnusable: (422, "transcript_unusable"),
     VideoUnavailable: (404, "video_unavailable"),
     CaptionsUnavailable: (422, "captions_unavailable"),
     TranscriptSourceUnreachable: (502, "youtube_unreachable"),
