@@ -69,6 +69,7 @@ from application.processing.overview import CompareProviders
 from application.processing.ports import (
     CircuitBreaker,
     HistoryRepository,
+    LanguageIdentifier,
     ProviderKeyRepository,
     ProviderStats,
     SecretBox,
@@ -80,6 +81,7 @@ from application.processing.runner import OutputRunner
 from application.processing.transcripts import FetchTranscript
 from infrastructure.ai.catalog import build_catalog
 from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from infrastructure.ai.language import Py3LangidIdentifier
 from infrastructure.ai.redis_stats import RedisProviderStats
 from infrastructure.clock import SystemClock
 from infrastructure.config import Settings
@@ -319,6 +321,7 @@ class ProcessingProvider(Provider):
         return YouTubeTranscriptSource(settings.youtube_base_url, settings.youtube_timeout_seconds)
 
     history = provide(SqlHistoryRepository, provides=HistoryRepository, scope=Scope.REQUEST)
+    languages = provide(Py3LangidIdentifier, provides=LanguageIdentifier)
 
 
 class UseCaseProvider(Provider):

@@ -75,3 +75,31 @@ def test_a_song_with_caption_markers_is_processed_without_them(api: Api) -> None
     for text in data.values():
         assert "♪" not in text
         assert "[Music]" not in text
+
+
+@pytest.mark.parametrize(
+    ("sample", "asked", "notices"),
+    [
+        ("pl_talk_pszczoly_w_miescie.srt", "en", True),  # Polish speech, English asked: quoted in Polish, and said so
+        ("pl_talk_pszczoly_w_miescie.srt", "pl", False),
+        ("en_lecture_sleep_memory.vtt", "en", False),
+        ("en_lecture_sleep_memory.vtt", "pl", True),
+    ],
+)
+def test_the_offline_provider_says_when_it_did_not_translate(api: Api, sample: str, asked: str, notices: bool) -> None:
+    headers = bearer(api.register()["access_token"])
+    transcript = (DATA / sample).read_text(encoding="utf-8")
+    spoken = sample[:2]
+    body = {"transcript": transcript, "outputs": ["summary", "topics"], "language": asked}
+    response = api.client.post("/api/v1/process", json=body, headers=headers)
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert response.headers["content-language"] == spoken
+    assert data["language"] == spoken
+    expected = [{"code": "not_translated", "output": o} for o in ("summary", "topics")] if notices else []
+    assert [{"code": n["code"], "output": n["output"]} for n in data["notices"]] == expected
+    prototype = api.client.post(
+        "/api/ai/process-transcript", json={"transcript": transcript, "purpose": "learning", "language": asked}
+    )
+    assert prototype.headers["content-language"] == spoken

@@ -15,7 +15,8 @@ from application.auth.throttle import Limit, Quota, Throttle
 from application.errors import AuthenticationFailed
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import HistoryRepository, TranscriptSource, UserProviderKeys
+from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
+from application.processing.prompts import language_name
 from application.processing.runner import Attempt, Job, OutputRunner, Produced, attribution, breaker_key
 from domain.api_tokens import Scope
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
@@ -97,6 +98,15 @@ class Fallback:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know about an output that is not an error, e.g. `not_translated`."""
+
+    code: str
+    output: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessResult:
     values: Mapping[str, Any]  # output → what the user sees
     key_topics: tuple[TopicView, ...]
@@ -106,6 +116,14 @@ class ProcessResult:
     attribution: Attribution  # per output: who served, who paid, every attempt and what it cost
     duration_ms: int
     history_id: uuid.UUID | None
+    languages: Mapping[str, str]  # output → the language it is actually written in
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def language(self) -> str:
+        """The language most outputs are written in (ties: the first output's)."""
+        counts = Counter(self.languages.values())
+        return max(counts, key=counts.__getitem__)
 
     @property
     def spend(self) -> Spend:
@@ -138,8 +156,10 @@ class ProcessTranscript:
         clock: Clock,
         throttle: Throttle,
         policy: ProcessingPolicy,
+        languages: LanguageIdentifier,
     ) -> None:
         self._source = source
+        self._languages = languages
         self._runner = runner
         self._catalog = catalog
         self._keys = keys
@@ -243,6 +263,8 @@ class ProcessTranscript:
         reason = transcript.unusable_reason
         if reason is not None:
             raise TranscriptUnusable(reason)
+        if transcript.language is None:  # pasted text says nothing of its language; captions do
+            transcript = replace(transcript, language=self._languages.identify(transcript.text))
         return transcript
 
     def _chain(self, command: ProcessCommand, caller: Caller, user_keys: Mapping[str, Any]) -> list[Attempt]:
@@ -276,6 +298,7 @@ class ProcessTranscript:
         served = Counter((p.attempt.provider, p.attempt.model) for p in produced)
         provider, model = max(served, key=lambda pair: served[pair])  # ties: the first output's provider
         topics = next((p.checked.topics for p in produced if p.output == Output.TOPICS), ())
+        languages, notices = self._languages_written(produced, job.language, transcript.language)
         return ProcessResult(
             values={p.output: p.checked.value for p in produced},
             key_topics=topics,
@@ -285,7 +308,30 @@ class ProcessTranscript:
             attribution=attribution(produced, job),
             duration_ms=duration_ms,
             history_id=None,
+            languages=languages,
+            notices=notices,
         )
+
+    def _languages_written(
+        self, produced: Sequence[Produced], wanted: str, spoken: str | None
+    ) -> tuple[dict[str, str], tuple[Notice, ...]]:
+        """A provider that cannot translate writes in the transcript's language; the user is told when that is
+        not the language asked for."""
+        spoken = spoken.split("-")[0].lower() if spoken else None  # captions say e.g. "en-GB"
+        languages: dict[str, str] = {}
+        notices: list[Notice] = []
+        for p in produced:
+            translates = self._catalog.profiles[p.attempt.provider].translates
+            written = wanted if translates or spoken is None else spoken
+            languages[p.output] = written
+            if written != wanted:
+                message = (
+                    f"The {p.output.replace('_', ' ')} is in {language_name(written)}, the transcript's language, "
+                    f"not {language_name(wanted)}: the {p.attempt.provider} provider quotes the transcript and "
+                    "cannot translate it."
+                )
+                notices.append(Notice("not_translated", p.output, message))
+        return languages, tuple(notices)
 
     async def _save(self, principal: Principal, command: ProcessCommand, result: ProcessResult) -> ProcessResult:
         """History row, usage event and usage_count in one transaction: all of them or none."""
@@ -307,7 +353,7 @@ class ProcessTranscript:
             video_id=transcript.video_id,
             video_url=transcript.video_url,
             title=transcript.title,
-            language=language_code(command.language),
+            language=result.language,
             provider=result.provider,
             model=result.model,
             spend=result.spend,

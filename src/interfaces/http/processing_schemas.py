@@ -9,7 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from application.processing.overview import ProviderOverview
-from application.processing.process import Fallback, ProcessResult
+from application.processing.process import Fallback, Notice, ProcessResult
 from domain.outputs import Output
 from domain.transcripts import MAX_TRANSCRIPT_CHARS, Transcript
 from domain.usage import AttemptRecord, OutputAttribution, Spend
@@ -165,6 +165,16 @@ class OutputAttributionView(msgspec.Struct):
         )
 
 
+class NoticeView(msgspec.Struct):
+    code: Annotated[str, Meta(examples=["not_translated"])]
+    output: str
+    message: str
+
+    @classmethod
+    def of(cls, notice: Notice) -> NoticeView:
+        return cls(notice.code, notice.output, notice.message)
+
+
 class ProcessView(msgspec.Struct, omit_defaults=True):
     provider: str
     model: str
@@ -183,6 +193,11 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
     map_step: Annotated[
         list[AttemptView],
         Meta(description="A long transcript's notes, made once per provider and shared by its outputs"),
+    ]
+    language: Annotated[str, Meta(description="The language the outputs are written in (most of them, if mixed)")]
+    notices: Annotated[
+        list[NoticeView],
+        Meta(description="E.g. `not_translated`: an output written in the transcript's language, not the one asked"),
     ]
     summary: str | None = None
     topics: str | None = None
@@ -207,6 +222,8 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
             fallbacks=[FallbackView.of(f) for f in result.fallbacks],
             attribution={o.output: OutputAttributionView.of(o) for o in result.attribution.outputs},
             map_step=[AttemptView.of(a) for a in result.attribution.shared],
+            language=result.language,
+            notices=[NoticeView.of(n) for n in result.notices],
             summary=values.get(Output.SUMMARY),
             topics=values.get(Output.TOPICS),
             key_topics=[KeyTopicView(t.title, t.timestamp) for t in result.key_topics] or None,

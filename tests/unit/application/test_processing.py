@@ -7,7 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import msgspec
 import pytest
@@ -90,6 +90,16 @@ class Source:
         return self.transcript
 
 
+class SpokenLanguage:
+    """Identifies every text as one language, as a test says."""
+
+    def __init__(self, code: str | None = "en") -> None:
+        self.code = code
+
+    def identify(self, text: str) -> str | None:
+        return self.code
+
+
 class Setup:
     def __init__(
         self,
@@ -120,6 +130,7 @@ class Setup:
             title="Photosynthesis",
         )
         self.source = Source(timed)
+        self.spoken = SpokenLanguage()
         self.policy = ProcessingPolicy(allows_anonymous=True, anonymous_requests=2, anonymous_window_seconds=900)
         self.process = ProcessTranscript(
             self.source,
@@ -139,6 +150,7 @@ class Setup:
             world.clock,
             Throttle(world.attempts),
             self.policy,
+            self.spoken,
         )
 
     async def user(self, email: str = "ada@example.com") -> Caller:
@@ -471,3 +483,46 @@ async def test_the_requests_time_budget_ends_the_whole_chain(world: World) -> No
     assert time.monotonic() - started < 1
     assert [(f.provider, f.reason) for f in failed.value.failures] == [("a", "out_of_time"), ("b", "out_of_time")]
     assert setup.breaker.retry_in("a:server") == setup.breaker.retry_in("b:server") == 0
+
+
+async def test_a_provider_that_cannot_translate_says_so_per_output(world: World) -> None:
+    """`c` quotes like the offline provider: asked for English about a Polish transcript, it writes Polish, and
+    the answer says which outputs are not translated."""
+    setup = Setup(world, chain=("a", "c"))
+    setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
+    setup.providers["a"].script = [ProviderFailure("a", "unavailable")]  # the summary falls back to c
+    setup.spoken.code = "pl"
+    caller = await setup.user()
+
+    result = await setup.process(caller, ProcessCommand(("summary", "topics"), "en", transcript=TRANSCRIPT))
+
+    assert dict(result.served_by) == {"summary": "c/c-large", "topics": "a/a-large"}
+    assert result.languages == {"summary": "pl", "topics": "en"}
+    [notice] = result.notices
+    assert (notice.code, notice.output) == ("not_translated", "summary")
+    assert "Polish" in notice.message
+    assert "English" in notice.message
+
+
+async def test_no_notice_when_the_transcript_is_already_in_the_language_asked_for(setup: Setup) -> None:
+    setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
+    setup.spoken.code = "pl"
+    caller = await setup.user()
+
+    result = await setup.process(caller, ProcessCommand(("summary",), "pl", transcript=TRANSCRIPT, provider="c"))
+
+    assert result.notices == ()
+    assert result.language == "pl"
+    assert setup.history.entries[0].language == "pl"
+
+
+async def test_the_history_keeps_the_language_most_outputs_are_written_in(setup: Setup) -> None:
+    setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
+    setup.spoken.code = "pl"
+    caller = await setup.user()
+
+    result = await setup.process(caller, ProcessCommand(LEARNING, "en", transcript=TRANSCRIPT, provider="c"))
+
+    assert set(result.languages.values()) == {"pl"}
+    assert len(result.notices) == 3
+    assert setup.history.entries[0].language == "pl"

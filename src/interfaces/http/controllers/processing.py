@@ -10,7 +10,7 @@ from litestar.params import JSONBody, Parameter
 
 from application.auth.authenticate import Principal
 from application.processing.overview import CompareProviders
-from application.processing.process import Caller, ProcessCommand, ProcessTranscript
+from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
 from interfaces.http.envelope import Envelope, ok
 from interfaces.http.identity import BEARER_AUTH, ClientAddress
@@ -61,8 +61,9 @@ async def process_transcript_prototype(
         insist_on_provider=False,
         min_words=1,
     )
-    view = PrototypeProcessView.of(await process(caller, command))
-    return Response(ok(view), headers=quota_headers(caller.quotas))
+    result = await process(caller, command)
+    headers = {**quota_headers(caller.quotas), **_content_language(result)}
+    return Response(ok(PrototypeProcessView.of(result)), headers=headers)
 
 
 @post(
@@ -84,7 +85,7 @@ async def process(
     principal: FromDishka[Principal],
     address: FromDishka[ClientAddress],
     process: FromDishka[ProcessTranscript],
-) -> Envelope[ProcessView]:
+) -> Response[Envelope[ProcessView]]:
     command = ProcessCommand(
         outputs=tuple(data.outputs) if data.outputs is not None else None,
         language=data.language or principal.user.preferred_language,
@@ -95,7 +96,13 @@ async def process(
         provider=data.provider,
         model=data.model,
     )
-    return ok(ProcessView.of(await process(Caller(principal, address), command)))
+    result = await process(Caller(principal, address), command)
+    return Response(ok(ProcessView.of(result)), headers=_content_language(result))
+
+
+def _content_language(result: ProcessResult) -> dict[str, str]:
+    """The languages the outputs are actually written in (the offline provider cannot translate)."""
+    return {"Content-Language": ", ".join(dict.fromkeys(result.languages.values()))}
 
 
 @get(
