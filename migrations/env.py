@@ -17,7 +17,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from infrastructure.config import load_settings
+    from infrastructure.bootstrap.settings import load_settings
 
     return load_settings().database_url
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.config import Settings, load_settings
+from infrastructure.bootstrap.settings import Settings, load_settings
 from infrastructure.persistence import migrations
 from tests import services
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError
+from domain.errors import ScribeError
 
 
-class ApplicationError(DomainError):
+class ApplicationError(ScribeError):
     """Base for failures of a use case that are not a broken domain rule."""
 
 

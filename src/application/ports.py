@@ -24,9 +24,9 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None: ...
 
-    async def release(self) -> None:
-        """End the transaction so far, which wrote nothing, and give its connection back before slow work (a
-        minute of provider calls must not hold a database connection); the next read starts a new one."""
+    async def rollback(self) -> None:
+        """End the transaction so far without writing, and give its connection back: before slow work (a minute
+        of provider calls must not hold a database connection); the next read starts a new one."""
 
 
 class UserRepository(Protocol):

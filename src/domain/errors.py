@@ -6,7 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-class DomainError(Exception):
+class ScribeError(Exception):
+    """Base of every failure a caller can be told about: a broken domain rule (DomainError) or a use case that
+    could not do its job (application.errors.ApplicationError). Drivers map each kind to an answer."""
+
+
+class DomainError(ScribeError):
     """Base for every rule the domain enforces."""
 
 

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from application.email import DeliverQueuedEmails
 from application.ports import EmailMessage, EmailTransport
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from interfaces.http.app import create_app
 from tests import services
 from tests.conftest import make_settings

@@ -13,7 +13,7 @@ import pytest
 import structlog
 from litestar.testing import TestClient
 
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from tests.conftest import make_settings
 from tests.e2e.conftest import PASSWORD, Api, bearer, make_client
 from tests.e2e.test_admin import make_admin

@@ -9,7 +9,7 @@ import pytest
 from dishka import Provider, Scope, provide
 
 from application.ports import SessionRepository, UsageRepository
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from tests.e2e.conftest import Api, bearer, make_client, unique_email
 
 

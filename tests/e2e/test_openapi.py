@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from tests.e2e.conftest import Api, make_client
 
 

@@ -10,7 +10,7 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports import UserRepository
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from infrastructure.persistence.repositories import SqlUserRepository
 from tests.conftest import make_settings
 from tests.e2e.conftest import PASSWORD, Api, Mailbox, make_client

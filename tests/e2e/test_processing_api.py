@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from infrastructure.persistence.models import ProcessingHistoryRow, UsageEventRow
 from tests.e2e.conftest import Api, bearer, make_client
 from tests.fakes.llm_server import Behaviour, FakeLLMServer

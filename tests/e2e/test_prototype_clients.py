@@ -11,7 +11,7 @@ from datetime import datetime
 import msgspec
 import pytest
 
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from tests.e2e.conftest import Api, make_client
 from tests.fakes.youtube_server import FakeVideo, FakeYouTube
 

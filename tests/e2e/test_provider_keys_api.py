@@ -18,7 +18,7 @@ from rich.pretty import pretty_repr
 from application.errors import ProviderFailure
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey, UserProviderKeys
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from interfaces.http.controllers.api_keys import ProviderKeyBody
 from tests.e2e.conftest import Api, Mailbox, bearer, make_client
 from tests.unit.fakes import KeyCheckingProvider, key_checking_catalog

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from tests import services
 from tests.conftest import make_settings
 from tests.e2e.conftest import Api, bearer, make_client

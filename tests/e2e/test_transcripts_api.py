@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import msgspec
 import pytest
 
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 from tests.e2e.conftest import Api, bearer, make_client
 from tests.fakes.llm_server import FakeLLMServer
 from tests.fakes.youtube_server import FakeVideo, FakeYouTube

@@ -44,13 +44,13 @@ class FakeClock:
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.commits = 0
-        self.releases = 0
+        self.rollbacks = 0
 
     async def commit(self) -> None:
         self.commits += 1
 
-    async def release(self) -> None:
-        self.releases += 1
+    async def rollback(self) -> None:
+        self.rollbacks += 1
 
 
 class FakeHasher:

@@ -56,6 +56,6 @@ class RefreshTokens:
         user = await self._users.get(session.user_id)
         if user is None or user.disabled or not user.accepts_token_issued_at(stored.created_at):
             raise SessionInvalid("account_unavailable")
-        pair = await self._tokens.continue_(session, user, now)
+        pair = await self._tokens.next_pair(session, user, now)
         await self._uow.commit()
         return pair

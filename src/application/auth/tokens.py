@@ -42,9 +42,11 @@ class SessionTokens:
     async def start(self, user: User, now: datetime) -> TokenPair:
         session = AuthSession.start(user.id, now, self._policy.session_max_age)
         await self._sessions.add(session)
-        return await self.continue_(session, user, now)
+        return await self.next_pair(session, user, now)
 
-    async def continue_(self, session: AuthSession, user: User, now: datetime) -> TokenPair:
+    async def next_pair(self, session: AuthSession, user: User, now: datetime) -> TokenPair:
+        """The session's next pair: a new refresh token in its family (the presented one is spent by the caller)
+        and a new access token."""
         refresh = new_secret()
         await self._sessions.add_refresh_token(
             RefreshToken.issue(session, fingerprint(refresh), now, self._policy.refresh_idle_lifetime)

@@ -178,7 +178,7 @@ class ProcessTranscript:
         self._validate(command)
         transcript = await self._read(command)
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
-        await self._uow.release()
+        await self._uow.rollback()
         chain = self._chain(command, caller, user_keys)
         job = Job(transcript, language_code(command.language), command.custom_prompt)
         outputs = command.wanted_outputs()

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from application.processing.ports import CallRecord, ProviderStatsView
 from domain.usage import Spend
-from infrastructure.ai.health import percentile
+from infrastructure.ai.provider_stats import percentile
 from infrastructure.outages import outages, unavailable_dependency
 
 log = structlog.get_logger("scribe.ai")

@@ -43,5 +43,5 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         await self._session.commit()
 
-    async def release(self) -> None:
+    async def rollback(self) -> None:
         await self._session.rollback()

@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from application.errors import SecretUnreadable
 from application.processing.ports import SealedSecret
-from infrastructure.config import ConfigError, Settings
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -73,18 +72,7 @@ def _decode(token: str) -> bytes | None:
     return raw if canonical and len(raw) >= NONCE_BYTES + TAG_BYTES else None
 
 
-def secret_box_from_settings(settings: Settings) -> AesGcmSecretBox:
-    """The configured keyring; outside staging and production, a key derived from the secret key (version "dev")
-    is also kept, oldest: without a keyring it serves the embedded default, and once one is configured the keys it
-    sealed stay readable until `scribe keys rotate` moves them to the new version."""
-    keyring = settings.encryption_keyring()
-    if settings.is_deployed:
-        if not keyring:
-            raise ConfigError(f"SCRIBE_ENCRYPTION_KEYS must be set in {settings.env}")
-        return AesGcmSecretBox(keyring)
-    return AesGcmSecretBox({**keyring, DEV_KEY_VERSION: _dev_key(settings.secret_key)})
-
-
-def _dev_key(secret_key: str) -> bytes:
+def derived_dev_key(secret_key: str) -> bytes:
+    """The development master key (version "dev"), derived from the server's secret key."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=_DEV_KEY_INFO)
     return hkdf.derive(secret_key.encode())

@@ -10,7 +10,7 @@ import json
 import click
 from rich.console import Console
 
-from infrastructure.config import masked, multi_process_needs_redis
+from infrastructure.bootstrap.settings import masked, multi_process_needs_redis
 from interfaces.cli.keys import keys
 from interfaces.cli.process import process
 from interfaces.cli.runtime import settings_or_exit

@@ -17,7 +17,7 @@ from rich.tree import Tree
 from application.auth.authenticate import ALL_SCOPES, Principal
 from application.ports import UserRepository
 from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
-from domain.errors import DomainError, InvalidInput
+from domain.errors import InvalidInput, ScribeError
 from domain.outputs import Output, Purpose
 from domain.transcripts import format_timestamp
 from interfaces.cli.runtime import run_in_container, settings_or_exit
@@ -81,7 +81,7 @@ def process(
         result = run_in_container(settings_or_exit(), action)
     except InvalidInput as error:
         raise click.ClickException("; ".join(f"{p.field} {p.message}" for p in error.problems)) from None
-    except DomainError as error:
+    except ScribeError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(msgspec.json.encode(ProcessView.of(result)).decode())

@@ -9,7 +9,7 @@ from typing import TypeVar
 import click
 from dishka import AsyncContainer
 
-from infrastructure.config import ConfigError, Settings, load_settings
+from infrastructure.bootstrap.settings import ConfigError, Settings, load_settings
 from interfaces.logging import configure_logging
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ def settings_or_exit() -> Settings:
 def run_in_container(settings: Settings, action: Callable[[AsyncContainer], Awaitable[T]]) -> T:
     """Runs `action` inside one request scope of the same container the web app uses."""
 
-    from infrastructure.di import make_container
+    from infrastructure.bootstrap.container import make_container
 
     async def main() -> T:
         container = make_container(settings)

@@ -12,7 +12,7 @@ from rich.table import Table
 from application.accounts.admin import AccountChanges, ChangeAccount, CreateUserAsAdmin, ListUsers
 from application.auth.register import RegisterCommand
 from application.pagination import PageRequest
-from domain.errors import DomainError, InvalidInput
+from domain.errors import InvalidInput, ScribeError
 from domain.users import Role, Tier, User
 from interfaces.cli.runtime import run_in_container, settings_or_exit
 
@@ -29,7 +29,7 @@ def _run(action: object) -> User | None:
         return run_in_container(settings_or_exit(), action)  # type: ignore[arg-type]
     except InvalidInput as error:
         raise click.ClickException("; ".join(f"{p.field} {p.message}" for p in error.problems)) from None
-    except DomainError as error:
+    except ScribeError as error:
         raise click.ClickException(str(error)) from None
 
 

@@ -17,12 +17,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from application.auth.revocations import AnnounceRevocations
 from application.email import DeliverQueuedEmails
-from application.processing.ports import ProviderStats
-from infrastructure.ai.redis_stats import RedisProviderStats
-from infrastructure.config import Settings
-from infrastructure.di import make_container
+from infrastructure.bootstrap.container import BackgroundLoops, make_container
+from infrastructure.bootstrap.settings import Settings
 from infrastructure.outages import outages, unavailable_dependency
-from infrastructure.state.memory import StateSync
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.api_keys import ApiKeysController
 from interfaces.http.controllers.auth import AuthController
@@ -92,15 +89,12 @@ async def _background_work(app: Litestar) -> AsyncIterator[None]:
                     outages.failed(dependency, error)
             await asyncio.sleep(seconds)
 
-    sync = await container.get(StateSync)
-    stats = await container.get(ProviderStats)
+    background = await container.get(BackgroundLoops)
     tasks = [
-        asyncio.create_task(sync.run()),
+        *(asyncio.create_task(loop()) for loop in background.loops),
         asyncio.create_task(every(settings.revocation_relay_seconds, AnnounceRevocations)),
         asyncio.create_task(every(settings.email_relay_seconds, DeliverQueuedEmails)),
     ]
-    if isinstance(stats, RedisProviderStats):  # shared stats are flushed to Redis in the background
-        tasks.append(asyncio.create_task(stats.run()))
     try:
         yield
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from infrastructure.config import load_settings
+from infrastructure.bootstrap.settings import load_settings
 from interfaces.http.app import create_app
 from interfaces.logging import configure_logging
 

@@ -37,7 +37,7 @@ from application.errors import (
 from application.processing.runner import AllProvidersFailed
 from domain.api_tokens import ApiTokenNotFound
 from domain.dictionary import UnknownDictionary
-from domain.errors import DomainError, InvalidInput
+from domain.errors import InvalidInput, ScribeError
 from domain.sessions import SessionInvalid
 from domain.transcripts import (
     CaptionsUnavailable,
@@ -122,7 +122,7 @@ def _respond(request: Request[Any, Any, Any], status: int, body: ErrorBody, **he
     return Response(msgspec.json.encode(body), status_code=status, media_type="application/json", headers=headers)
 
 
-def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> Response[Any]:
     status, code = next((ERROR_TABLE[cls] for cls in type(error).__mro__ if cls in ERROR_TABLE), (400, "bad_request"))
     body = ErrorBody(success=False, error=str(error), code=code)
     headers: dict[str, str] = {}
@@ -251,7 +251,7 @@ def _lower(text: str) -> str:
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    DomainError: handle_domain_error,
+    ScribeError: handle_scribe_error,
     ValidationException: handle_validation_error,
     NotFoundException: handle_http_exception,
     MethodNotAllowedException: handle_http_exception,

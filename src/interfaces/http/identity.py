@@ -11,7 +11,7 @@ from litestar import Request
 from application.auth.authenticate import Authenticate, Principal
 from application.errors import AuthenticationFailed
 from application.processing.process import Caller
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
 # OpenAPI 3.1 lets a bearer requirement name roles; the request gate enforces what the document says.

@@ -25,7 +25,8 @@ from domain.errors import InvalidInput
 from domain.history import HistoryEntry
 from domain.transcripts import Segment, Transcript, VideoRef, parse_transcript
 from domain.users import Email, User
-from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
+from infrastructure.ai.provider_stats import InMemoryProviderStats
 from tests.fakes.llm_answers import default_answer
 from tests.unit.fakes import World
 
@@ -447,17 +448,17 @@ async def test_the_users_preferred_provider_comes_before_the_servers_order(setup
 
 
 async def test_no_database_transaction_is_held_while_the_providers_work(setup: Setup) -> None:
-    releases_seen: list[int] = []
+    rollbacks_seen: list[int] = []
     provider = setup.providers["a"]
     original = provider.generate
 
     async def watching(request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
-        releases_seen.append(setup.world.uow.releases)
+        rollbacks_seen.append(setup.world.uow.rollbacks)
         return await original(request, model, key)
 
     provider.generate = watching  # type: ignore[method-assign]
     await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
-    assert releases_seen == [1]
+    assert rollbacks_seen == [1]
     assert setup.world.uow.commits == 1  # the save is a transaction of its own, after the calls
 
 

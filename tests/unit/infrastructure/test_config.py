@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.config import ConfigError, load_settings, masked
+from infrastructure.bootstrap.settings import ConfigError, load_settings, masked
 
 KEY = base64.b64encode(b"k" * 32).decode()
 PRODUCTION = {

@@ -15,11 +15,11 @@ import simplemma
 from application.processing.ports import GenerationRequest
 from domain.outputs import AnswerContext, answer_schema, check_answer
 from domain.transcripts import Transcript, parse_transcript
-from infrastructure.ai.catalog import build_catalog
 from infrastructure.ai.language import Py3LangidIdentifier, identify_language
 from infrastructure.ai.local import LocalProvider
 from infrastructure.ai.stopwords import DEPENDENT_OPENERS, FILLER, STOPWORDS
-from infrastructure.config import load_settings
+from infrastructure.bootstrap.catalog import build_catalog
+from infrastructure.bootstrap.settings import load_settings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evaluation"
 NAMES = sorted(p.stem for p in DATA.glob("*.json"))

@@ -5,8 +5,9 @@ import pytest
 from application.processing.ports import CallRecord
 from domain.outputs import answer_schema
 from domain.usage import Spend
+from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.failures import retry_after_seconds
-from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from infrastructure.ai.provider_stats import InMemoryProviderStats
 from infrastructure.ai.schema import strict_schema
 
 

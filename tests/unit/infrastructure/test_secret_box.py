@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from application.errors import SecretUnreadable
 from application.processing.ports import SealedSecret
-from infrastructure.config import ConfigError
-from infrastructure.security.secret_box import AesGcmSecretBox, secret_box_from_settings
+from infrastructure.bootstrap.keyring import secret_box_from_settings
+from infrastructure.bootstrap.settings import ConfigError
+from infrastructure.security.secret_box import AesGcmSecretBox
 from tests.conftest import make_settings
 
 V1, V2 = os.urandom(32), os.urandom(32)

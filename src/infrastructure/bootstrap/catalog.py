@@ -12,7 +12,7 @@ from application.processing.ports import LLMProvider
 from infrastructure.ai.anthropic_messages import AnthropicProvider
 from infrastructure.ai.local import LocalProvider
 from infrastructure.ai.openai_chat import OpenAIChatProvider
-from infrastructure.config import Settings
+from infrastructure.bootstrap.settings import Settings
 
 log = structlog.get_logger("scribe.ai")
 

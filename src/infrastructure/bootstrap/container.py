@@ -1,9 +1,15 @@
-"""The one container factory: web app, CLI (and later the worker) resolve use cases from it."""
+"""The one container factory: web app, CLI (and later the worker) resolve use cases from it.
+
+Adapter providers build each port's adapter from settings (the only place that reads them besides the catalog and
+the keyring); `UseCaseProvider` declares the use cases, which depend on ports only. Tests assemble the same
+`UseCaseProvider` with in-memory adapters."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide, provide_all
 from redis.asyncio import Redis
@@ -79,12 +85,14 @@ from application.processing.ports import (
 from application.processing.process import ProcessingPolicy, ProcessTranscript
 from application.processing.runner import OutputRunner
 from application.processing.transcripts import FetchTranscript
-from infrastructure.ai.catalog import build_catalog
-from infrastructure.ai.health import InMemoryCircuitBreaker, InMemoryProviderStats
+from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.language import Py3LangidIdentifier
+from infrastructure.ai.provider_stats import InMemoryProviderStats
 from infrastructure.ai.redis_stats import RedisProviderStats
+from infrastructure.bootstrap.catalog import build_catalog
+from infrastructure.bootstrap.keyring import secret_box_from_settings
+from infrastructure.bootstrap.settings import Settings
 from infrastructure.clock import SystemClock
-from infrastructure.config import Settings
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
 from infrastructure.persistence.provider_keys import SqlProviderKeyRepository
@@ -103,7 +111,6 @@ from infrastructure.persistence.repositories import (
 from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
-from infrastructure.security.secret_box import secret_box_from_settings
 from infrastructure.state.memory import (
     InMemoryAttemptCounter,
     InMemoryUserCache,
@@ -120,7 +127,9 @@ from infrastructure.state.redis import (
 from infrastructure.transcripts.youtube import YouTubeTranscriptSource
 
 
-class ConfigProvider(Provider):
+class PolicyProvider(Provider):
+    """Settings, and the policies the use cases read their limits from."""
+
     settings = from_context(provides=Settings, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
@@ -141,7 +150,7 @@ class ConfigProvider(Provider):
         )
 
 
-class DatabaseProvider(Provider):
+class DatabaseAdapters(Provider):
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
         engine = make_engine(settings.database_url, settings.database_pool_size)
@@ -169,7 +178,7 @@ class DatabaseProvider(Provider):
     accounts = provide(SqlAccountReader, provides=AccountReader, scope=Scope.APP)
 
 
-class SharedStateProvider(Provider):
+class SharedStateAdapters(Provider):
     """In-process for the embedded runtime; Redis when SCRIBE_REDIS_URL is set (every process agrees)."""
 
     scope = Scope.APP
@@ -229,10 +238,31 @@ class SharedStateProvider(Provider):
         return RedisAttemptCounter(redis, settings.redis_prefix) if redis else InMemoryAttemptCounter()
 
 
-class SecurityProvider(Provider):
+class SystemAdapters(Provider):
+    """The clock and the mail transport."""
+
     scope = Scope.APP
 
     clock = provide(SystemClock, provides=Clock)
+
+    @provide
+    def email_transport(self, settings: Settings) -> EmailTransport:
+        if settings.email_backend == "smtp" and settings.smtp_host:
+            return SmtpEmailTransport(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.email_from,
+                settings.smtp_username,
+                settings.smtp_password,
+                settings.smtp_starttls,
+            )
+        return LogEmailTransport()
+
+
+class SecurityAdapters(Provider):
+    """Password hashing, access and device tokens, the keyring."""
+
+    scope = Scope.APP
 
     @provide
     def hasher(self, settings: Settings) -> PasswordHasher:
@@ -257,22 +287,9 @@ class SecurityProvider(Provider):
     def secret_box(self, settings: Settings) -> SecretBox:
         return secret_box_from_settings(settings)
 
-    @provide
-    def email_transport(self, settings: Settings) -> EmailTransport:
-        if settings.email_backend == "smtp" and settings.smtp_host:
-            return SmtpEmailTransport(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.email_from,
-                settings.smtp_username,
-                settings.smtp_password,
-                settings.smtp_starttls,
-            )
-        return LogEmailTransport()
 
-
-class ProcessingProvider(Provider):
-    """AI providers, transcript sources and the processing policy."""
+class ProcessingAdapters(Provider):
+    """AI providers, their health, transcript sources, language identification, and the processing policy."""
 
     scope = Scope.APP
 
@@ -367,14 +384,38 @@ class UseCaseProvider(Provider):
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BackgroundLoops:
+    """What runs beside the server for as long as it runs: keeping shared state in step with other processes and,
+    with Redis, flushing the provider stats."""
+
+    loops: tuple[Callable[[], Coroutine[Any, Any, None]], ...]
+
+
+class BackgroundProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def loops(self, sync: StateSync, stats: ProviderStats) -> BackgroundLoops:
+        flush = (stats.run,) if isinstance(stats, RedisProviderStats) else ()
+        return BackgroundLoops((sync.run, *flush))
+
+
+ADAPTERS = (
+    DatabaseAdapters,
+    SharedStateAdapters,
+    SystemAdapters,
+    SecurityAdapters,
+    ProcessingAdapters,
+    BackgroundProvider,
+)
+
+
 def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """`extra`: the web app's request context, or a test's fakes; later providers override earlier ones."""
     return make_async_container(
-        ConfigProvider(),
-        DatabaseProvider(),
-        SharedStateProvider(),
-        SecurityProvider(),
-        ProcessingProvider(),
+        PolicyProvider(),
+        *(adapters() for adapters in ADAPTERS),
         UseCaseProvider(),
         *extra,
         context={Settings: settings},
