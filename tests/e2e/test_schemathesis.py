@@ -1,6 +1,7 @@
 """Every operation in the OpenAPI document, with examples generated from it (schemathesis): no answer is a
 5xx, and every answer is one the document describes (status, content type, headers, body schema).
-Bounded (a few examples per operation), on the embedded stack, as an administrator's API token."""
+Bounded (a few examples per operation), on the embedded stack and on PostgreSQL + Redis, as an administrator's
+API token."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -22,8 +24,8 @@ from schemathesis.checks import (
 
 from application.accounts.admin import AccountChanges, ChangeAccount
 from domain.users import Role
+from infrastructure.bootstrap.settings import Settings
 from interfaces.http.app import create_app
-from tests.conftest import make_settings
 from tests.e2e.conftest import Api, bearer, make_client
 
 EXAMPLES = 15  # per operation and mode (valid and invalid input): ~30 s on one core
@@ -36,11 +38,11 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def admin_api_token(sqlite_url: str) -> str:
+@pytest.fixture
+def admin_api_token(settings: Settings) -> str:
     """An administrator's read+write API token: it reaches every route, and (unlike a session) no generated
     logout or password change can end it half-way through the run."""
-    with make_client(make_settings(database_url=sqlite_url)) as client:
+    with make_client(settings) as client:
         api = Api(client)
         tokens = api.register()
         api.use_case(ChangeAccount, tokens["user"]["email"], AccountChanges(role=Role.ADMIN))
@@ -51,15 +53,15 @@ def admin_api_token(sqlite_url: str) -> str:
         return token
 
 
-def test_every_operation_keeps_its_contract(sqlite_url: str, admin_api_token: str) -> None:
-    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(make_settings(database_url=sqlite_url)))
+def test_every_operation_keeps_its_contract(settings: Settings, admin_api_token: str) -> None:
+    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(settings))
     failures = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 30
     for operation, mode in itertools.product(operations, GenerationMode):
 
         @given(case=operation.as_strategy(mode))
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @examples(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def keeps_its_contract(case: Any) -> None:
             case.call_and_validate(headers=bearer(admin_api_token), checks=CHECKS)
 
