@@ -11,6 +11,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from application.access import ProcessingPolicy, Throttle
 from application.accounts.admin import (
     ChangeAccount,
     ChangeAccountAsAdmin,
@@ -42,7 +43,6 @@ from application.auth.policy import AuthPolicy
 from application.auth.refresh import RefreshTokens
 from application.auth.register import CreateAccount, RegisterUser
 from application.auth.revocations import AnnounceRevocations
-from application.auth.throttle import Throttle
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
 from application.ports import (
@@ -76,7 +76,7 @@ from application.processing.ports import (
     TranscriptSource,
     UserProviderKeys,
 )
-from application.processing.process import ProcessingPolicy, ProcessTranscript
+from application.processing.process import ProcessTranscript
 from application.processing.runner import OutputRunner
 from application.processing.transcripts import FetchTranscript
 from infrastructure.ai.catalog import build_catalog

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from application.access import Limit, Throttle
 from application.auth.authenticate import Principal
-from application.auth.throttle import Limit, Throttle
 from application.errors import NotFound, SecretUnreadable
 from application.ports import Clock, UnitOfWork
 from application.processing.catalog import ProviderCatalog

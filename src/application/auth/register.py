@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.access import Limit, Throttle
 from application.auth.policy import AuthPolicy
-from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair
 from application.ports import Clock, PasswordHasher, UnitOfWork, UserRepository
 from domain.errors import InvalidInput, check_all

@@ -7,18 +7,16 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from application.access import Caller, ProcessingPolicy, Throttle, admit
 from application.auth.authenticate import Principal
-from application.auth.throttle import Limit, Quota, Throttle
-from application.errors import AuthenticationFailed
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
 from application.processing.prompts import language_name
 from application.processing.runner import Attempt, Job, OutputRunner, Produced, attribution, breaker_key
-from domain.api_tokens import Scope
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
 from domain.history import HistoryEntry
 from domain.outputs import Output, Purpose, TopicView
@@ -35,31 +33,6 @@ from domain.usage import AttemptRecord, Attribution, Spend, UsageEvent
 from domain.users import language_code
 
 MAX_CUSTOM_PROMPT_CHARS = 10_000  # the prototype's limit; /api/v1 bodies keep their own, lower one
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessingPolicy:
-    allows_anonymous: bool
-    anonymous_requests: int
-    anonymous_window_seconds: int
-
-    def anonymous_limit(self, address: str) -> Limit:
-        return Limit(f"ai-anonymous:{address}", self.anonymous_requests, self.anonymous_window_seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """A signed-in principal, or an anonymous client known by its address (the prototype's frontend)."""
-
-    principal: Principal | None
-    address: str
-    operator: bool = False  # the admin CLI: no anonymous policy or limit applies
-    # The limits this request was counted against, for the HTTP layer's `RateLimit-*` headers.
-    quotas: list[Quota] = field(default_factory=list, compare=False)
-
-    @property
-    def user_id(self) -> uuid.UUID | None:
-        return self.principal.user.id if self.principal else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,19 +339,6 @@ class ProcessTranscript:
         await self._usage.add_job(principal.user.id, _usage_events(entry, result.attribution.records()))
         await self._uow.commit()
         return replace(result, history_id=entry.id)
-
-
-async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, scope: Scope = Scope.WRITE) -> None:
-    """Signed-in callers need the scope (processing writes history; reading a transcript only reads); anonymous
-    ones need the server's consent and stay under the per-address limit."""
-    if caller.principal is not None:
-        caller.principal.require(scope)
-        return
-    if caller.operator:
-        return
-    if not policy.allows_anonymous:
-        raise AuthenticationFailed("anonymous_processing_disabled")
-    caller.quotas.extend((await throttle.reserve(policy.anonymous_limit(caller.address))).quotas)
 
 
 def _purpose_of(values: Mapping[str, Any]) -> str | None:

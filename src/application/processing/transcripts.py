@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from application.auth.throttle import Throttle
+from application.access import Caller, ProcessingPolicy, Throttle, admit
 from application.processing.ports import TranscriptSource
-from application.processing.process import Caller, ProcessingPolicy, admit
 from domain.api_tokens import Scope
 from domain.errors import check_all
 from domain.transcripts import Transcript, VideoRef

@@ -14,9 +14,10 @@ from rich.panel import Panel
 from rich.text import Text
 from rich.tree import Tree
 
+from application.access import Caller
 from application.auth.authenticate import ALL_SCOPES, Principal
 from application.ports import UserRepository
-from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
+from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from domain.errors import DomainError, InvalidInput
 from domain.outputs import Output, Purpose
 from domain.transcripts import format_timestamp

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, replace
 import msgspec
 import pytest
 
+from application.access import Caller, ProcessingPolicy, Throttle
 from application.auth.authenticate import ALL_SCOPES, Principal
-from application.auth.throttle import Throttle
 from application.errors import AuthenticationFailed, ProviderFailure, TooManyAttempts
 from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.chunking import split_segments
 from application.processing.ports import ApiKey, Generation, GenerationRequest
-from application.processing.process import Caller, ProcessCommand, ProcessingPolicy, ProcessTranscript
+from application.processing.process import ProcessCommand, ProcessTranscript
 from application.processing.prompts import estimate_tokens
 from application.processing.runner import AllProvidersFailed, OutputRunner
 from domain.errors import InvalidInput

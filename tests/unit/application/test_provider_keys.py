@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from application.access import Throttle
 from application.accounts.provider_keys import (
     ROTATION_BATCH,
     CountProviderKeys,
@@ -20,7 +21,6 @@ from application.accounts.provider_keys import (
     masked_hint,
 )
 from application.auth.authenticate import Principal
-from application.auth.throttle import Throttle
 from application.errors import NotFound, PermissionDenied, ProviderFailure, ProviderKeyRejected
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey, SealedSecret

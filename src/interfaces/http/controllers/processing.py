@@ -8,9 +8,10 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Response, get, post
 from litestar.params import JSONBody, Parameter
 
+from application.access import Caller
 from application.auth.authenticate import Principal
 from application.processing.overview import CompareProviders
-from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
+from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
 from interfaces.http.envelope import Envelope, ok
 from interfaces.http.identity import BEARER_AUTH, ClientAddress
