@@ -20,6 +20,7 @@ from application.accounts.admin import (
     ListUsersAsAdmin,
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
+from application.accounts.ports import ProviderKeyRepository, SecretBox, UserProviderKeys
 from application.accounts.profile import UpdateProfile
 from application.accounts.provider_keys import (
     CountProviderKeys,
@@ -70,11 +71,8 @@ from application.processing.ports import (
     CircuitBreaker,
     HistoryRepository,
     LanguageIdentifier,
-    ProviderKeyRepository,
     ProviderStats,
-    SecretBox,
     TranscriptSource,
-    UserProviderKeys,
 )
 from application.processing.process import ProcessTranscript
 from application.processing.runner import OutputRunner

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from application.accounts.ports import StoredProviderKey
 from application.auth.policy import AuthPolicy
 from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
 from application.pagination import Cursor, Page, PageRequest
@@ -19,7 +20,7 @@ from application.ports import (
     QueuedEmail,
 )
 from application.processing.catalog import ProviderCatalog, ProviderProfile
-from application.processing.ports import ApiKey, Generation, GenerationRequest, StoredProviderKey
+from application.processing.ports import ApiKey, Generation, GenerationRequest
 from domain.api_tokens import ApiToken
 from domain.sessions import AuthSession, RefreshToken
 from domain.usage import Payer, Spend, UsageEvent, UsageSummary

@@ -10,11 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from application.access import Limit, Throttle
+from application.accounts.ports import ProviderKeyRepository, SecretBox, StoredProviderKey
 from application.auth.authenticate import Principal
 from application.errors import NotFound, SecretUnreadable
 from application.ports import Clock, UnitOfWork
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import ApiKey, ProviderKeyRepository, SecretBox, StoredProviderKey
+from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
 from domain.errors import InvalidField, check_all
 

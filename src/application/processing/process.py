@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from application.access import Caller, ProcessingPolicy, Throttle, admit
+from application.accounts.ports import UserProviderKeys
 from application.auth.authenticate import Principal
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
+from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource
 from application.processing.prompts import language_name
 from application.processing.runner import Attempt, Job, OutputRunner, Produced, attribution, breaker_key
 from domain.errors import InvalidField, InvalidInput, Problem, check_all

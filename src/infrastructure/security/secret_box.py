@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from application.accounts.ports import SealedSecret
 from application.errors import SecretUnreadable
-from application.processing.ports import SealedSecret
 from infrastructure.config import ConfigError, Settings
 
 NONCE_BYTES = 12

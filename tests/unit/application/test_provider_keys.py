@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from application.access import Throttle
+from application.accounts.ports import SealedSecret
 from application.accounts.provider_keys import (
     ROTATION_BATCH,
     CountProviderKeys,
@@ -23,7 +24,7 @@ from application.accounts.provider_keys import (
 from application.auth.authenticate import Principal
 from application.errors import NotFound, PermissionDenied, ProviderFailure, ProviderKeyRejected
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import ApiKey, SealedSecret
+from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
 from domain.errors import InvalidInput
 from domain.users import Email, User
