@@ -27,6 +27,7 @@ from application.accounts.provider_keys import (
     DecryptedUserKeys,
     DeleteProviderKey,
     ListProviderKeys,
+    ProviderKeyPolicy,
     RotateProviderKeys,
     SaveProviderKey,
 )
@@ -136,7 +137,14 @@ class ConfigProvider(Provider):
             reset_requests_per_account=settings.reset_requests_per_account,
             reset_requests_per_ip=settings.reset_requests_per_ip,
             registrations_per_ip=settings.registrations_per_ip,
+            registration_window_seconds=settings.registration_window_seconds,
+            reset_window_seconds=settings.reset_window_seconds,
+            password_change_failures=settings.password_change_failures,
         )
+
+    @provide(scope=Scope.APP)
+    def provider_key_policy(self, settings: Settings) -> ProviderKeyPolicy:
+        return ProviderKeyPolicy(key_checks_per_hour=settings.provider_key_checks_per_hour)
 
 
 class DatabaseProvider(Provider):

@@ -17,6 +17,7 @@ from application.accounts.provider_keys import (
     DeleteProviderKey,
     ListProviderKeys,
     ProviderKeyInfo,
+    ProviderKeyPolicy,
     RotateProviderKeys,
     SaveProviderKey,
     masked_hint,
@@ -55,7 +56,13 @@ class Keys:
 
     def __post_init__(self) -> None:
         self.save = SaveProviderKey(
-            self.store, self.catalog, self.box, self.uow, self.clock, Throttle(InMemoryAttemptCounter())
+            self.store,
+            self.catalog,
+            self.box,
+            self.uow,
+            self.clock,
+            Throttle(InMemoryAttemptCounter()),
+            ProviderKeyPolicy(),
         )
         self.list = ListProviderKeys(self.store)
         self.delete = DeleteProviderKey(self.store, self.uow)
