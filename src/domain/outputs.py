@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -43,14 +43,23 @@ class Purpose(StrEnum):
     SOCIAL_MEDIA = "social_media"
     CUSTOM = "custom"
 
+    @property
+    def own_output(self) -> Output:
+        return {
+            Purpose.LEARNING: Output.MIND_MAP,
+            Purpose.SOCIAL_MEDIA: Output.SOCIAL_POST,
+            Purpose.CUSTOM: Output.CUSTOM,
+        }[self]
+
     def outputs(self, has_custom_prompt: bool) -> tuple[Output, ...]:
         """The prototype's sets: summary and topics always, plus the purpose's own output."""
-        extra = {
-            Purpose.LEARNING: (Output.MIND_MAP,),
-            Purpose.SOCIAL_MEDIA: (Output.SOCIAL_POST,),
-            Purpose.CUSTOM: (Output.CUSTOM,) if has_custom_prompt else (),
-        }[self]
+        extra = () if self is Purpose.CUSTOM and not has_custom_prompt else (self.own_output,)
         return (Output.SUMMARY, Output.TOPICS, *extra)
+
+    @classmethod
+    def served_by(cls, outputs: Collection[Output]) -> Purpose | None:
+        """The purpose a set of outputs serves (the first, in declaration order, whose own output is there)."""
+        return next((purpose for purpose in cls if purpose.own_output in outputs), None)
 
 
 # --- the answer shapes (kept flat and non-recursive: strict structured outputs reject recursive schemas) ---

@@ -67,6 +67,7 @@ from application.ports import (
     UserRepository,
 )
 from application.processing.catalog import ProviderCatalog
+from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.ports import (
     CircuitBreaker,
@@ -336,6 +337,7 @@ class UseCaseProvider(Provider):
     # Application-wide: authenticating a request must not build the request's database graph.
     authenticate = provide(Authenticate, scope=Scope.APP)
     user_provider_keys = provide(DecryptedUserKeys, provides=UserProviderKeys)
+    provider_chain = provide(ProviderChainPolicy, scope=Scope.APP)
 
     use_cases = provide_all(
         Throttle,

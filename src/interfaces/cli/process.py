@@ -57,16 +57,6 @@ def process(
     """Process SOURCE: a YouTube URL, a transcript file (text, SRT, WebVTT), or - for standard input."""
     is_url = source.startswith(("http://", "https://", "www.", "youtu"))
     text = None if is_url else _read(source)
-    command = ProcessCommand(
-        outputs=outputs or None,
-        language=language,
-        transcript=text,
-        url=source if is_url else None,
-        custom_prompt=custom_prompt,
-        purpose=None if outputs else purpose,
-        provider=provider,
-        model=model,
-    )
 
     async def action(container: AsyncContainer) -> ProcessResult:
         principal = None
@@ -76,6 +66,16 @@ def process(
                 raise click.ClickException(f"no user with e-mail {email}")
             principal = Principal(user, ALL_SCOPES)
         caller = Caller(principal, "cli", operator=True)
+        command = ProcessCommand(
+            outputs=tuple(Output(o) for o in outputs) or None,
+            language=language,
+            transcript=text,
+            url=source if is_url else None,
+            custom_prompt=custom_prompt,
+            purpose=None if outputs else Purpose(purpose),
+            provider=provider,
+            model=model,
+        )
         return await (await container.get(ProcessTranscript))(caller, command)
 
     try:

@@ -10,6 +10,7 @@ from litestar.params import JSONBody, Parameter
 
 from application.access import Caller
 from application.auth.authenticate import Principal
+from application.processing.chain import Preference
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
@@ -57,9 +58,8 @@ async def process_transcript_prototype(
         transcript=data.transcript,
         custom_prompt=data.custom_prompt,
         purpose=data.purpose,
-        provider="gemini",
         model=data.model,
-        insist_on_provider=False,
+        preference=Preference.HINT,
         min_words=1,
     )
     result = await process(caller, command)
