@@ -18,5 +18,5 @@ class FetchTranscript:
 
     async def __call__(self, caller: Caller, url: str, language: str = "pl") -> Transcript:
         await admit(caller, self._policy, self._throttle, Scope.READ)
-        check_all({"language": lambda: language_code(language)})
-        return await self._source.fetch(VideoRef.parse(url), language_code(language))
+        parsed = check_all({"language": lambda: language_code(language)})
+        return await self._source.fetch(VideoRef.parse(url), parsed["language"])
