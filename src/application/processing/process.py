@@ -93,7 +93,8 @@ class ProcessCommand:
                 "custom_prompt": custom_prompt,
             }
         )
-        parsed["purpose"] = parsed["purpose"] or (parsed["outputs"] and Purpose.served_by(parsed["outputs"]))
+        if parsed["purpose"] is None and parsed["outputs"] is not None:
+            parsed["purpose"] = Purpose.served_by(parsed["outputs"])
         for name in ("purpose", "outputs", "language", "custom_prompt"):
             object.__setattr__(self, name, parsed[name])  # frozen: set once, here, before anyone reads it
 
