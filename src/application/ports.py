@@ -132,7 +132,9 @@ class EmailOutbox(Protocol):
     async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
         """Also drops the body: it may hold a secret (a reset link) that must not outlive delivery."""
 
-    async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None: ...
+    async def mark_failed(self, email_id: uuid.UUID, error: str, retry_at: datetime | None) -> None:
+        """Counts the failed attempt and keeps its error; the message comes due again at `retry_at`, or never
+        when it is None (given up on)."""
 
 
 class EmailTransport(Protocol):
@@ -201,7 +203,8 @@ class RevocationOutbox(Protocol):
 
     async def announced(self, revocation_id: uuid.UUID) -> None: ...
 
-    async def retry_later(self, revocation_id: uuid.UUID, now: datetime) -> None: ...
+    async def retry_later(self, revocation_id: uuid.UUID, retry_at: datetime) -> None:
+        """Counts the failed announcement; the revocation comes due again at `retry_at`."""
 
 
 class AttemptCounter(Protocol):

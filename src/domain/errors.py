@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 class ScribeError(Exception):
@@ -40,16 +41,19 @@ class InvalidField(DomainError):
         self.field = field
 
 
-def check_all(checks: dict[str, Callable[[], object]]) -> None:
-    """Run every check, collect every refusal, raise them together as InvalidInput."""
+def check_all(checks: dict[str, Callable[[], object]]) -> dict[str, Any]:
+    """Run every check, collect every refusal, raise them together as InvalidInput; else return what each check
+    returned by field (the parsed values), so nothing is parsed twice."""
     problems = []
+    parsed: dict[str, Any] = {}
     for field, check in checks.items():
         try:
-            check()
+            parsed[field] = check()
         except InvalidField as error:
             problems.append(Problem(error.field or field, error.message))
     if problems:
         raise InvalidInput(problems)
+    return parsed
 
 
 class InvalidAnswer(DomainError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -22,9 +22,17 @@ from domain.transcripts import without_control_characters
 
 SUMMARY_WORDS = (100, 200)
 SOCIAL_POST_CHARS = (800, 1200)
+HASHTAGS_COUNT = (1, 10)
 TOPIC_MAX_WORDS = 7
 TOPICS_COUNT = (3, 12)
 MIND_MAP_NODES = (4, MAX_NODES)
+# What the prompt asks for, where it asks for less than is accepted: a model that misses the target a little
+# still passes instead of costing a re-ask. Each lies inside the accepted range above (a test holds them to it).
+TOPICS_ASKED = (5, 8)
+HASHTAGS_ASKED = (3, 6)
+MIND_MAP_NODES_ASKED = (10, 30)
+MIND_MAP_BRANCHES_ASKED = (3, 6)  # the map's shape, not checked: any tree under MAX_NODES is drawn
+MIND_MAP_LEAVES_ASKED = (2, 4)  # per branch
 SHORT_SOURCE_WORDS = 60  # below this a source may give fewer topics and a smaller mind map
 SHORT_MIND_MAP_NODES = 2  # a root and one branch
 _HASHTAG = re.compile(r"#[^\s#]{1,60}")
@@ -43,14 +51,23 @@ class Purpose(StrEnum):
     SOCIAL_MEDIA = "social_media"
     CUSTOM = "custom"
 
+    @property
+    def own_output(self) -> Output:
+        return {
+            Purpose.LEARNING: Output.MIND_MAP,
+            Purpose.SOCIAL_MEDIA: Output.SOCIAL_POST,
+            Purpose.CUSTOM: Output.CUSTOM,
+        }[self]
+
     def outputs(self, has_custom_prompt: bool) -> tuple[Output, ...]:
         """The prototype's sets: summary and topics always, plus the purpose's own output."""
-        extra = {
-            Purpose.LEARNING: (Output.MIND_MAP,),
-            Purpose.SOCIAL_MEDIA: (Output.SOCIAL_POST,),
-            Purpose.CUSTOM: (Output.CUSTOM,) if has_custom_prompt else (),
-        }[self]
+        extra = () if self is Purpose.CUSTOM and not has_custom_prompt else (self.own_output,)
         return (Output.SUMMARY, Output.TOPICS, *extra)
+
+    @classmethod
+    def served_by(cls, outputs: Collection[Output]) -> Purpose | None:
+        """The purpose a set of outputs serves (the first, in declaration order, whose own output is there)."""
+        return next((purpose for purpose in cls if purpose.own_output in outputs), None)
 
 
 # --- the answer shapes (kept flat and non-recursive: strict structured outputs reject recursive schemas) ---
@@ -222,8 +239,9 @@ def _check_social_post(answer: SocialPostAnswer, context: AnswerContext) -> Chec
         raise InvalidAnswer(f"The post has {len(post)} characters; it must have between {low} and {high}")
     tags = [t.strip() if t.strip().startswith("#") else "#" + t.strip() for t in answer.hashtags]
     tags = [t for t in tags if _HASHTAG.fullmatch(t)]
-    if not 1 <= len(tags) <= 10:
-        raise InvalidAnswer("Give between 1 and 10 hashtags, each one word")
+    low, high = HASHTAGS_COUNT
+    if not low <= len(tags) <= high:
+        raise InvalidAnswer(f"Give between {low} and {high} hashtags, each one word")
     return Checked(f"{post}\n\n{' '.join(dict.fromkeys(tags))}")
 
 

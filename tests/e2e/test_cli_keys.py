@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from application.accounts.ports import StoredProviderKey
 from application.accounts.provider_keys import key_context, masked_hint
-from application.processing.ports import StoredProviderKey
 from domain.users import Email, User
 from infrastructure.persistence.database import make_engine, make_session_factory
 from infrastructure.persistence.provider_keys import SqlProviderKeyRepository

@@ -15,9 +15,10 @@ from dishka import Provider, Scope, provide
 from httpx import Response
 from rich.pretty import pretty_repr
 
+from application.accounts.ports import UserProviderKeys
 from application.errors import ProviderFailure
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import ApiKey, UserProviderKeys
+from application.processing.ports import ApiKey
 from infrastructure.bootstrap.settings import Settings
 from interfaces.http.controllers.api_keys import ProviderKeyBody
 from tests.e2e.conftest import Api, Mailbox, bearer, make_client

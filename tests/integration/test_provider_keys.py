@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.accounts.ports import StoredProviderKey
 from application.accounts.provider_keys import DecryptedUserKeys, RotateProviderKeys, key_context, masked_hint
-from application.processing.ports import StoredProviderKey
 from domain.users import Email, User
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
 from infrastructure.persistence.models import UserRow

@@ -245,7 +245,7 @@ async def test_the_outbox_backs_off_after_a_failure(sessions: async_sessionmaker
         await s.commit()
     (queued,) = await _claim_mine(sessions, marker, NOW)
     async with sessions() as s:
-        await SqlEmailOutbox(s).mark_failed(queued.id, "ConnectionRefusedError", NOW)
+        await SqlEmailOutbox(s).mark_failed(queued.id, "ConnectionRefusedError", NOW + timedelta(minutes=1))
         await s.commit()
     assert await _claim_mine(sessions, marker, NOW + timedelta(seconds=30)) == []
     (later,) = await _claim_mine(sessions, marker, NOW + timedelta(minutes=1))
@@ -272,7 +272,7 @@ async def test_each_pending_revocation_is_claimed_by_one_relay_until_announced(
     (claimed,) = next(c for c in claims if c)
     assert claimed.until == NOW + timedelta(minutes=15)
     async with sessions() as s:
-        await SqlRevocationOutbox(s).retry_later(claimed.id, NOW)  # Redis was down
+        await SqlRevocationOutbox(s).retry_later(claimed.id, NOW + timedelta(seconds=1))  # Redis was down
         await s.commit()
     assert await _claim_revocations(sessions, session_id, NOW) == []
     (again,) = await _claim_revocations(sessions, session_id, NOW + timedelta(seconds=1))

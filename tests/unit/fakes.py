@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from application.accounts.ports import StoredProviderKey
 from application.auth.policy import AuthPolicy
 from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
 from application.pagination import Cursor, Page, PageRequest
@@ -19,7 +20,7 @@ from application.ports import (
     QueuedEmail,
 )
 from application.processing.catalog import ProviderCatalog, ProviderProfile
-from application.processing.ports import ApiKey, Generation, GenerationRequest, StoredProviderKey
+from application.processing.ports import ApiKey, Generation, GenerationRequest
 from domain.api_tokens import ApiToken
 from domain.sessions import AuthSession, RefreshToken
 from domain.usage import Payer, Spend, UsageEvent, UsageSummary
@@ -267,6 +268,7 @@ class InMemoryOutbox:
     def __init__(self) -> None:
         self.queued: dict[uuid.UUID, QueuedEmail] = {}
         self.sent: list[EmailMessage] = []
+        self.retries: list[datetime | None] = []  # when each failed message was to be tried again; None: given up
 
     async def enqueue(self, message: EmailMessage, now: datetime) -> None:
         ident = uuid.uuid4()
@@ -278,9 +280,11 @@ class InMemoryOutbox:
     async def mark_sent(self, email_id: uuid.UUID, now: datetime) -> None:
         self.sent.append(self.queued.pop(email_id).message)
 
-    async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None:
-        q = self.queued[email_id]
-        self.queued[email_id] = replace(q, attempts=q.attempts + 1)
+    async def mark_failed(self, email_id: uuid.UUID, error: str, retry_at: datetime | None) -> None:
+        q = self.queued.pop(email_id)
+        self.retries.append(retry_at)
+        if retry_at is not None:
+            self.queued[email_id] = replace(q, attempts=q.attempts + 1)
 
 
 class InMemoryRevocationOutbox:
@@ -302,10 +306,10 @@ class InMemoryRevocationOutbox:
     async def announced(self, revocation_id: uuid.UUID) -> None:
         del self.pending[revocation_id]
 
-    async def retry_later(self, revocation_id: uuid.UUID, now: datetime) -> None:
+    async def retry_later(self, revocation_id: uuid.UUID, retry_at: datetime) -> None:
         p = self.pending[revocation_id]
         self.pending[revocation_id] = replace(p, attempts=p.attempts + 1)
-        self.due[revocation_id] = now + timedelta(seconds=1)
+        self.due[revocation_id] = retry_at
 
 
 @dataclass

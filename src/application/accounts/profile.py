@@ -38,11 +38,11 @@ class UpdateProfile:
     async def __call__(self, principal: Principal, changes: ProfileChanges) -> User:
         principal.require(Scope.WRITE)
         principal.require(Scope.READ)  # the answer is the whole profile: a write-only token may not see it
-        check_all(
+        parsed = check_all(
             {
-                "display_name": lambda: changes.display_name is None or display_name(changes.display_name),
+                "display_name": lambda: None if changes.display_name is None else display_name(changes.display_name),
                 "preferred_language": lambda: (
-                    changes.preferred_language is None or language_code(changes.preferred_language)
+                    None if changes.preferred_language is None else language_code(changes.preferred_language)
                 ),
                 "preferred_provider": lambda: (
                     changes.preferred_provider is None or provider_name(changes.preferred_provider)
@@ -53,13 +53,13 @@ class UpdateProfile:
         if changes.clear_display_name:
             updates["display_name"] = None
         elif changes.display_name is not None:
-            updates["display_name"] = display_name(changes.display_name)
+            updates["display_name"] = parsed["display_name"]
         if changes.clear_preferred_provider:
             updates["preferred_provider"] = None
         elif changes.preferred_provider is not None:
             updates["preferred_provider"] = changes.preferred_provider
         if changes.preferred_language is not None:
-            updates["preferred_language"] = language_code(changes.preferred_language)
+            updates["preferred_language"] = parsed["preferred_language"]
         user = await self._users.lock(principal.user.id)
         if user is None:
             raise NotFound("User")

@@ -9,18 +9,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from application.access import Limit, Throttle
+from application.accounts.ports import ProviderKeyRepository, SecretBox, StoredProviderKey
 from application.auth.authenticate import Principal
-from application.auth.throttle import Limit, Throttle
 from application.errors import NotFound, SecretUnreadable
 from application.ports import Clock, UnitOfWork
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import ApiKey, ProviderKeyRepository, SecretBox, StoredProviderKey
+from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
 from domain.errors import InvalidField, check_all
 
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
 ROTATION_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderKeyPolicy:
+    # Each check is a call from our address to the provider: not an unlimited key-checking service.
+    key_checks_per_hour: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +47,6 @@ class ProviderKeyInfo:
 def key_context(user_id: uuid.UUID, provider: str) -> str:
     """What a sealed key is bound to: it opens for this user and provider only."""
     return f"{user_id}|{provider}"
-
-
-KEY_CHECKS_PER_HOUR = 10
 
 
 def masked_hint(secret: str) -> str:
@@ -79,7 +83,9 @@ class SaveProviderKey:
         uow: UnitOfWork,
         clock: Clock,
         throttle: Throttle,
+        policy: ProviderKeyPolicy,
     ) -> None:
+        self._policy = policy
         self._keys = keys
         self._catalog = catalog
         self._box = box
@@ -90,8 +96,8 @@ class SaveProviderKey:
     async def __call__(self, principal: Principal, provider: str, secret: str) -> ProviderKeyInfo:
         principal.require(Scope.WRITE)
         check_all({"provider": lambda: self._check_provider(provider), "api_key": lambda: _check_secret(secret)})
-        # Each attempt costs a call from our address to the provider: not an unlimited key-checking service.
-        await self._throttle.reserve(Limit(f"provider-key-check:{principal.user.id}", KEY_CHECKS_PER_HOUR, 3600))
+        checks = Limit(f"provider-key-check:{principal.user.id}", self._policy.key_checks_per_hour, 3600)
+        await self._throttle.reserve(checks)
         # Raises ProviderKeyRejected or ProviderFailure; either way nothing is stored. Asked before locking,
         # so no row lock is held across a network call.
         await self._catalog.adapters[provider].check_key(secret)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from application.access import Limit, Throttle
 from application.auth.policy import AuthPolicy
-from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint
 from application.errors import InvalidCredentials
 from application.ports import Clock, DeviceTokens, PasswordHasher, UnitOfWork, UserRepository

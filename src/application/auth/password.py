@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from application.access import Limit, Throttle
 from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
-from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint, new_secret
 from application.errors import InvalidCredentials, InvalidResetToken, NotFound, TooManyAttempts
 from application.ports import (

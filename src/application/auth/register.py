@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.access import Limit, Throttle
 from application.auth.policy import AuthPolicy
-from application.auth.throttle import Limit, Throttle
 from application.auth.tokens import SessionTokens, TokenPair
 from application.ports import Clock, PasswordHasher, UnitOfWork, UserRepository
 from domain.errors import InvalidInput, check_all
@@ -30,20 +30,20 @@ class CreateAccount:
 
     async def __call__(self, cmd: RegisterCommand) -> User:
         password = normalize_password(cmd.password)
-        check_all(
+        parsed = check_all(
             {
                 "email": lambda: Email.parse(cmd.email),
                 "password": lambda: check_new_password(password, context_words(cmd.email)),
-                "display_name": lambda: cmd.display_name is None or display_name(cmd.display_name),
-                "preferred_language": lambda: cmd.preferred_language is None or language_code(cmd.preferred_language),
+                "display_name": lambda: None if cmd.display_name is None else display_name(cmd.display_name),
+                "preferred_language": lambda: language_code(cmd.preferred_language or "pl"),
             }
         )
         user = User.register(
-            Email.parse(cmd.email),
+            parsed["email"],
             await self._hasher.hash(password),
             now=self._clock.now(),
-            display_name=display_name(cmd.display_name) if cmd.display_name is not None else None,
-            preferred_language=language_code(cmd.preferred_language or "pl"),
+            display_name=parsed["display_name"],
+            preferred_language=parsed["preferred_language"],
             role=cmd.role,
         )
         await self._users.add(user)  # EmailTaken on a duplicate, decided by the unique index

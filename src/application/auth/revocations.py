@@ -11,6 +11,14 @@ from application.ports import Clock, RevocationOutbox, RevokedSessions, SessionR
 
 BATCH_SIZE = 100
 LEASE = timedelta(seconds=30)  # far longer than one announcement takes
+MAX_RETRY_DELAY = timedelta(
+    seconds=5
+)  # an announcement is one Redis PUBLISH: retry soon, but spare a Redis that is down
+
+
+def retry_delay(failures: int) -> timedelta:
+    """Back-off after the n-th failed announcement: 1, 2, 4, then every 5 seconds."""
+    return min(timedelta(seconds=2 ** (failures - 1)), MAX_RETRY_DELAY)
 
 
 async def revoke_sessions(
@@ -50,6 +58,6 @@ class AnnounceRevocations:
                 await self._outbox.announced(pending.id)
                 announced += 1
             else:
-                await self._outbox.retry_later(pending.id, self._clock.now())
+                await self._outbox.retry_later(pending.id, self._clock.now() + retry_delay(pending.attempts + 1))
         await self._uow.commit()
         return announced

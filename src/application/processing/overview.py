@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from application.accounts.ports import ProviderKeyRepository
 from application.auth.authenticate import Principal
 from application.processing.catalog import ProviderCatalog, ProviderProfile
-from application.processing.ports import CircuitBreaker, ProviderKeyRepository, ProviderStats, ProviderStatsView
+from application.processing.ports import CircuitBreaker, ProviderStats, ProviderStatsView
 from application.processing.runner import breaker_key
 from domain.api_tokens import Scope
 from domain.usage import Spend

@@ -1,11 +1,9 @@
-"""Ports of the processing use cases: transcript sources, AI providers, provider keys, history."""
+"""Ports of the processing use cases: transcript sources, AI providers, history, provider health."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from domain.history import HistoryEntry
@@ -60,51 +58,6 @@ class LLMProvider(Protocol):
 class LanguageIdentifier(Protocol):
     def identify(self, text: str) -> str | None:
         """The ISO 639-1 code of the language `text` is written in, or None when it cannot tell."""
-
-
-@dataclass(frozen=True, slots=True)
-class SealedSecret:
-    version: str  # master key version that sealed it
-    token: str  # base64 of nonce + ciphertext + tag
-
-
-class SecretBox(Protocol):
-    """Authenticated encryption under a versioned master keyring."""
-
-    @property
-    def current_version(self) -> str: ...
-
-    def seal(self, plaintext: str, context: str) -> SealedSecret:
-        """`context` (e.g. "user-id|provider") is bound as associated data together with the key version."""
-
-    def open(self, sealed: SealedSecret, context: str) -> str:
-        """Raises SecretUnreadable when the token was altered, moved to another context, or its version is gone."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredProviderKey:
-    provider: str
-    sealed: SealedSecret
-    hint: str  # e.g. "sk-a…f9Qx": enough to recognise, useless to use
-    updated_at: datetime
-
-
-class ProviderKeyRepository(Protocol):
-    async def list(self, user_id: uuid.UUID) -> Sequence[StoredProviderKey]: ...
-
-    async def lock(self, user_id: uuid.UUID) -> Sequence[StoredProviderKey]:
-        """The stored keys, held against concurrent writers until commit."""
-
-    async def replace(self, user_id: uuid.UUID, keys: Sequence[StoredProviderKey]) -> None: ...
-
-    async def users_with_keys(self, after: uuid.UUID | None, limit: int) -> Sequence[uuid.UUID]:
-        """User ids that have stored keys, ascending, after `after` (for walking every key in batches)."""
-
-
-class UserProviderKeys(Protocol):
-    """The decrypted keys a user stored, for one processing request."""
-
-    async def for_user(self, user_id: uuid.UUID) -> Mapping[str, ApiKey]: ...
 
 
 class HistoryRepository(Protocol):

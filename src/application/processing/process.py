@@ -7,18 +7,18 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from application.access import Caller, ProcessingPolicy, Throttle, admit
+from application.accounts.ports import UserProviderKeys
 from application.auth.authenticate import Principal
-from application.auth.throttle import Limit, Quota, Throttle
-from application.errors import AuthenticationFailed
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
+from application.processing.chain import Preference, ProviderChainPolicy
+from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource
 from application.processing.prompts import language_name
-from application.processing.runner import Attempt, Job, OutputRunner, Produced, attribution, breaker_key
-from domain.api_tokens import Scope
+from application.processing.runner import Job, OutputRunner, Produced, attribution
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
 from domain.history import HistoryEntry
 from domain.outputs import Output, Purpose, TopicView
@@ -38,52 +38,71 @@ MAX_CUSTOM_PROMPT_CHARS = 10_000  # the prototype's limit; /api/v1 bodies keep t
 
 
 @dataclass(frozen=True, slots=True)
-class ProcessingPolicy:
-    allows_anonymous: bool
-    anonymous_requests: int
-    anonymous_window_seconds: int
-
-    def anonymous_limit(self, address: str) -> Limit:
-        return Limit(f"ai-anonymous:{address}", self.anonymous_requests, self.anonymous_window_seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """A signed-in principal, or an anonymous client known by its address (the prototype's frontend)."""
-
-    principal: Principal | None
-    address: str
-    operator: bool = False  # the admin CLI: no anonymous policy or limit applies
-    # The limits this request was counted against, for the HTTP layer's `RateLimit-*` headers.
-    quotas: list[Quota] = field(default_factory=list, compare=False)
-
-    @property
-    def user_id(self) -> uuid.UUID | None:
-        return self.principal.user.id if self.principal else None
-
-
-@dataclass(frozen=True, slots=True)
 class ProcessCommand:
-    outputs: tuple[str, ...] | None  # None: chosen by `purpose` as the prototype did, else summary and topics
+    """A processing request, parsed where it is built: outputs and purpose become enums, the language a
+    normalised ISO 639-1 code, the custom prompt loses its control characters. Every problem is refused at once;
+    whether the provider and model are offered is the ProviderChainPolicy's to say."""
+
+    outputs: tuple[Output, ...] | None  # None: chosen by `purpose` as the prototype did, else summary and topics
     language: str = "pl"
     transcript: str | None = None
     url: str | None = None
     custom_prompt: str | None = None
-    purpose: str | None = None
+    # Given outputs without a purpose, the purpose they serve (what history records), if any.
+    purpose: Purpose | None = None
     provider: str | None = None
     model: str | None = None
-    # False: the preference is a hint, ignored when it cannot be served (the prototype's Gemini model names).
-    insist_on_provider: bool = True
+    preference: Preference = Preference.REQUIRED
     # Shorter sources get shorter outputs; the prototype's route takes any transcript with a word in it.
     min_words: int = MIN_TRANSCRIPT_WORDS
 
-    def wanted_outputs(self) -> tuple[str, ...]:
+    def __post_init__(self) -> None:
+        def source() -> None:
+            if (self.url is None) == (self.transcript is None):
+                raise InvalidField("give either `url` or `transcript`, not both", "url")
+            if self.transcript is not None and len(self.transcript) > MAX_TRANSCRIPT_CHARS:
+                raise InvalidField(f"must be at most {MAX_TRANSCRIPT_CHARS} characters", "transcript")
+
+        def purpose() -> Purpose | None:
+            if self.purpose is not None and self.purpose not in Purpose.__members__.values():
+                raise InvalidField(f"unknown purpose '{self.purpose}' (known: {', '.join(Purpose)})")
+            return None if self.purpose is None else Purpose(self.purpose)
+
+        def outputs() -> tuple[Output, ...] | None:
+            if self.outputs is not None and not self.outputs:
+                raise InvalidField("ask for at least one output")
+            unknown = [o for o in self.outputs or () if o not in Output.__members__.values()]
+            if unknown:
+                raise InvalidField(f"unknown output '{unknown[0]}' (known: {', '.join(Output)})")
+            return None if self.outputs is None else tuple(dict.fromkeys(Output(o) for o in self.outputs))
+
+        def custom_prompt() -> str | None:
+            text = without_control_characters(self.custom_prompt) if self.custom_prompt else self.custom_prompt
+            if Output.CUSTOM in (self.outputs or ()) and not (text and text.strip()):
+                raise InvalidField("is required for the custom output")
+            if text is not None and len(text) > MAX_CUSTOM_PROMPT_CHARS:
+                raise InvalidField(f"must be at most {MAX_CUSTOM_PROMPT_CHARS} characters")
+            return text
+
+        parsed = check_all(
+            {
+                "url": source,
+                "purpose": purpose,
+                "outputs": outputs,
+                "language": lambda: language_code(self.language),
+                "custom_prompt": custom_prompt,
+            }
+        )
+        if parsed["purpose"] is None and parsed["outputs"] is not None:
+            parsed["purpose"] = Purpose.served_by(parsed["outputs"])
+        for name in ("purpose", "outputs", "language", "custom_prompt"):
+            object.__setattr__(self, name, parsed[name])  # frozen: set once, here, before anyone reads it
+
+    def wanted_outputs(self) -> tuple[Output, ...]:
         if self.outputs is not None:
-            return tuple(dict.fromkeys(self.outputs))
+            return self.outputs
         if self.purpose is not None:
-            return Purpose(self.purpose).outputs(
-                has_custom_prompt=bool(self.custom_prompt and self.custom_prompt.strip())
-            )
+            return self.purpose.outputs(has_custom_prompt=bool(self.custom_prompt and self.custom_prompt.strip()))
         return (Output.SUMMARY, Output.TOPICS)
 
 
@@ -149,6 +168,7 @@ class ProcessTranscript:
         source: TranscriptSource,
         runner: OutputRunner,
         catalog: ProviderCatalog,
+        providers: ProviderChainPolicy,
         keys: UserProviderKeys,
         history: HistoryRepository,
         usage: UsageRepository,
@@ -162,6 +182,7 @@ class ProcessTranscript:
         self._languages = languages
         self._runner = runner
         self._catalog = catalog
+        self._providers = providers
         self._keys = keys
         self._history = history
         self._usage = usage
@@ -173,14 +194,12 @@ class ProcessTranscript:
     async def __call__(self, caller: Caller, command: ProcessCommand) -> ProcessResult:
         started = time.perf_counter()
         await admit(caller, self._policy, self._throttle)
-        if command.custom_prompt:
-            command = replace(command, custom_prompt=without_control_characters(command.custom_prompt))
-        self._validate(command)
+        self._providers.check(command)
         transcript = await self._read(command)
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
-        chain = self._chain(command, caller, user_keys)
-        job = Job(transcript, language_code(command.language), command.custom_prompt)
+        chain = self._providers.chain(command, caller, user_keys)
+        job = Job(transcript, command.language, command.custom_prompt)
         outputs = command.wanted_outputs()
         try:
             async with asyncio.TaskGroup() as group:
@@ -197,61 +216,9 @@ class ProcessTranscript:
             result = await self._save(caller.principal, command, result)
         return result
 
-    def _validate(self, command: ProcessCommand) -> None:
-        def source() -> None:
-            if (command.url is None) == (command.transcript is None):
-                raise InvalidField("give either `url` or `transcript`, not both", "url")
-            if command.transcript is not None and len(command.transcript) > MAX_TRANSCRIPT_CHARS:
-                raise InvalidField(f"must be at most {MAX_TRANSCRIPT_CHARS} characters", "transcript")
-
-        def purpose() -> None:
-            if command.purpose is not None and command.purpose not in Purpose.__members__.values():
-                raise InvalidField(f"unknown purpose '{command.purpose}' (known: {', '.join(Purpose)})")
-
-        def outputs() -> None:
-            if command.outputs is not None and not command.outputs:
-                raise InvalidField("ask for at least one output")
-            unknown = [o for o in command.outputs or () if o not in Output.__members__.values()]
-            if unknown:
-                raise InvalidField(f"unknown output '{unknown[0]}' (known: {', '.join(Output)})")
-
-        def custom_prompt() -> None:
-            text = command.custom_prompt
-            if Output.CUSTOM in (command.outputs or ()) and not (text and text.strip()):
-                raise InvalidField("is required for the custom output")
-            if text is not None and len(text) > MAX_CUSTOM_PROMPT_CHARS:
-                raise InvalidField(f"must be at most {MAX_CUSTOM_PROMPT_CHARS} characters")
-
-        def provider() -> None:
-            if command.provider is not None and command.provider not in self._catalog.profiles:
-                raise InvalidField(f"is not offered here (offered: {', '.join(self._catalog.profiles)})")
-
-        def model() -> None:
-            if command.model is None or not command.insist_on_provider:
-                return
-            offered = self._models_of(command.provider)
-            if command.model not in offered:
-                raise InvalidField(f"is not offered (offered: {', '.join(offered)})")
-
-        check_all(
-            {
-                "url": source,
-                "purpose": purpose,
-                "outputs": outputs,
-                "language": lambda: language_code(command.language),
-                "custom_prompt": custom_prompt,
-                "provider": provider,
-                "model": model,
-            }
-        )
-
-    def _models_of(self, provider: str | None) -> list[str]:
-        profile = self._catalog.profile(provider) if provider else None
-        return [m for p in ([profile] if profile else self._catalog.profiles.values()) for m in p.models]
-
     async def _read(self, command: ProcessCommand) -> Transcript:
         if command.url is not None:
-            transcript = await self._source.fetch(VideoRef.parse(command.url), language_code(command.language))
+            transcript = await self._source.fetch(VideoRef.parse(command.url), command.language)
         else:
             assert command.transcript is not None
             transcript = parse_transcript(command.transcript)
@@ -266,31 +233,6 @@ class ProcessTranscript:
         if transcript.language is None:  # pasted text says nothing of its language; captions do
             transcript = replace(transcript, language=self._languages.identify(transcript.text))
         return transcript
-
-    def _chain(self, command: ProcessCommand, caller: Caller, user_keys: Mapping[str, Any]) -> list[Attempt]:
-        """Request preference, then the user's preferred provider, then providers the user brought keys for, then
-        the server's order; each provider once, paid with the user's key when there is one, else the server's;
-        providers without a usable key are left out."""
-        catalog = self._catalog
-        preferred = command.provider
-        if preferred is None and command.model is not None:
-            preferred = next((p.name for p in catalog.profiles.values() if command.model in p.models), None)
-        user_choice = caller.principal.user.preferred_provider if caller.principal else None
-        wanted = [name for name in (preferred, user_choice) if name] + [*user_keys, *catalog.default_chain]
-        order = [name for name in wanted if name in catalog.profiles]
-        chain: list[Attempt] = []
-        for name in dict.fromkeys(order):
-            profile = catalog.profiles[name]
-            model = command.model if name == preferred and command.model in profile.models else profile.default_model
-            assert model is not None
-            if name in user_keys:
-                chain.append(Attempt(name, model, user_keys[name], breaker_key(name, caller.user_id)))
-            elif profile.has_server_key:  # `local` counts as having one: it needs none
-                chain.append(Attempt(name, model, None, breaker_key(name)))
-        if preferred and command.insist_on_provider and (not chain or chain[0].provider != preferred):
-            message = f"'{preferred}' has no usable key: store yours with PUT /api/v1/me/api-keys/{preferred}"
-            raise InvalidInput([Problem("provider" if command.provider else "model", message)])
-        return chain
 
     def _result(
         self, produced: Sequence[Produced], job: Job, transcript: Transcript, duration_ms: int
@@ -341,7 +283,7 @@ class ProcessTranscript:
             id=uuid.uuid4(),
             user_id=principal.user.id,
             transcript_hash=transcript.hash,
-            purpose=command.purpose or _purpose_of(values),
+            purpose=command.purpose,
             outputs=" ".join(values),
             summary=values.get(Output.SUMMARY),
             topics=values.get(Output.TOPICS),
@@ -366,30 +308,6 @@ class ProcessTranscript:
         await self._usage.add_job(principal.user.id, _usage_events(entry, result.attribution.records()))
         await self._uow.commit()
         return replace(result, history_id=entry.id)
-
-
-async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, scope: Scope = Scope.WRITE) -> None:
-    """Signed-in callers need the scope (processing writes history; reading a transcript only reads); anonymous
-    ones need the server's consent and stay under the per-address limit."""
-    if caller.principal is not None:
-        caller.principal.require(scope)
-        return
-    if caller.operator:
-        return
-    if not policy.allows_anonymous:
-        raise AuthenticationFailed("anonymous_processing_disabled")
-    caller.quotas.extend((await throttle.reserve(policy.anonymous_limit(caller.address))).quotas)
-
-
-def _purpose_of(values: Mapping[str, Any]) -> str | None:
-    for output, purpose in (
-        (Output.MIND_MAP, Purpose.LEARNING),
-        (Output.SOCIAL_POST, Purpose.SOCIAL_MEDIA),
-        (Output.CUSTOM, Purpose.CUSTOM),
-    ):
-        if output in values:
-            return purpose.value
-    return None
 
 
 def _usage_events(entry: HistoryEntry, records: Sequence[AttemptRecord]) -> list[UsageEvent]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from domain.mind_map import LABEL_MAX_WORDS, LEVEL_TYPES
 from domain.outputs import (
+    HASHTAGS_ASKED,
+    MIND_MAP_BRANCHES_ASKED,
+    MIND_MAP_LEAVES_ASKED,
     MIND_MAP_NODES,
+    MIND_MAP_NODES_ASKED,
     SOCIAL_POST_CHARS,
     SUMMARY_WORDS,
     TOPIC_MAX_WORDS,
-    TOPICS_COUNT,
+    TOPICS_ASKED,
     Output,
 )
 from domain.transcripts import Transcript, format_timestamp
@@ -48,35 +52,37 @@ def system_prompt(language: str) -> str:
     )
 
 
-_LOW_WORDS, _HIGH_WORDS = SUMMARY_WORDS
-_LOW_TOPICS, _HIGH_TOPICS = TOPICS_COUNT
-_LOW_CHARS, _HIGH_CHARS = SOCIAL_POST_CHARS
+def _range(pair: tuple[int, int]) -> str:
+    return f"{pair[0]} to {pair[1]}"
+
+
 _MIND_MAP_LABEL_LIMITS = ", ".join(
     f"{kind} labels at most {words} words" for kind, words in zip(LEVEL_TYPES, LABEL_MAX_WORDS, strict=True)
 )
 
 TASKS: dict[str, str] = {
     Output.SUMMARY: (
-        f"Write a summary of the transcript in {_LOW_WORDS} to {_HIGH_WORDS} words: its main message, the key points "
-        "in the order they come, and the conclusion."
+        f"Write a summary of the transcript in {_range(SUMMARY_WORDS)} words: its main message, the key points in "
+        "the order they come, and the conclusion."
     ),
     Output.TOPICS: (
-        f"List the {_LOW_TOPICS + 2} to {_HIGH_TOPICS - 4} key topics of the transcript, in the order they come. Each "
+        f"List the {_range(TOPICS_ASKED)} key topics of the transcript, in the order they come. Each "
         f"title has at most {TOPIC_MAX_WORDS} words. `timestamp` is the second of the video where the topic is "
         "discussed (from the [mm:ss] markers), or null when the transcript has no markers."
     ),
     Output.MIND_MAP: (
-        "Build a mind map of the transcript as a flat list of 10 to 30 nodes (at most "
-        f"{MIND_MAP_NODES[1]}): exactly one root (parent null) naming the subject; 3 to 6 branches whose parent is "
-        "the root's id; under each branch 2 to 4 leaves; optionally subleaves under leaves (at most 4 levels). Ids "
-        "are short strings unique in the list. Labels are short phrases, not sentences (a map node shows one line): "
+        f"Build a mind map of the transcript as a flat list of {_range(MIND_MAP_NODES_ASKED)} nodes (at most "
+        f"{MIND_MAP_NODES[1]}): exactly one root (parent null) naming the subject; {_range(MIND_MAP_BRANCHES_ASKED)} "
+        f"branches whose parent is the root's id; under each branch {_range(MIND_MAP_LEAVES_ASKED)} leaves; "
+        f"optionally subleaves under leaves (at most {len(LEVEL_TYPES)} levels). Ids are short strings unique in the "
+        "list. Labels are short phrases, not sentences (a map node shows one line): "
         f"{_MIND_MAP_LABEL_LIMITS}; a longer label is cut. `timestamp` is the second of the video where the "
         "node's idea is discussed (from the [mm:ss] markers), or null."
     ),
     Output.SOCIAL_POST: (
         "Write one social-media post about the single most interesting topic of the transcript: "
-        f"{_LOW_CHARS} to {_HIGH_CHARS} characters, engaging, with a hook in the first sentence and no hashtags in "
-        "the text. Put 3 to 6 relevant hashtags, one word each, in `hashtags`."
+        f"{_range(SOCIAL_POST_CHARS)} characters, engaging, with a hook in the first sentence and no hashtags in the "
+        f"text. Put {_range(HASHTAGS_ASKED)} relevant hashtags, one word each, in `hashtags`."
     ),
     Output.CUSTOM: "Follow the user's instruction below, using only the transcript. Put the whole result in `output`.",
     "chunk_notes": (

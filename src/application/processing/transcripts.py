@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from application.auth.throttle import Throttle
+from application.access import Caller, ProcessingPolicy, Throttle, admit
 from application.processing.ports import TranscriptSource
-from application.processing.process import Caller, ProcessingPolicy, admit
 from domain.api_tokens import Scope
 from domain.errors import check_all
 from domain.transcripts import Transcript, VideoRef
@@ -19,5 +18,5 @@ class FetchTranscript:
 
     async def __call__(self, caller: Caller, url: str, language: str = "pl") -> Transcript:
         await admit(caller, self._policy, self._throttle, Scope.READ)
-        check_all({"language": lambda: language_code(language)})
-        return await self._source.fetch(VideoRef.parse(url), language_code(language))
+        parsed = check_all({"language": lambda: language_code(language)})
+        return await self._source.fetch(VideoRef.parse(url), parsed["language"])

@@ -17,6 +17,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from application.access import ProcessingPolicy, Throttle
 from application.accounts.admin import (
     ChangeAccount,
     ChangeAccountAsAdmin,
@@ -25,12 +26,14 @@ from application.accounts.admin import (
     ListUsersAsAdmin,
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
+from application.accounts.ports import ProviderKeyRepository, SecretBox, UserProviderKeys
 from application.accounts.profile import UpdateProfile
 from application.accounts.provider_keys import (
     CountProviderKeys,
     DecryptedUserKeys,
     DeleteProviderKey,
     ListProviderKeys,
+    ProviderKeyPolicy,
     RotateProviderKeys,
     SaveProviderKey,
 )
@@ -48,7 +51,6 @@ from application.auth.policy import AuthPolicy
 from application.auth.refresh import RefreshTokens
 from application.auth.register import CreateAccount, RegisterUser
 from application.auth.revocations import AnnounceRevocations
-from application.auth.throttle import Throttle
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
 from application.ports import (
@@ -71,18 +73,16 @@ from application.ports import (
     UserRepository,
 )
 from application.processing.catalog import ProviderCatalog
+from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.ports import (
     CircuitBreaker,
     HistoryRepository,
     LanguageIdentifier,
-    ProviderKeyRepository,
     ProviderStats,
-    SecretBox,
     TranscriptSource,
-    UserProviderKeys,
 )
-from application.processing.process import ProcessingPolicy, ProcessTranscript
+from application.processing.process import ProcessTranscript
 from application.processing.runner import OutputRunner
 from application.processing.transcripts import FetchTranscript
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
@@ -147,7 +147,14 @@ class PolicyProvider(Provider):
             reset_requests_per_account=settings.reset_requests_per_account,
             reset_requests_per_ip=settings.reset_requests_per_ip,
             registrations_per_ip=settings.registrations_per_ip,
+            registration_window_seconds=settings.registration_window_seconds,
+            reset_window_seconds=settings.reset_window_seconds,
+            password_change_failures=settings.password_change_failures,
         )
+
+    @provide(scope=Scope.APP)
+    def provider_key_policy(self, settings: Settings) -> ProviderKeyPolicy:
+        return ProviderKeyPolicy(key_checks_per_hour=settings.provider_key_checks_per_hour)
 
 
 class DatabaseAdapters(Provider):
@@ -347,6 +354,7 @@ class UseCaseProvider(Provider):
     # Application-wide: authenticating a request must not build the request's database graph.
     authenticate = provide(Authenticate, scope=Scope.APP)
     user_provider_keys = provide(DecryptedUserKeys, provides=UserProviderKeys)
+    provider_chain = provide(ProviderChainPolicy, scope=Scope.APP)
 
     use_cases = provide_all(
         Throttle,

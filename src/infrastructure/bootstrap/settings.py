@@ -87,6 +87,10 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reset_requests_per_account: int = 5
     reset_requests_per_ip: int = 10
     registrations_per_ip: int = 20
+    registration_window_seconds: int = 3600
+    reset_window_seconds: int = 3600
+    password_change_failures: int = 5
+    provider_key_checks_per_hour: int = 10
     email_backend: Literal["log", "smtp"] = "log"
     email_from: str = "Scribe <no-reply@localhost>"
     email_relay_seconds: float = 5.0
@@ -263,6 +267,10 @@ def _check(settings: Settings) -> None:
         "reset_requests_per_account",
         "reset_requests_per_ip",
         "registrations_per_ip",
+        "registration_window_seconds",
+        "reset_window_seconds",
+        "password_change_failures",
+        "provider_key_checks_per_hour",
         "email_relay_seconds",
         "revocation_relay_seconds",
         "ai_timeout_seconds",

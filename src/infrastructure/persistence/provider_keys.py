@@ -26,7 +26,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from application.processing.ports import SealedSecret, StoredProviderKey
+from application.accounts.ports import SealedSecret, StoredProviderKey
 from infrastructure.persistence.models import UserRow
 
 DOCUMENT_FORMAT = 1

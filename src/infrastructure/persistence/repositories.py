@@ -311,10 +311,6 @@ def _spend_columns(spend: Spend) -> dict[str, Any]:
     return {"tokens_in": spend.tokens_in, "tokens_out": spend.tokens_out, "cost_usd": Decimal(str(spend.cost_usd))}
 
 
-# Delivery back-off: 1, 2, 4 ... minutes; a message that failed this often is given up on.
-MAX_EMAIL_ATTEMPTS = 8
-
-
 class SqlEmailOutbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -366,15 +362,16 @@ class SqlEmailOutbox:
             .values(status="sent", sent_at=now, body="", attempts=EmailOutboxRow.attempts + 1)
         )
 
-    async def mark_failed(self, email_id: uuid.UUID, error: str, now: datetime) -> None:
+    async def mark_failed(self, email_id: uuid.UUID, error: str, retry_at: datetime | None) -> None:
         row = await self._session.get(EmailOutboxRow, email_id)
         if row is None:
             return
         row.attempts += 1
         row.last_error = error[:255]
-        row.next_attempt_at = now + timedelta(minutes=2 ** (row.attempts - 1))
-        if row.attempts >= MAX_EMAIL_ATTEMPTS:
+        if retry_at is None:
             row.status = "failed"
+        else:
+            row.next_attempt_at = retry_at
         await self._session.flush()
 
 
@@ -396,10 +393,6 @@ class SqlAccountReader:
         async with self._sessions() as session:
             await session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now))
             await session.commit()
-
-
-# Announcing a revocation is one Redis PUBLISH: retry soon, but do not hammer a Redis that is down.
-_MAX_REVOCATION_RETRY_SECONDS = 5
 
 
 class SqlRevocationOutbox:
@@ -440,12 +433,12 @@ class SqlRevocationOutbox:
     async def announced(self, revocation_id: uuid.UUID) -> None:
         await self._session.execute(delete(RevocationOutboxRow).where(RevocationOutboxRow.id == revocation_id))
 
-    async def retry_later(self, revocation_id: uuid.UUID, now: datetime) -> None:
+    async def retry_later(self, revocation_id: uuid.UUID, retry_at: datetime) -> None:
         row = await self._session.get(RevocationOutboxRow, revocation_id)
         if row is None:
             return
         row.attempts += 1
-        row.next_attempt_at = now + timedelta(seconds=min(2 ** (row.attempts - 1), _MAX_REVOCATION_RETRY_SECONDS))
+        row.next_attempt_at = retry_at
         await self._session.flush()
 
 

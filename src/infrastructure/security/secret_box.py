@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from application.accounts.ports import SealedSecret
 from application.errors import SecretUnreadable
-from application.processing.ports import SealedSecret
 
 NONCE_BYTES = 12
 TAG_BYTES = 16

@@ -14,9 +14,10 @@ from rich.panel import Panel
 from rich.text import Text
 from rich.tree import Tree
 
+from application.access import Caller
 from application.auth.authenticate import ALL_SCOPES, Principal
 from application.ports import UserRepository
-from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
+from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from domain.errors import InvalidInput, ScribeError
 from domain.outputs import Output, Purpose
 from domain.transcripts import format_timestamp
@@ -56,16 +57,6 @@ def process(
     """Process SOURCE: a YouTube URL, a transcript file (text, SRT, WebVTT), or - for standard input."""
     is_url = source.startswith(("http://", "https://", "www.", "youtu"))
     text = None if is_url else _read(source)
-    command = ProcessCommand(
-        outputs=outputs or None,
-        language=language,
-        transcript=text,
-        url=source if is_url else None,
-        custom_prompt=custom_prompt,
-        purpose=None if outputs else purpose,
-        provider=provider,
-        model=model,
-    )
 
     async def action(container: AsyncContainer) -> ProcessResult:
         principal = None
@@ -75,6 +66,16 @@ def process(
                 raise click.ClickException(f"no user with e-mail {email}")
             principal = Principal(user, ALL_SCOPES)
         caller = Caller(principal, "cli", operator=True)
+        command = ProcessCommand(
+            outputs=tuple(Output(o) for o in outputs) or None,
+            language=language,
+            transcript=text,
+            url=source if is_url else None,
+            custom_prompt=custom_prompt,
+            purpose=None if outputs else Purpose(purpose),
+            provider=provider,
+            model=model,
+        )
         return await (await container.get(ProcessTranscript))(caller, command)
 
     try:

@@ -8,9 +8,9 @@ from dishka import Provider, Scope, provide
 from dishka.integrations.litestar import LitestarProvider
 from litestar import Request
 
+from application.access import Caller
 from application.auth.authenticate import Authenticate, Principal
 from application.errors import AuthenticationFailed
-from application.processing.process import Caller
 from infrastructure.bootstrap.settings import Settings
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]

@@ -10,7 +10,7 @@ from msgspec import Meta
 
 from application.processing.overview import ProviderOverview
 from application.processing.process import Fallback, Notice, ProcessResult
-from domain.outputs import Output
+from domain.outputs import Output, Purpose
 from domain.transcripts import MAX_TRANSCRIPT_CHARS, Transcript
 from domain.usage import AttemptRecord, OutputAttribution, Spend
 
@@ -24,8 +24,6 @@ TranscriptText = Annotated[
     ),
 ]
 PrototypeModel = Literal["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"]
-OutputName = Literal["summary", "topics", "mind_map", "social_post", "custom"]
-PurposeName = Literal["learning", "social_media", "custom"]
 PromptText = Annotated[str, Meta(max_length=2000, examples=["List every book mentioned"])]
 PrototypePromptText = Annotated[str, Meta(max_length=10_000, examples=["List every book mentioned"])]
 
@@ -34,7 +32,7 @@ class PrototypeProcessBody(msgspec.Struct, rename={"custom_prompt": "customPromp
     """The prototype's request, field for field (unknown fields are ignored, as the prototype did)."""
 
     transcript: TranscriptText
-    purpose: PurposeName
+    purpose: Purpose
     language: Literal["pl", "en"] = "pl"
     custom_prompt: PrototypePromptText | None = None  # the prototype allowed 10 000 characters
     model: PrototypeModel = "gemini-2.5-flash"
@@ -62,8 +60,8 @@ class PrototypeProcessView(msgspec.Struct, omit_defaults=True, rename="camel"):
 class ProcessBody(msgspec.Struct, forbid_unknown_fields=True):
     url: Annotated[str, Meta(max_length=2048, examples=["https://youtu.be/dQw4w9WgXcQ"])] | None = None
     transcript: TranscriptText | None = None
-    outputs: Annotated[list[OutputName], Meta(max_length=5)] | None = None
-    purpose: PurposeName | None = None
+    outputs: Annotated[list[Output], Meta(max_length=5)] | None = None
+    purpose: Purpose | None = None
     language: Annotated[str, Meta(max_length=10, examples=["pl"])] | None = None
     custom_prompt: PromptText | None = None
     provider: Annotated[str, Meta(max_length=30, examples=["anthropic"])] | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from application.auth.throttle import Quota
+from application.access import Quota
 
 RATE_LIMIT_HEADERS = [
     "RateLimit-Limit",

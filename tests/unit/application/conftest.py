@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from application.access import Throttle
 from application.accounts.admin import ChangeAccount, ChangeAccountAsAdmin, ListUsers, ListUsersAsAdmin
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from application.accounts.profile import UpdateProfile
@@ -18,7 +19,6 @@ from application.auth.password import (
 from application.auth.refresh import RefreshTokens
 from application.auth.register import CreateAccount, RegisterCommand, RegisterUser
 from application.auth.revocations import AnnounceRevocations
-from application.auth.throttle import Throttle
 from application.auth.tokens import SessionTokens, TokenPair
 from application.email import DeliverQueuedEmails
 from tests.unit.fakes import World

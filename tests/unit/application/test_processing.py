@@ -12,17 +12,19 @@ from dataclasses import dataclass, field, replace
 import msgspec
 import pytest
 
+from application.access import Caller, ProcessingPolicy, Throttle
 from application.auth.authenticate import ALL_SCOPES, Principal
-from application.auth.throttle import Throttle
 from application.errors import AuthenticationFailed, ProviderFailure, TooManyAttempts
 from application.processing.catalog import ProviderCatalog, ProviderProfile
+from application.processing.chain import Preference, ProviderChainPolicy
 from application.processing.chunking import split_segments
 from application.processing.ports import ApiKey, Generation, GenerationRequest
-from application.processing.process import Caller, ProcessCommand, ProcessingPolicy, ProcessTranscript
+from application.processing.process import ProcessCommand, ProcessTranscript
 from application.processing.prompts import estimate_tokens
 from application.processing.runner import AllProvidersFailed, OutputRunner
 from domain.errors import InvalidInput
 from domain.history import HistoryEntry
+from domain.outputs import Output, Purpose
 from domain.transcripts import Segment, Transcript, VideoRef, parse_transcript
 from domain.users import Email, User
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
@@ -144,6 +146,7 @@ class Setup:
                 request_budget_seconds=budget,
             ),
             self.catalog,
+            ProviderChainPolicy(self.catalog),
             self.keys,
             self.history,
             world.usage,
@@ -370,21 +373,27 @@ async def test_request_preference_comes_first_and_an_unusable_one_is_refused(set
     assert refused.value.problems[0].field == "provider"
     # a hint (the prototype's model names) that cannot be served falls through to the server's chain
     result = await setup.process(
-        caller, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="c", insist_on_provider=False)
+        caller, ProcessCommand(("summary",), transcript=TRANSCRIPT, provider="c", preference=Preference.HINT)
     )
     assert result.served_by == {"summary": "a/a-large"}
 
 
 async def test_bad_commands_list_every_problem(setup: Setup) -> None:
     with pytest.raises(InvalidInput) as refused:
-        await setup.process(
-            await setup.user(),
-            ProcessCommand(
-                ("custom", "poem"), "polish", transcript=TRANSCRIPT, url="https://youtu.be/x", model="z", purpose="ode"
-            ),
-        )
+        ProcessCommand(("custom", "poem"), "polish", transcript=TRANSCRIPT, url="https://youtu.be/x", purpose="ode")
     fields = {p.field for p in refused.value.problems}
-    assert fields == {"url", "outputs", "language", "custom_prompt", "model", "purpose"}
+    assert fields == {"url", "outputs", "language", "custom_prompt", "purpose"}
+    with pytest.raises(InvalidInput) as refused:
+        await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT, model="z"))
+    assert [p.field for p in refused.value.problems] == ["model"]
+
+
+def test_a_command_is_parsed_once_where_it_is_built() -> None:
+    command = ProcessCommand(("summary", "mind_map", "summary"), " EN ", transcript=TRANSCRIPT, custom_prompt="a\x00b")
+    assert command.outputs == (Output.SUMMARY, Output.MIND_MAP)
+    assert command.language == "en"
+    assert command.custom_prompt == "ab"
+    assert command.purpose is Purpose.LEARNING  # what history records for outputs given without a purpose
 
 
 async def test_without_outputs_the_purpose_chooses_them_as_the_prototype_did(setup: Setup) -> None:

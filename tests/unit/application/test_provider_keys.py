@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from application.access import Throttle
+from application.accounts.ports import SealedSecret
 from application.accounts.provider_keys import (
     ROTATION_BATCH,
     CountProviderKeys,
@@ -15,15 +17,15 @@ from application.accounts.provider_keys import (
     DeleteProviderKey,
     ListProviderKeys,
     ProviderKeyInfo,
+    ProviderKeyPolicy,
     RotateProviderKeys,
     SaveProviderKey,
     masked_hint,
 )
 from application.auth.authenticate import Principal
-from application.auth.throttle import Throttle
 from application.errors import NotFound, PermissionDenied, ProviderFailure, ProviderKeyRejected
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import ApiKey, SealedSecret
+from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
 from domain.errors import InvalidInput
 from domain.users import Email, User
@@ -54,7 +56,13 @@ class Keys:
 
     def __post_init__(self) -> None:
         self.save = SaveProviderKey(
-            self.store, self.catalog, self.box, self.uow, self.clock, Throttle(InMemoryAttemptCounter())
+            self.store,
+            self.catalog,
+            self.box,
+            self.uow,
+            self.clock,
+            Throttle(InMemoryAttemptCounter()),
+            ProviderKeyPolicy(),
         )
         self.list = ListProviderKeys(self.store)
         self.delete = DeleteProviderKey(self.store, self.uow)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from application.accounts.ports import SealedSecret
 from application.errors import SecretUnreadable
-from application.processing.ports import SealedSecret
 from infrastructure.bootstrap.keyring import secret_box_from_settings
 from infrastructure.bootstrap.settings import ConfigError
 from infrastructure.security.secret_box import AesGcmSecretBox

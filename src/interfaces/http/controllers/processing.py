@@ -8,9 +8,11 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Response, get, post
 from litestar.params import JSONBody, Parameter
 
+from application.access import Caller
 from application.auth.authenticate import Principal
+from application.processing.chain import Preference
 from application.processing.overview import CompareProviders
-from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
+from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
 from interfaces.http.envelope import Envelope, ok
 from interfaces.http.identity import BEARER_AUTH, ClientAddress
@@ -56,9 +58,8 @@ async def process_transcript_prototype(
         transcript=data.transcript,
         custom_prompt=data.custom_prompt,
         purpose=data.purpose,
-        provider="gemini",
         model=data.model,
-        insist_on_provider=False,
+        preference=Preference.HINT,
         min_words=1,
     )
     result = await process(caller, command)

@@ -1,11 +1,18 @@
-"""Counting attempts before doing the expensive or guessable part, so concurrency cannot outrun a limit."""
+"""Who may go ahead: counting attempts before the expensive or guessable part (so concurrency cannot outrun a
+limit), and letting callers in, signed in or anonymous, before work done on their behalf."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from application.errors import TooManyAttempts
+from application.errors import AuthenticationFailed, TooManyAttempts
 from application.ports import AttemptCounter
+from domain.api_tokens import Scope
+
+if TYPE_CHECKING:  # the auth use cases import this module: a runtime import would be circular
+    from application.auth.authenticate import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +73,41 @@ class Throttle:
     async def refund(self, limit: Limit) -> None:
         """A success that should not count at all (e.g. against a shared address)."""
         await self._attempts.release(limit.key)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingPolicy:
+    allows_anonymous: bool
+    anonymous_requests: int
+    anonymous_window_seconds: int
+
+    def anonymous_limit(self, address: str) -> Limit:
+        return Limit(f"ai-anonymous:{address}", self.anonymous_requests, self.anonymous_window_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A signed-in principal, or an anonymous client known by its address (the prototype's frontend)."""
+
+    principal: Principal | None
+    address: str
+    operator: bool = False  # the admin CLI: no anonymous policy or limit applies
+    # The limits this request was counted against, for the HTTP layer's `RateLimit-*` headers.
+    quotas: list[Quota] = field(default_factory=list, compare=False)
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.principal.user.id if self.principal else None
+
+
+async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, scope: Scope = Scope.WRITE) -> None:
+    """Signed-in callers need the scope (processing writes history; reading a transcript only reads); anonymous
+    ones need the server's consent and stay under the per-address limit."""
+    if caller.principal is not None:
+        caller.principal.require(scope)
+        return
+    if caller.operator:
+        return
+    if not policy.allows_anonymous:
+        raise AuthenticationFailed("anonymous_processing_disabled")
+    caller.quotas.extend((await throttle.reserve(policy.anonymous_limit(caller.address))).quotas)
