@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_settings
-from tests.e2e.conftest import Api, bearer, make_client
-from tests.e2e.test_processing_api import ai_settings
+from tests.data import TRANSCRIPT
+from tests.e2e.conftest import Api, ai_settings, bearer, make_client
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
-from tests.unit.application.test_processing import TRANSCRIPT
 
 TRICKLE = Behaviour(trickle=0.2)  # a byte every 0.2 s: the whole answer would take minutes
 
