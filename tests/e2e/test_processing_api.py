@@ -15,18 +15,6 @@ from tests.e2e.conftest import SERVER_KEYS, Api, ai_settings, bearer, make_clien
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
 
 
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-def llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
-    fake_llm.reset()
-    return fake_llm
-
-
 @pytest.fixture
 def ai(settings: Settings, llm: FakeLLMServer) -> Iterator[Api]:
     with make_client(ai_settings(settings, llm)) as client:

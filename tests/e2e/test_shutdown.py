@@ -7,7 +7,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,6 @@ from tests.own_services import free_port
 from tests.services import SCRIBE, clean_env
 
 GRACE = 2
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
 
 
 def _serve(tmp_path: Path, llm: FakeLLMServer) -> tuple[subprocess.Popen[bytes], str]:
