@@ -113,8 +113,8 @@ class UseCase:
     def __init__(self, kind: type) -> None:
         self._kind = kind
 
-    def __get__(self, owner: Any, cls: type | None = None) -> Callable[..., Awaitable[Any]]:
-        container: AsyncContainer = owner.container
+    def __get__(self, instance: Any, owner: type | None = None) -> Callable[..., Awaitable[Any]]:
+        container: AsyncContainer = instance.container
 
         async def call(*args: Any) -> Any:
             async with container() as request:

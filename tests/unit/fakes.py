@@ -454,5 +454,6 @@ class World:
         self.usage = InMemoryUsage(self.users)
         self.revoked = FakeRevokedSessions(self.clock)
         self.accounts = FakeAccountReader(self.users, self.api_tokens)
+        # Two failures in a row keep a provider aside for a minute of the fake clock.
         self.breaker = InMemoryCircuitBreaker(failures=2, cooldown=60, clock=self.clock.monotonic)
         self.stats = InMemoryProviderStats(3600, clock=self.clock.monotonic)
