@@ -8,6 +8,8 @@ import pytest
 from infrastructure.bootstrap.settings import Settings, load_settings
 from infrastructure.persistence import migrations
 from tests import services
+from tests.fakes.llm_server import FakeLLMServer
+from tests.fakes.youtube_server import FakeYouTube
 
 TEST_DEFAULTS = {
     # Cheap argon2 so the suite is fast; the real parameters are exercised by the bench and one hasher test.
@@ -57,3 +59,32 @@ def redis_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest) -> str:
     """Runs a test once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+# The loopback fakes of the outside services: one server each for the whole run, handed to each test as new.
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def llm(llm_server: FakeLLMServer) -> FakeLLMServer:
+    """The fake AI provider (Anthropic's and OpenAI's wire formats), with no recordings, script or key rules."""
+    llm_server.reset()
+    return llm_server
+
+
+@pytest.fixture(scope="session")
+def youtube_server() -> Iterator[FakeYouTube]:
+    with FakeYouTube() as server:
+        yield server
+
+
+@pytest.fixture
+def youtube(youtube_server: FakeYouTube) -> FakeYouTube:
+    """The fake YouTube, with no videos and no recordings."""
+    youtube_server.reset()
+    return youtube_server

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -69,9 +71,19 @@ def drop_redis_prefix(prefix: str) -> None:
         client.close()
 
 
+SCRIBE = str(Path(sys.executable).with_name("scribe"))  # this environment's console script
+
+
 def clean_env(**settings: str) -> dict[str, str]:
     """The caller's environment without its SCRIBE_* settings, plus `settings`: for `scribe` subprocesses."""
     return {**{k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}, **settings}
+
+
+def run_scribe(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """One `scribe` command to its end, as a user runs it."""
+    return subprocess.run(  # noqa: S603 - our own console script
+        [SCRIBE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 # The newest migration's revision id (files are named NNNN_what.py), for tests that check "upgraded to head".

@@ -6,18 +6,23 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+import msgspec
 import pytest
 from dishka import Provider, Scope, provide
 from litestar.testing import TestClient
 
+from application.accounts.admin import AccountChanges, ChangeAccount
 from application.email import DeliverQueuedEmails
 from application.ports import EmailMessage, EmailTransport
+from domain.users import Role
 from infrastructure.bootstrap.settings import Settings
 from interfaces.http.app import create_app
 from tests import services
 from tests.conftest import make_settings
+from tests.fakes.llm_server import FakeLLMServer
 
 PASSWORD = "violet kettle umbrella 42"
+SERVER_KEYS = {"anthropic": "server-anthropic-key", "openai": "server-openai-key", "gemini": "server-gemini-key"}
 T = TypeVar("T")
 
 
@@ -76,6 +81,13 @@ class Api:
 
         return self.client.blocking_portal.call(call)
 
+    def make_admin(self) -> str:
+        """Promotes a fresh user through the same use case `scribe users` runs, and returns its access token."""
+        tokens = self.register()
+        self.use_case(ChangeAccount, tokens["user"]["email"], AccountChanges(role=Role.ADMIN))
+        token: str = tokens["access_token"]
+        return token
+
     def login(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
         response = self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert response.status_code == 200, response.text
@@ -89,6 +101,21 @@ def unique_email() -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def ai_settings(settings: Settings, fake: FakeLLMServer, **extra: Any) -> Settings:
+    """`settings` with anthropic then openai served by the fake provider, a short timeout and a quick breaker."""
+    values: dict[str, Any] = {
+        "anthropic_api_key": SERVER_KEYS["anthropic"],
+        "anthropic_base_url": fake.url,
+        "openai_api_key": SERVER_KEYS["openai"],
+        "openai_base_url": f"{fake.url}/v1",
+        "ai_chain": ["anthropic", "openai"],
+        "ai_timeout_seconds": 1.0,
+        "ai_breaker_failures": 2,
+        "ai_breaker_cooldown_seconds": 60.0,
+    }
+    return msgspec.structs.replace(settings, **{**values, **extra})
 
 
 def make_client(settings: Settings, *providers: Provider) -> TestClient[Any]:

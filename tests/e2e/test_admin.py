@@ -1,16 +1,6 @@
 from __future__ import annotations
 
-from application.accounts.admin import AccountChanges, ChangeAccount
-from domain.users import Role
 from tests.e2e.conftest import Api, bearer
-
-
-def make_admin(api: Api) -> str:
-    """Promotes a fresh user through the same use case `scribe users` runs, and returns its access token."""
-    tokens = api.register()
-    api.use_case(ChangeAccount, tokens["user"]["email"], AccountChanges(role=Role.ADMIN))
-    token: str = tokens["access_token"]
-    return token
 
 
 def test_admin_routes_are_403_for_everyone_else(api: Api) -> None:
@@ -26,7 +16,7 @@ def test_admin_routes_are_403_for_everyone_else(api: Api) -> None:
 
 def test_an_admin_lists_users_and_changes_a_tier(api: Api) -> None:
     user = api.register()
-    admin = make_admin(api)
+    admin = api.make_admin()
 
     listed = api.client.get("/api/v1/admin/users?limit=100", headers=bearer(admin))
     assert listed.status_code == 200
@@ -39,7 +29,7 @@ def test_an_admin_lists_users_and_changes_a_tier(api: Api) -> None:
 
 
 def test_admin_input_is_validated(api: Api) -> None:
-    admin = make_admin(api)
+    admin = api.make_admin()
     bad = api.client.patch(
         "/api/v1/admin/users/00000000-0000-0000-0000-000000000000", json={"tier": "platinum"}, headers=bearer(admin)
     )

@@ -93,9 +93,8 @@ def test_token_requests_are_validated(api: Api) -> None:
 
 
 def test_an_admins_read_only_token_cannot_change_accounts(api: Api) -> None:
-    from tests.e2e.test_admin import make_admin
 
-    admin_session = make_admin(api)
+    admin_session = api.make_admin()
     read_only = _create(api, admin_session, scopes=["read"])["token"]
     victim = api.register()["user"]["id"]
     assert api.client.get("/api/v1/admin/users", headers=bearer(read_only)).status_code == 200
@@ -122,9 +121,8 @@ def test_a_write_only_token_cannot_read_the_profile_through_a_change(api: Api) -
 
 
 def test_an_admins_write_only_token_cannot_read_accounts_through_a_change(api: Api) -> None:
-    from tests.e2e.test_admin import make_admin
 
-    write_only = _create(api, make_admin(api), scopes=["write"])["token"]
+    write_only = _create(api, api.make_admin(), scopes=["write"])["token"]
     victim = api.register()["user"]["id"]
     changed = api.client.patch(f"/api/v1/admin/users/{victim}", json={"tier": "pro"}, headers=bearer(write_only))
     assert changed.status_code == 403
@@ -132,9 +130,8 @@ def test_an_admins_write_only_token_cannot_read_accounts_through_a_change(api: A
 
 
 def test_disabling_an_account_revokes_its_api_tokens_for_good(api: Api) -> None:
-    from tests.e2e.test_admin import make_admin
 
-    admin = make_admin(api)
+    admin = api.make_admin()
     owner = api.register()
     secret = _create(api, owner["access_token"])["token"]
     assert api.client.get("/api/v1/auth/profile", headers=bearer(secret)).status_code == 200

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.services import HEAD_REVISION, clean_env
+from tests.services import HEAD_REVISION, clean_env, run_scribe
 
-SCRIBE = str(Path(sys.executable).with_name("scribe"))
 PASSWORD = "violet kettle umbrella 42"
-
-
-def run(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [SCRIBE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 @pytest.fixture
@@ -33,47 +24,49 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 def test_users_create_list_set_tier_disable_enable(env: dict[str, str]) -> None:
     email = f"cli-{os.urandom(4).hex()}@example.com"
-    created = run("users", "create", email, "--admin", "--tier", "pro", "--password-stdin", env=env, stdin=PASSWORD)
+    created = run_scribe(
+        "users", "create", email, "--admin", "--tier", "pro", "--password-stdin", env=env, stdin=PASSWORD
+    )
     assert created.returncode == 0, created.stderr
     assert "role=admin" in created.stdout
     assert "tier=pro" in created.stdout
 
-    listed = run("users", "list", "--limit", "100", env={**env, "COLUMNS": "250"})
+    listed = run_scribe("users", "list", "--limit", "100", env={**env, "COLUMNS": "250"})
     assert email in listed.stdout
 
-    assert "tier=byok" in run("users", "set-tier", email, "byok", env=env).stdout
-    assert "disabled" in run("users", "disable", email, env=env).stdout
-    assert "active" in run("users", "enable", email, env=env).stdout
+    assert "tier=byok" in run_scribe("users", "set-tier", email, "byok", env=env).stdout
+    assert "disabled" in run_scribe("users", "disable", email, env=env).stdout
+    assert "active" in run_scribe("users", "enable", email, env=env).stdout
 
 
 def test_users_create_applies_the_password_rules_and_refuses_duplicates(env: dict[str, str]) -> None:
     email = f"cli-{os.urandom(4).hex()}@example.com"
-    weak = run("users", "create", email, "--password-stdin", env=env, stdin="password1234")
+    weak = run_scribe("users", "create", email, "--password-stdin", env=env, stdin="password1234")
     assert weak.returncode != 0
     assert "password" in weak.stderr
-    assert run("users", "create", email, "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
-    again = run("users", "create", email.upper(), "--password-stdin", env=env, stdin=PASSWORD)
+    assert run_scribe("users", "create", email, "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
+    again = run_scribe("users", "create", email.upper(), "--password-stdin", env=env, stdin=PASSWORD)
     assert again.returncode != 0
     assert "already exists" in again.stderr
 
 
 def test_commands_on_a_missing_user_fail_clearly(env: dict[str, str]) -> None:
-    result = run("users", "disable", "nobody-here@example.com", env=env)
+    result = run_scribe("users", "disable", "nobody-here@example.com", env=env)
     assert result.returncode == 1
     assert "not found" in result.stderr
 
 
 def test_db_commands(tmp_path: Path) -> None:
     env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
-    assert "no revision" in run("db", "current", env=env).stdout
-    assert f"{HEAD_REVISION} (head)" in run("db", "upgrade", env=env).stdout
-    assert f"{HEAD_REVISION} (head)" in run("db", "current", env=env).stdout
-    assert "no revision" in run("db", "downgrade", "base", env=env).stdout
+    assert "no revision" in run_scribe("db", "current", env=env).stdout
+    assert f"{HEAD_REVISION} (head)" in run_scribe("db", "upgrade", env=env).stdout
+    assert f"{HEAD_REVISION} (head)" in run_scribe("db", "current", env=env).stdout
+    assert "no revision" in run_scribe("db", "downgrade", "base", env=env).stdout
 
 
 def test_config_check_masks_secrets_and_names_bad_variables() -> None:
     base = clean_env()
-    shown = run(
+    shown = run_scribe(
         "config",
         "check",
         env={
@@ -87,11 +80,11 @@ def test_config_check_masks_secrets_and_names_bad_variables() -> None:
     assert ":pw@" not in shown.stdout
     assert '"secret_key": "********"' in shown.stdout
 
-    bad = run("config", "check", env={**base, "SCRIBE_PORT": "eighty"})
+    bad = run_scribe("config", "check", env={**base, "SCRIBE_PORT": "eighty"})
     assert bad.returncode != 0
     assert "SCRIBE_PORT" in bad.stderr
 
-    production = run("config", "check", env={**base, "SCRIBE_ENV": "production"})
+    production = run_scribe("config", "check", env={**base, "SCRIBE_ENV": "production"})
     assert production.returncode != 0
     for variable in ("SCRIBE_SECRET_KEY", "SCRIBE_DATABASE_URL", "SCRIBE_ENCRYPTION_KEYS"):
         assert variable in production.stderr
@@ -101,7 +94,9 @@ DATA = Path(__file__).parents[1] / "data" / "transcripts"
 
 
 def test_process_prints_the_outputs_of_the_local_provider(env: dict[str, str]) -> None:
-    shown = run("process", str(DATA / "en_lecture_sleep_memory.vtt"), "--language", "en", env={**env, "COLUMNS": "120"})
+    shown = run_scribe(
+        "process", str(DATA / "en_lecture_sleep_memory.vtt"), "--language", "en", env={**env, "COLUMNS": "120"}
+    )
     assert shown.returncode == 0, shown.stderr
     for title in ("summary", "Key topics", "Mind map", "local/extractive-v2", "not saved"):
         assert title in shown.stdout
@@ -111,8 +106,8 @@ def test_process_json_saves_to_a_users_history_when_asked(env: dict[str, str]) -
     import json
 
     email = f"cli-{os.urandom(4).hex()}@example.com"
-    assert run("users", "create", email, "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
-    shown = run(
+    assert run_scribe("users", "create", email, "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
+    shown = run_scribe(
         "process",
         "-",
         "--output",
@@ -134,10 +129,10 @@ def test_process_json_saves_to_a_users_history_when_asked(env: dict[str, str]) -
 
 
 def test_process_refuses_what_it_cannot_read(env: dict[str, str]) -> None:
-    missing = run("process", "/nonexistent/file.txt", env=env)
+    missing = run_scribe("process", "/nonexistent/file.txt", env=env)
     assert missing.returncode != 0
     assert "neither a YouTube URL nor a readable file" in missing.stderr
-    bad = run("process", "https://vimeo.com/123", env=env)
+    bad = run_scribe("process", "https://vimeo.com/123", env=env)
     assert bad.returncode != 0
     assert "not a YouTube video link" in bad.stderr
 
@@ -145,6 +140,6 @@ def test_process_refuses_what_it_cannot_read(env: dict[str, str]) -> None:
 def test_serve_refuses_several_workers_without_redis(tmp_path: Path) -> None:
     """In-process state is per process: a logout on one worker would not reach the others."""
     env = clean_env(SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}")
-    served = run("serve", "--workers", "2", "--port", "1", env=env)
+    served = run_scribe("serve", "--workers", "2", "--port", "1", env=env)
     assert served.returncode != 0
     assert "SCRIBE_REDIS_URL" in served.stderr

@@ -17,8 +17,7 @@ from infrastructure.persistence.database import make_engine, make_session_factor
 from infrastructure.persistence.provider_keys import SqlProviderKeyRepository
 from infrastructure.persistence.repositories import SqlUserRepository
 from infrastructure.security.secret_box import AesGcmSecretBox
-from tests.e2e.test_cli import run
-from tests.services import clean_env
+from tests.services import clean_env, run_scribe
 
 V1, V2 = os.urandom(32), os.urandom(32)
 PROVIDERS = ("anthropic", "openai")
@@ -74,12 +73,12 @@ def env(database_url: str) -> dict[str, str]:
 def test_rotate_reseals_keys_under_the_new_version_and_status_shows_it(database_url: str, env: dict[str, str]) -> None:
     user_id = asyncio.run(_user_with_v1_keys(database_url))
 
-    before = run("keys", "status", env=env)
+    before = run_scribe("keys", "status", env=env)
     assert before.returncode == 0, before.stderr
     assert "v1" in before.stdout
     assert "current version: v2" in before.stdout
 
-    rotated = run("keys", "rotate", env=env)
+    rotated = run_scribe("keys", "rotate", env=env)
     assert rotated.returncode == 0, rotated.stderr
     # The database is shared with other tests, whose keys (under other keyrings) count as unreadable here.
     assert "rotated: 2 " in rotated.stdout
@@ -89,15 +88,15 @@ def test_rotate_reseals_keys_under_the_new_version_and_status_shows_it(database_
     new_box = AesGcmSecretBox({"v2": V2})  # v1 may now leave the keyring
     assert [new_box.open(k.sealed, key_context(user_id, k.provider)) for k in stored] == [_secret(p) for p in PROVIDERS]
 
-    again = run("keys", "rotate", env=env)
+    again = run_scribe("keys", "rotate", env=env)
     assert "rotated: 0 " in again.stdout
     assert asyncio.run(_stored(database_url, user_id)) == stored
-    assert "v2 (current)" in run("keys", "status", env=env).stdout
+    assert "v2 (current)" in run_scribe("keys", "status", env=env).stdout
     for output in (before, rotated, again):
         assert not any(_secret(p) in output.stdout + output.stderr for p in PROVIDERS)
 
 
 def test_rotate_refuses_a_malformed_keyring(env: dict[str, str]) -> None:
-    result = run("keys", "rotate", env={**env, "SCRIBE_ENCRYPTION_KEYS": "v2:not-base64"})
+    result = run_scribe("keys", "rotate", env={**env, "SCRIBE_ENCRYPTION_KEYS": "v2:not-base64"})
     assert result.returncode != 0
     assert "SCRIBE_ENCRYPTION_KEYS" in result.stderr

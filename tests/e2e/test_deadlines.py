@@ -7,31 +7,23 @@ Seen (scaled down 5x): SCRIBE_AI_TIMEOUT_SECONDS=5 against an upstream sending o
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import make_settings
-from tests.e2e.conftest import Api, bearer, make_client
-from tests.e2e.test_processing_api import ai_settings
+from tests.data import TRANSCRIPT
+from tests.e2e.conftest import Api, ai_settings, bearer, make_client
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
-from tests.unit.application.test_processing import TRANSCRIPT
 
 TRICKLE = Behaviour(trickle=0.2)  # a byte every 0.2 s: the whole answer would take minutes
 
 
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
-
-
 @pytest.fixture
-def llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
-    fake_llm.reset()
-    fake_llm.default = TRICKLE
-    return fake_llm
+def llm(llm: FakeLLMServer) -> FakeLLMServer:
+    """The shared fake provider, trickling every answer."""
+    llm.default = TRICKLE
+    return llm
 
 
 def _api(sqlite_url: str, llm: FakeLLMServer, **extra: Any) -> Any:

@@ -16,7 +16,6 @@ from litestar.testing import TestClient
 from infrastructure.bootstrap.settings import Settings
 from tests.conftest import make_settings
 from tests.e2e.conftest import PASSWORD, Api, bearer, make_client
-from tests.e2e.test_admin import make_admin
 from tests.own_services import OwnRedis
 
 TRANSCRIPT = (
@@ -99,7 +98,7 @@ def test_redis_down_is_503_with_retry_after_logged_once_and_recovery_is_invisibl
     with make_client(settings) as first, make_client(settings) as second:
         user = Api(first).register()
         victim = Api(first).register()
-        admin = make_admin(Api(first))
+        admin = Api(first).make_admin()
         login = {"email": user["user"]["email"], "password": PASSWORD}
         assert second.post("/api/v1/auth/login", json=login).status_code == 200
         assert _profile(second, victim["access_token"]) == 200  # cached there

@@ -24,10 +24,9 @@ import httpx
 import pytest
 
 from infrastructure.persistence import migrations
-from tests.e2e.test_server_process import SCRIBE
+from tests.data import TRANSCRIPT
 from tests.own_services import OwnPostgres, OwnRedis, free_port
-from tests.services import clean_env
-from tests.unit.application.test_processing import TRANSCRIPT
+from tests.services import SCRIBE, clean_env
 
 pytestmark = pytest.mark.faults
 

@@ -10,39 +10,9 @@ from sqlalchemy import select
 
 from infrastructure.bootstrap.settings import Settings
 from infrastructure.persistence.models import ProcessingHistoryRow, UsageEventRow
-from tests.e2e.conftest import Api, bearer, make_client
+from tests.data import TRANSCRIPT
+from tests.e2e.conftest import SERVER_KEYS, Api, ai_settings, bearer, make_client
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
-from tests.unit.application.test_processing import TRANSCRIPT
-
-SERVER_KEYS = {"anthropic": "server-anthropic-key", "openai": "server-openai-key", "gemini": "server-gemini-key"}
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-def llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
-    fake_llm.reset()
-    return fake_llm
-
-
-def ai_settings(settings: Settings, fake: FakeLLMServer, **extra: Any) -> Settings:
-    import msgspec
-
-    values: dict[str, Any] = {
-        "anthropic_api_key": SERVER_KEYS["anthropic"],
-        "anthropic_base_url": fake.url,
-        "openai_api_key": SERVER_KEYS["openai"],
-        "openai_base_url": f"{fake.url}/v1",
-        "ai_chain": ["anthropic", "openai"],
-        "ai_timeout_seconds": 1.0,
-        "ai_breaker_failures": 2,
-        "ai_breaker_cooldown_seconds": 60.0,
-    }
-    return msgspec.structs.replace(settings, **{**values, **extra})
 
 
 @pytest.fixture

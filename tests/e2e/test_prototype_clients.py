@@ -20,15 +20,8 @@ VIDEO = "dQw4w9WgXcQ"
 FRONTEND = "http://localhost:3000"
 
 
-@pytest.fixture(scope="module")
-def youtube() -> Iterator[FakeYouTube]:
-    with FakeYouTube() as fake:
-        yield fake
-
-
 @pytest.fixture
 def api(settings: Settings, youtube: FakeYouTube) -> Iterator[Api]:
-    youtube.reset()
     youtube.videos[VIDEO] = FakeVideo("Leaves", "A lecture.", captions={"en": [(0.0, 5.0, "Leaves make food.")]})
     with make_client(msgspec.structs.replace(settings, youtube_base_url=youtube.url)) as client:
         yield Api(client)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Api, bearer
-from tests.e2e.test_admin import make_admin
 
 NOBODY = "00000000-0000-0000-0000-000000000000"
 
@@ -42,7 +41,7 @@ def test_a_non_admin_learns_nothing_about_admin_bodies(api: Api) -> None:
 
 
 def test_a_signed_in_caller_still_gets_field_details(api: Api) -> None:
-    admin = make_admin(api)
+    admin = api.make_admin()
     response = api.client.patch(f"/api/v1/admin/users/{NOBODY}", json={"role": "god"}, headers=bearer(admin))
     assert response.status_code == 400
     assert response.json()["details"][0]["field"] == "role"
@@ -50,7 +49,7 @@ def test_a_signed_in_caller_still_gets_field_details(api: Api) -> None:
 
 @pytest.mark.parametrize("disabled", ["true", "1", 1, 0])
 def test_a_json_string_or_number_is_not_a_boolean(api: Api, disabled: object) -> None:
-    admin = make_admin(api)
+    admin = api.make_admin()
     victim = api.register()
     response = api.client.patch(
         f"/api/v1/admin/users/{victim['user']['id']}", json={"disabled": disabled}, headers=bearer(admin)

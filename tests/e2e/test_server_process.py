@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,21 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services import clean_env
+from tests.own_services import free_port
+from tests.services import SCRIBE, clean_env
 
-SCRIBE = str(Path(sys.executable).with_name("scribe"))
 PASSWORD = "violet kettle umbrella 42"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     env = clean_env(
         SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}",

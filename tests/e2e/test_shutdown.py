@@ -7,29 +7,22 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.test_server_process import SCRIBE, _free_port
+from tests.data import TRANSCRIPT
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
-from tests.services import clean_env
-from tests.unit.application.test_processing import TRANSCRIPT
+from tests.own_services import free_port
+from tests.services import SCRIBE, clean_env
 
 GRACE = 2
 
 
-@pytest.fixture
-def llm() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
-
-
 def _serve(tmp_path: Path, llm: FakeLLMServer) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = clean_env(
         SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'scribe.db'}",
         SCRIBE_ANTHROPIC_API_KEY="server-key",

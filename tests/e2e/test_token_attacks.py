@@ -108,10 +108,9 @@ def test_a_reused_refresh_token_revokes_its_family(api: Api) -> None:
 
 
 def test_a_disabled_user_is_locked_out(api: Api) -> None:
-    from tests.e2e.test_admin import make_admin
 
     victim = api.register()
-    admin = make_admin(api)
+    admin = api.make_admin()
     response = api.client.patch(
         f"/api/v1/admin/users/{victim['user']['id']}", json={"disabled": True}, headers=bearer(admin)
     )

@@ -16,15 +16,8 @@ VIDEO = "dQw4w9WgXcQ"
 CUES = [(float(i * 7), 7.0, f"Cue {i}: leaves capture sunlight and turn it into chemical energy.") for i in range(60)]
 
 
-@pytest.fixture(scope="module")
-def youtube() -> Iterator[FakeYouTube]:
-    with FakeYouTube() as fake:
-        yield fake
-
-
 @pytest.fixture
 def yt(youtube: FakeYouTube) -> FakeYouTube:
-    youtube.reset()
     youtube.videos[VIDEO] = FakeVideo(
         "How leaves make food", "A short lecture on photosynthesis.", captions={"en": CUES}
     )
@@ -97,19 +90,18 @@ def test_the_url_parameter_is_required(api: Api) -> None:
     assert response.json()["details"][0]["field"] == "url"
 
 
-def test_processing_a_url_uses_the_captions_and_keeps_the_video(settings: Settings, yt: FakeYouTube) -> None:
-    with (
-        FakeLLMServer() as llm,
-        make_client(
-            msgspec.structs.replace(
-                settings,
-                youtube_base_url=yt.url,
-                anthropic_api_key="server-key",
-                anthropic_base_url=llm.url,
-                ai_chain=["anthropic"],
-            )
-        ) as client,
-    ):
+def test_processing_a_url_uses_the_captions_and_keeps_the_video(
+    settings: Settings, yt: FakeYouTube, llm: FakeLLMServer
+) -> None:
+    with make_client(
+        msgspec.structs.replace(
+            settings,
+            youtube_base_url=yt.url,
+            anthropic_api_key="server-key",
+            anthropic_base_url=llm.url,
+            ai_chain=["anthropic"],
+        )
+    ) as client:
         api = Api(client)
         headers = bearer(api.register()["access_token"])
         response = client.post(

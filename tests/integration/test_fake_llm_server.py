@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,27 +34,15 @@ def wire_schema(kind: str) -> dict[str, Any]:
     return strict_schema(answer_schema(kind))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(server: FakeLLMServer) -> FakeLLMServer:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-async def claude(fake: FakeLLMServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=fake.url, max_retries=0) as client:
+async def claude(llm: FakeLLMServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=llm.url, max_retries=0) as client:
         yield client
 
 
 @pytest.fixture
-async def gpt(fake: FakeLLMServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(api_key="sk-test", base_url=f"{fake.url}/v1", max_retries=0) as client:
+async def gpt(llm: FakeLLMServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=f"{llm.url}/v1", max_retries=0) as client:
         yield client
 
 
@@ -89,11 +77,11 @@ async def ask_openai(client: openai.AsyncOpenAI, kind: str, prompt: str = "Summa
     return choice.message.content
 
 
-async def ask(sdk: SDK, fake: FakeLLMServer, kind: str, prompt: str = "Summarise it.", key: str = "sk-test") -> str:
+async def ask(sdk: SDK, llm: FakeLLMServer, kind: str, prompt: str = "Summarise it.", key: str = "sk-test") -> str:
     if sdk == "anthropic":
-        async with anthropic.AsyncAnthropic(api_key=key, base_url=fake.url, max_retries=0) as claude:
+        async with anthropic.AsyncAnthropic(api_key=key, base_url=llm.url, max_retries=0) as claude:
             return await ask_anthropic(claude, kind, prompt)
-    base_url = f"{fake.url}/v1beta/openai/" if sdk == "gemini" else f"{fake.url}/v1"
+    base_url = f"{llm.url}/v1beta/openai/" if sdk == "gemini" else f"{llm.url}/v1"
     async with openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0) as client:
         return await ask_openai(client, kind, prompt)
 
@@ -112,10 +100,8 @@ def assert_is_a_three_level_tree(raw: str) -> None:
 
 @pytest.mark.parametrize("sdk", ["anthropic", "openai", "gemini"])
 @pytest.mark.parametrize("kind", KINDS)
-async def test_the_default_answer_of_every_kind_meets_its_output_rules(
-    fake: FakeLLMServer, sdk: SDK, kind: str
-) -> None:
-    raw = await ask(sdk, fake, kind)
+async def test_the_default_answer_of_every_kind_meets_its_output_rules(llm: FakeLLMServer, sdk: SDK, kind: str) -> None:
+    raw = await ask(sdk, llm, kind)
     if kind == "mind_map":
         assert_is_a_three_level_tree(raw)
     try:
@@ -126,9 +112,9 @@ async def test_the_default_answer_of_every_kind_meets_its_output_rules(
 
 
 @pytest.mark.parametrize("sdk", ["anthropic", "openai"])
-async def test_answers_are_in_polish_when_the_prompt_asks_for_polish(fake: FakeLLMServer, sdk: SDK) -> None:
-    polish = json.loads(await ask(sdk, fake, "summary", "Write it. language code: pl"))["summary"]
-    english = json.loads(await ask(sdk, fake, "summary", "Write it. language code: en"))["summary"]
+async def test_answers_are_in_polish_when_the_prompt_asks_for_polish(llm: FakeLLMServer, sdk: SDK) -> None:
+    polish = json.loads(await ask(sdk, llm, "summary", "Write it. language code: pl"))["summary"]
+    english = json.loads(await ask(sdk, llm, "summary", "Write it. language code: en"))["summary"]
     assert any(letter in polish for letter in "ąćęłńóśźż")
     assert "The video" in english
     check_answer("summary", json.dumps({"summary": polish}), NORMAL_TRANSCRIPT)
@@ -146,10 +132,10 @@ async def test_timestamps_come_from_the_prompts_markers_and_are_null_without_the
 
 
 async def test_a_429_is_the_sdks_rate_limit_error_with_a_readable_retry_after(
-    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
 ) -> None:
-    fake.enqueue(Behaviour(status=429, retry_after=7), provider="anthropic", kind="summary")
-    fake.enqueue(Behaviour(status=429, retry_after=2.5, should_retry=True), provider="openai")
+    llm.enqueue(Behaviour(status=429, retry_after=7), provider="anthropic", kind="summary")
+    llm.enqueue(Behaviour(status=429, retry_after=2.5, should_retry=True), provider="openai")
     with pytest.raises(anthropic.RateLimitError) as claude_error:
         await ask_anthropic(claude, "summary")
     assert claude_error.value.response.headers["retry-after"] == "7"
@@ -159,15 +145,15 @@ async def test_a_429_is_the_sdks_rate_limit_error_with_a_readable_retry_after(
     assert gpt_error.value.response.headers["retry-after"] == "2.5"
     assert gpt_error.value.response.headers["x-should-retry"] == "true"
     assert gpt_error.value.code == "rate_limit_exceeded"
-    assert fake.pending == 0
+    assert llm.pending == 0
 
 
 async def test_server_errors_are_the_sdks_server_errors(
-    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
 ) -> None:
-    fake.enqueue(Behaviour(status=500), provider="anthropic")
-    fake.enqueue(Behaviour(status=529), provider="anthropic")
-    fake.enqueue(Behaviour(status=503), provider="openai")
+    llm.enqueue(Behaviour(status=500), provider="anthropic")
+    llm.enqueue(Behaviour(status=529), provider="anthropic")
+    llm.enqueue(Behaviour(status=503), provider="openai")
     with pytest.raises(anthropic.InternalServerError) as internal:
         await ask_anthropic(claude, "topics")
     assert internal.value.type == "api_error"
@@ -178,20 +164,20 @@ async def test_server_errors_are_the_sdks_server_errors(
     assert unavailable.value.status_code == 503
 
 
-async def test_a_delay_beyond_the_clients_timeout_is_a_timeout(fake: FakeLLMServer) -> None:
-    fake.default = Behaviour(delay=2)
-    async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0, timeout=0.2) as claude:
+async def test_a_delay_beyond_the_clients_timeout_is_a_timeout(llm: FakeLLMServer) -> None:
+    llm.default = Behaviour(delay=2)
+    async with anthropic.AsyncAnthropic(api_key="k", base_url=llm.url, max_retries=0, timeout=0.2) as claude:
         with pytest.raises(anthropic.APITimeoutError):
             await ask_anthropic(claude, "summary")
-    async with openai.AsyncOpenAI(api_key="k", base_url=f"{fake.url}/v1", max_retries=0, timeout=0.2) as gpt:
+    async with openai.AsyncOpenAI(api_key="k", base_url=f"{llm.url}/v1", max_retries=0, timeout=0.2) as gpt:
         with pytest.raises(openai.APITimeoutError):
             await ask_openai(gpt, "summary")
 
 
 async def test_a_dropped_connection_is_a_connection_error(
-    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
 ) -> None:
-    fake.default = Behaviour(drop=True)
+    llm.default = Behaviour(drop=True)
     with pytest.raises(anthropic.APIConnectionError) as claude_error:
         await ask_anthropic(claude, "summary")
     assert not isinstance(claude_error.value, anthropic.APITimeoutError)
@@ -200,40 +186,40 @@ async def test_a_dropped_connection_is_a_connection_error(
     assert not isinstance(gpt_error.value, openai.APITimeoutError)
 
 
-async def test_an_unknown_key_is_refused_with_401(fake: FakeLLMServer) -> None:
-    fake.accepted_keys = {"sk-good"}
+async def test_an_unknown_key_is_refused_with_401(llm: FakeLLMServer) -> None:
+    llm.accepted_keys = {"sk-good"}
     with pytest.raises(anthropic.AuthenticationError) as claude_error:
-        await ask("anthropic", fake, "summary", key="sk-bad")
+        await ask("anthropic", llm, "summary", key="sk-bad")
     assert claude_error.value.type == "authentication_error"
     with pytest.raises(openai.AuthenticationError) as gpt_error:
-        await ask("openai", fake, "summary", key="sk-bad")
+        await ask("openai", llm, "summary", key="sk-bad")
     assert gpt_error.value.code == "invalid_api_key"
-    assert json.loads(await ask("openai", fake, "summary", key="sk-good"))["summary"]
-    assert [request.api_key for request in fake.requests] == ["sk-bad", "sk-bad", "sk-good"]
+    assert json.loads(await ask("openai", llm, "summary", key="sk-good"))["summary"]
+    assert [request.api_key for request in llm.requests] == ["sk-bad", "sk-bad", "sk-good"]
 
 
-async def test_the_models_list_works_in_both_formats_and_checks_the_key(fake: FakeLLMServer) -> None:
-    async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=fake.url, max_retries=0) as claude:
+async def test_the_models_list_works_in_both_formats_and_checks_the_key(llm: FakeLLMServer) -> None:
+    async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=llm.url, max_retries=0) as claude:
         assert [model.id async for model in claude.models.list()] == ["claude-sonnet-4-6", "claude-haiku-4-5"]
-    async with openai.AsyncOpenAI(api_key="sk-oai", base_url=f"{fake.url}/v1", max_retries=0) as gpt:
+    async with openai.AsyncOpenAI(api_key="sk-oai", base_url=f"{llm.url}/v1", max_retries=0) as gpt:
         assert "gpt-4o-mini" in [model.id async for model in gpt.models.list()]
-    async with openai.AsyncOpenAI(api_key="AIza-test", base_url=f"{fake.url}/v1beta/openai/", max_retries=0) as gemini:
+    async with openai.AsyncOpenAI(api_key="AIza-test", base_url=f"{llm.url}/v1beta/openai/", max_retries=0) as gemini:
         assert "models/gemini-2.5-flash" in [model.id async for model in gemini.models.list()]
-    assert [(r.provider, r.path, r.kind) for r in fake.requests] == [
+    assert [(r.provider, r.path, r.kind) for r in llm.requests] == [
         ("anthropic", "/v1/models", None),
         ("openai", "/v1/models", None),
         ("openai", "/v1beta/openai/models", None),
     ]
-    fake.accepted_keys = {"sk-other"}
-    async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=fake.url, max_retries=0) as claude:
+    llm.accepted_keys = {"sk-other"}
+    async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=llm.url, max_retries=0) as claude:
         with pytest.raises(anthropic.AuthenticationError):
             await claude.models.list()
 
 
 async def test_a_malformed_answer_is_prose_not_json(
-    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
 ) -> None:
-    fake.default = Behaviour(malformed=True)
+    llm.default = Behaviour(malformed=True)
     message = await claude.messages.create(
         model="claude-sonnet-4-6",
         max_tokens=100,
@@ -247,9 +233,9 @@ async def test_a_malformed_answer_is_prose_not_json(
 
 
 async def test_a_scripted_answer_replaces_the_default_and_usage_can_be_set(
-    fake: FakeLLMServer, gpt: openai.AsyncOpenAI
+    llm: FakeLLMServer, gpt: openai.AsyncOpenAI
 ) -> None:
-    fake.enqueue(Behaviour(answer={"summary": "Far too short to pass."}, input_tokens=1200, output_tokens=30))
+    llm.enqueue(Behaviour(answer={"summary": "Far too short to pass."}, input_tokens=1200, output_tokens=30))
     completion = await gpt.chat.completions.create(
         model="gpt-4o-mini",
         messages=[{"role": "user", "content": "x"}],
@@ -266,10 +252,10 @@ async def test_a_scripted_answer_replaces_the_default_and_usage_can_be_set(
 
 
 async def test_queued_behaviours_go_to_matching_requests_in_order_and_everything_is_recorded(
-    fake: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic, gpt: openai.AsyncOpenAI
 ) -> None:
-    fake.enqueue(Behaviour(status=500), provider="openai", kind="topics", times=2)
-    fake.enqueue(Behaviour(answer={"summary": "one two three"}), kind="summary")
+    llm.enqueue(Behaviour(status=500), provider="openai", kind="topics", times=2)
+    llm.enqueue(Behaviour(answer={"summary": "one two three"}), kind="summary")
     assert json.loads(await ask_anthropic(claude, "topics"))["topics"]  # no queued entry matches
     assert json.loads(await ask_anthropic(claude, "summary")) == {"summary": "one two three"}
     for _ in range(2):
@@ -277,7 +263,7 @@ async def test_queued_behaviours_go_to_matching_requests_in_order_and_everything
             await ask_openai(gpt, "topics")
     assert json.loads(await ask_openai(gpt, "topics"))["topics"]
     await ask_openai(gpt, "summary", "Fix it: The summary has 3 words; it must have between 100 and 200 words")
-    requests = fake.requests
+    requests = llm.requests
     assert [(r.provider, r.kind) for r in requests] == [
         ("anthropic", "topics"),
         ("anthropic", "summary"),
@@ -290,20 +276,20 @@ async def test_queued_behaviours_go_to_matching_requests_in_order_and_everything
     assert "it must have between 100 and 200 words" in requests[-1].prompt
     assert requests[0].body["tool_choice"] == {"type": "tool", "name": "topics"}
     assert [r.at for r in requests] == sorted(r.at for r in requests)
-    fake.clear()
-    assert fake.requests == []
+    llm.clear()
+    assert llm.requests == []
 
 
-async def test_concurrent_requests_are_not_serialised(fake: FakeLLMServer, gpt: openai.AsyncOpenAI) -> None:
-    fake.default = Behaviour(delay=0.5)
+async def test_concurrent_requests_are_not_serialised(llm: FakeLLMServer, gpt: openai.AsyncOpenAI) -> None:
+    llm.default = Behaviour(delay=0.5)
     started = time.monotonic()
     answers = await asyncio.gather(*(ask_openai(gpt, "custom") for _ in range(40)))
     assert len(answers) == 40
     assert time.monotonic() - started < 5  # one after another would take 20 s
 
 
-async def test_a_request_our_code_must_never_send_is_refused_like_the_real_api(fake: FakeLLMServer) -> None:
-    async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as claude:
+async def test_a_request_our_code_must_never_send_is_refused_like_the_real_api(llm: FakeLLMServer) -> None:
+    async with anthropic.AsyncAnthropic(api_key="k", base_url=llm.url, max_retries=0) as claude:
         with pytest.raises(anthropic.BadRequestError, match="not among the provided tools"):
             await claude.messages.create(
                 model="claude-sonnet-4-6",
@@ -333,10 +319,10 @@ async def test_a_request_our_code_must_never_send_is_refused_like_the_real_api(f
 )
 @pytest.mark.parametrize("sdk", ["anthropic", "openai"])
 async def test_a_schema_outside_the_strict_subset_is_refused(
-    fake: FakeLLMServer, sdk: SDK, schema: Any, complaint: str
+    llm: FakeLLMServer, sdk: SDK, schema: Any, complaint: str
 ) -> None:
     if sdk == "anthropic":
-        async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as claude:
+        async with anthropic.AsyncAnthropic(api_key="k", base_url=llm.url, max_retries=0) as claude:
             with pytest.raises(anthropic.BadRequestError, match=re.escape(complaint)):
                 await claude.messages.create(
                     model="claude-sonnet-4-6",
@@ -346,7 +332,7 @@ async def test_a_schema_outside_the_strict_subset_is_refused(
                     tool_choice={"type": "tool", "name": "topics"},
                 )
         return
-    async with openai.AsyncOpenAI(api_key="k", base_url=f"{fake.url}/v1", max_retries=0) as gpt:
+    async with openai.AsyncOpenAI(api_key="k", base_url=f"{llm.url}/v1", max_retries=0) as gpt:
         with pytest.raises(openai.BadRequestError, match=re.escape(complaint)):
             await gpt.chat.completions.create(
                 model="gpt-4o-mini",
@@ -359,17 +345,17 @@ async def test_a_schema_outside_the_strict_subset_is_refused(
 
 
 @pytest.mark.parametrize("sdk", ["anthropic", "openai"])
-async def test_no_answer_is_given_that_the_schema_received_forbids(fake: FakeLLMServer, sdk: SDK) -> None:
-    """The bug this fake exists to catch: a topics schema that lost its `title` property. A strict provider can only
-    answer `{timestamp}` objects, so the fake, whose answer has titles, refuses instead of pretending. A scripted
+async def test_no_answer_is_given_that_the_schema_received_forbids(llm: FakeLLMServer, sdk: SDK) -> None:
+    """The bug this llm exists to catch: a topics schema that lost its `title` property. A strict provider can only
+    answer `{timestamp}` objects, so the llm, whose answer has titles, refuses instead of pretending. A scripted
     answer of the wrong shape is refused the same way."""
     schema = wire_schema("topics")
     del schema["properties"]["topics"]["items"]["properties"]["title"]
     schema["properties"]["topics"]["items"]["required"] = ["timestamp"]
-    fake.enqueue(Behaviour(answer={"summary": 42}), kind="summary")
+    llm.enqueue(Behaviour(answer={"summary": 42}), kind="summary")
     for kind, kind_schema in (("topics", schema), ("summary", wire_schema("summary"))):
         if sdk == "anthropic":
-            async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as claude:
+            async with anthropic.AsyncAnthropic(api_key="k", base_url=llm.url, max_retries=0) as claude:
                 with pytest.raises(anthropic.BadRequestError, match="fits the request's schema"):
                     await claude.messages.create(
                         model="claude-sonnet-4-6",
@@ -379,7 +365,7 @@ async def test_no_answer_is_given_that_the_schema_received_forbids(fake: FakeLLM
                         tool_choice={"type": "tool", "name": kind},
                     )
             continue
-        async with openai.AsyncOpenAI(api_key="k", base_url=f"{fake.url}/v1", max_retries=0) as gpt:
+        async with openai.AsyncOpenAI(api_key="k", base_url=f"{llm.url}/v1", max_retries=0) as gpt:
             with pytest.raises(openai.BadRequestError, match="fits the request's schema"):
                 await gpt.chat.completions.create(
                     model="gpt-4o-mini",
@@ -391,8 +377,8 @@ async def test_no_answer_is_given_that_the_schema_received_forbids(fake: FakeLLM
                 )
 
 
-async def test_a_provider_that_ignores_the_schema_can_be_scripted(fake: FakeLLMServer, gpt: openai.AsyncOpenAI) -> None:
-    fake.enqueue(Behaviour(answer={"text": "not what was asked"}, ignores_schema=True))
+async def test_a_provider_that_ignores_the_schema_can_be_scripted(llm: FakeLLMServer, gpt: openai.AsyncOpenAI) -> None:
+    llm.enqueue(Behaviour(answer={"text": "not what was asked"}, ignores_schema=True))
     completion = await gpt.chat.completions.create(
         model="llama3",
         messages=[{"role": "user", "content": "x"}],

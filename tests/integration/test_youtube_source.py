@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,27 +22,15 @@ POLISH = [(0.0, 2.0, "Witamy na lekcji."), (2.0, 4.25, "Dziś uczymy się cache'
 GERMAN = [(1.0, 2.0, "Willkommen zur Lektion.")]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeYouTube]:
-    with FakeYouTube() as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(server: FakeYouTube) -> FakeYouTube:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def source(fake: FakeYouTube) -> YouTubeTranscriptSource:
-    return YouTubeTranscriptSource(fake.url, timeout=5)
+def source(youtube: FakeYouTube) -> YouTubeTranscriptSource:
+    return YouTubeTranscriptSource(youtube.url, timeout=5)
 
 
 async def test_captions_in_the_requested_language_with_title_and_description(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(
+    youtube.videos[VIDEO.video_id] = FakeVideo(
         "Caching in ten minutes", "Notes and links:\nhttps://example.com", captions={"en": ENGLISH, "pl": POLISH}
     )
     transcript = await source.fetch(VIDEO, "pl")
@@ -54,13 +41,13 @@ async def test_captions_in_the_requested_language_with_title_and_description(
     assert transcript.source == "youtube"
     assert transcript.video == VIDEO
     # watch page, player, captions: the title and description cost no extra request
-    assert [request.path for request in fake.requests] == ["/watch", "/youtubei/v1/player", "/api/timedtext"]
+    assert [request.path for request in youtube.requests] == ["/watch", "/youtubei/v1/player", "/api/timedtext"]
 
 
 async def test_timestamps_are_preserved_and_markup_is_removed(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH})
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH})
     transcript = await source.fetch(VIDEO, "en")
     assert transcript.segments == (
         Segment(0.0, 2.5, "Welcome to the lesson."),
@@ -70,9 +57,9 @@ async def test_timestamps_are_preserved_and_markup_is_removed(
 
 
 async def test_another_language_when_the_requested_one_is_missing_manual_before_generated(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(
+    youtube.videos[VIDEO.video_id] = FakeVideo(
         captions={"en": ENGLISH, "de": GERMAN}, generated_languages=frozenset({"en"})
     )
     transcript = await source.fetch(VIDEO, "pl")
@@ -81,23 +68,23 @@ async def test_another_language_when_the_requested_one_is_missing_manual_before_
 
 
 async def test_the_requested_language_wins_even_when_generated(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(
+    youtube.videos[VIDEO.video_id] = FakeVideo(
         captions={"de": GERMAN, "pl": POLISH}, generated_languages=frozenset({"pl"})
     )
     assert (await source.fetch(VIDEO, "pl")).language == "pl"
 
 
 async def test_a_regional_variant_of_the_requested_language_comes_before_other_languages(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"de": GERMAN, "en-GB": ENGLISH})
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"de": GERMAN, "en-GB": ENGLISH})
     assert (await source.fetch(VIDEO, "en")).language == "en-GB"
 
 
-async def test_generated_only_captions(fake: FakeYouTube, source: YouTubeTranscriptSource) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH}, generated_languages=frozenset({"en"}))
+async def test_generated_only_captions(youtube: FakeYouTube, source: YouTubeTranscriptSource) -> None:
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH}, generated_languages=frozenset({"en"}))
     transcript = await source.fetch(VIDEO, "pl")
     assert transcript.language == "en"
     assert transcript.text.startswith("Welcome to the lesson.")
@@ -105,9 +92,9 @@ async def test_generated_only_captions(fake: FakeYouTube, source: YouTubeTranscr
 
 @pytest.mark.parametrize("status", ["private", "removed", "age_restricted"])
 async def test_a_video_that_cannot_be_played_is_unavailable(
-    fake: FakeYouTube, source: YouTubeTranscriptSource, status: VideoStatus
+    youtube: FakeYouTube, source: YouTubeTranscriptSource, status: VideoStatus
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH}, status=status)
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH}, status=status)
     with pytest.raises(VideoUnavailable):
         await source.fetch(VIDEO, "en")
 
@@ -118,30 +105,30 @@ async def test_an_unknown_video_is_unavailable(source: YouTubeTranscriptSource) 
 
 
 async def test_a_video_without_captions_has_captions_unavailable(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(title="Silent film")
+    youtube.videos[VIDEO.video_id] = FakeVideo(title="Silent film")
     with pytest.raises(CaptionsUnavailable):
         await source.fetch(VIDEO, "en")
 
 
 async def test_captions_with_no_text_are_captions_unavailable(
-    fake: FakeYouTube, source: YouTubeTranscriptSource
+    youtube: FakeYouTube, source: YouTubeTranscriptSource
 ) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"en": [(0.0, 1.0, "  ")]})
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"en": [(0.0, 1.0, "  ")]})
     with pytest.raises(CaptionsUnavailable):
         await source.fetch(VIDEO, "en")
 
 
-async def test_youtube_answering_500_is_unreachable(fake: FakeYouTube, source: YouTubeTranscriptSource) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH})
-    fake.broken = True
+async def test_youtube_answering_500_is_unreachable(youtube: FakeYouTube, source: YouTubeTranscriptSource) -> None:
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH})
+    youtube.broken = True
     with pytest.raises(TranscriptSourceUnreachable):
         await source.fetch(VIDEO, "en")
 
 
-async def test_a_bot_check_is_unreachable(fake: FakeYouTube, source: YouTubeTranscriptSource) -> None:
-    fake.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH}, status="bot_check")
+async def test_a_bot_check_is_unreachable(youtube: FakeYouTube, source: YouTubeTranscriptSource) -> None:
+    youtube.videos[VIDEO.video_id] = FakeVideo(captions={"en": ENGLISH}, status="bot_check")
     with pytest.raises(TranscriptSourceUnreachable):
         await source.fetch(VIDEO, "en")
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from application.access import ProcessingPolicy
 from application.accounts.ports import StoredProviderKey
+from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
 from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
 from application.pagination import Cursor, Page, PageRequest
@@ -22,10 +25,15 @@ from application.ports import (
 from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from domain.api_tokens import ApiToken
+from domain.history import HistoryEntry
 from domain.sessions import AuthSession, RefreshToken
+from domain.transcripts import Segment, Transcript, VideoRef
 from domain.usage import Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, User
+from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
+from infrastructure.ai.provider_stats import InMemoryProviderStats
 from infrastructure.security.device_tokens import HmacDeviceTokens
+from infrastructure.security.secret_box import AesGcmSecretBox
 from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryUserCache
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -40,6 +48,10 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+    def monotonic(self) -> float:
+        """Seconds since T0: the circuit breaker's and the provider stats' clock, moved by `advance` too."""
+        return (self.current - T0).total_seconds()
 
 
 class FakeUnitOfWork:
@@ -312,33 +324,47 @@ class InMemoryRevocationOutbox:
         self.due[revocation_id] = retry_at
 
 
-@dataclass
-class World:
-    """Everything a use case may need, in memory, sharing one clock."""
+class InMemoryHistory:
+    def __init__(self) -> None:
+        self.entries: list[HistoryEntry] = []
 
-    clock: FakeClock = field(default_factory=FakeClock)
-    uow: FakeUnitOfWork = field(default_factory=FakeUnitOfWork)
-    users: InMemoryUsers = field(default_factory=InMemoryUsers)
-    sessions: InMemorySessions = field(default_factory=InMemorySessions)
-    resets: InMemoryResets = field(default_factory=InMemoryResets)
-    api_tokens: InMemoryApiTokens = field(default_factory=InMemoryApiTokens)
-    outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
-    revocations: InMemoryRevocationOutbox = field(default_factory=InMemoryRevocationOutbox)
-    hasher: FakeHasher = field(default_factory=FakeHasher)
-    revoked: FakeRevokedSessions = field(init=False)
-    accounts: FakeAccountReader = field(init=False)
-    attempts: InMemoryAttemptCounter = field(default_factory=InMemoryAttemptCounter)
-    cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
-    policy: AuthPolicy = field(default_factory=AuthPolicy)
-    devices: HmacDeviceTokens = field(default_factory=lambda: HmacDeviceTokens("unit-test-secret-key"))
-    issuer: FakeIssuer = field(init=False)
-    usage: InMemoryUsage = field(init=False)
+    async def add(self, entry: HistoryEntry) -> None:
+        self.entries.append(entry)
 
-    def __post_init__(self) -> None:
-        self.issuer = FakeIssuer(self.clock)
-        self.usage = InMemoryUsage(self.users)
-        self.revoked = FakeRevokedSessions(self.clock)
-        self.accounts = FakeAccountReader(self.users, self.api_tokens)
+
+class RecordingTransport:
+    """An e-mail transport that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.delivered: list[EmailMessage] = []
+
+    async def deliver(self, message: EmailMessage) -> None:
+        self.delivered.append(message)
+
+
+class FixedTranscriptSource:
+    """Every video has the same captions: a 50-minute lecture, one caption every ten seconds."""
+
+    def __init__(self) -> None:
+        self.transcript = Transcript.from_segments(
+            [Segment(i * 10.0, 10.0, f"Part {i} of the lecture about photosynthesis and light.") for i in range(300)],
+            "youtube",
+            video=VideoRef("dQw4w9WgXcQ"),
+            title="Photosynthesis",
+        )
+
+    async def fetch(self, video: VideoRef, language: str) -> Transcript:
+        return self.transcript
+
+
+class FixedLanguage:
+    """Identifies every text as one language, as a test says."""
+
+    def __init__(self, code: str | None = "en") -> None:
+        self.code = code
+
+    def identify(self, text: str) -> str | None:
+        return self.code
 
 
 class InMemoryProviderKeys:
@@ -386,3 +412,55 @@ def key_checking_catalog() -> ProviderCatalog:
     adapters = {name: KeyCheckingProvider(name) for name in ("anthropic", "openai", "local")}
     profiles = {name: ProviderProfile(name, (f"{name}-model",), False, 100_000) for name in adapters}
     return ProviderCatalog(profiles, adapters, ("local",))
+
+
+@dataclass
+class World:
+    """Everything a use case may need, in memory, sharing one clock. tests/unit/container.py hands these to the
+    production use-case provider; replace a field before the first use case is called to change an adapter."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    uow: FakeUnitOfWork = field(default_factory=FakeUnitOfWork)
+    users: InMemoryUsers = field(default_factory=InMemoryUsers)
+    sessions: InMemorySessions = field(default_factory=InMemorySessions)
+    resets: InMemoryResets = field(default_factory=InMemoryResets)
+    api_tokens: InMemoryApiTokens = field(default_factory=InMemoryApiTokens)
+    outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
+    revocations: InMemoryRevocationOutbox = field(default_factory=InMemoryRevocationOutbox)
+    hasher: FakeHasher = field(default_factory=FakeHasher)
+    revoked: FakeRevokedSessions = field(init=False)
+    accounts: FakeAccountReader = field(init=False)
+    attempts: InMemoryAttemptCounter = field(default_factory=InMemoryAttemptCounter)
+    cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
+    policy: AuthPolicy = field(default_factory=AuthPolicy)
+    devices: HmacDeviceTokens = field(default_factory=lambda: HmacDeviceTokens("unit-test-secret-key"))
+    issuer: FakeIssuer = field(init=False)
+    usage: InMemoryUsage = field(init=False)
+    transport: RecordingTransport = field(default_factory=RecordingTransport)
+    provider_keys: InMemoryProviderKeys = field(default_factory=InMemoryProviderKeys)
+    box: AesGcmSecretBox = field(default_factory=lambda: AesGcmSecretBox({"v1": os.urandom(32)}))
+    catalog: ProviderCatalog = field(default_factory=key_checking_catalog)
+    breaker: InMemoryCircuitBreaker = field(init=False)
+    stats: InMemoryProviderStats = field(init=False)
+    history: InMemoryHistory = field(default_factory=InMemoryHistory)
+    transcripts: FixedTranscriptSource = field(default_factory=FixedTranscriptSource)
+    languages: FixedLanguage = field(default_factory=FixedLanguage)
+    processing: ProcessingPolicy = field(
+        default_factory=lambda: ProcessingPolicy(
+            allows_anonymous=True, anonymous_requests=2, anonymous_window_seconds=900
+        )
+    )
+    provider_key_policy: ProviderKeyPolicy = field(default_factory=ProviderKeyPolicy)
+    # The OutputRunner's limits, as the settings give them in production.
+    max_output_tokens: int = 1000
+    map_concurrency: int = 2
+    request_budget_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        self.issuer = FakeIssuer(self.clock)
+        self.usage = InMemoryUsage(self.users)
+        self.revoked = FakeRevokedSessions(self.clock)
+        self.accounts = FakeAccountReader(self.users, self.api_tokens)
+        # Two failures in a row keep a provider aside for a minute of the fake clock.
+        self.breaker = InMemoryCircuitBreaker(failures=2, cooldown=60, clock=self.clock.monotonic)
+        self.stats = InMemoryProviderStats(3600, clock=self.clock.monotonic)

@@ -5,37 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import msgspec
 import pytest
 
-from application.access import Caller, ProcessingPolicy, Throttle
+from application.access import Caller, ProcessingPolicy
+from application.accounts.ports import StoredProviderKey
+from application.accounts.provider_keys import key_context, masked_hint
 from application.auth.authenticate import ALL_SCOPES, Principal
 from application.errors import AuthenticationFailed, ProviderFailure, TooManyAttempts
 from application.processing.catalog import ProviderCatalog, ProviderProfile
-from application.processing.chain import Preference, ProviderChainPolicy
+from application.processing.chain import Preference
 from application.processing.chunking import split_segments
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from application.processing.process import ProcessCommand, ProcessTranscript
 from application.processing.prompts import estimate_tokens
-from application.processing.runner import AllProvidersFailed, OutputRunner
+from application.processing.runner import AllProvidersFailed
 from domain.errors import InvalidInput
-from domain.history import HistoryEntry
 from domain.outputs import Output, Purpose
-from domain.transcripts import Segment, Transcript, VideoRef, parse_transcript
+from domain.transcripts import parse_transcript
 from domain.users import Email, User
-from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
-from infrastructure.ai.provider_stats import InMemoryProviderStats
+from tests.data import TRANSCRIPT
 from tests.fakes.llm_answers import default_answer
+from tests.unit.container import UseCase, use_case_container
 from tests.unit.fakes import World
-
-TRANSCRIPT = " ".join(
-    f"Sentence number {i} explains how plants turn light, water and carbon dioxide into sugar and oxygen."
-    for i in range(40)
-)
 
 
 @dataclass
@@ -69,41 +63,12 @@ class ScriptedProvider:
         return None
 
 
-class History:
-    def __init__(self) -> None:
-        self.entries: list[HistoryEntry] = []
-
-    async def add(self, entry: HistoryEntry) -> None:
-        self.entries.append(entry)
-
-
-class UserKeys:
-    def __init__(self) -> None:
-        self.keys: dict[uuid.UUID, dict[str, ApiKey]] = {}
-
-    async def for_user(self, user_id: uuid.UUID) -> Mapping[str, ApiKey]:
-        return self.keys.get(user_id, {})
-
-
-class Source:
-    def __init__(self, transcript: Transcript) -> None:
-        self.transcript = transcript
-
-    async def fetch(self, video: VideoRef, language: str) -> Transcript:
-        return self.transcript
-
-
-class SpokenLanguage:
-    """Identifies every text as one language, as a test says."""
-
-    def __init__(self, code: str | None = "en") -> None:
-        self.code = code
-
-    def identify(self, text: str) -> str | None:
-        return self.code
-
-
 class Setup:
+    """ProcessTranscript from the production use-case provider, over a world whose providers follow a script:
+    `a` and `b` run on the server's keys, `c` only on a user's own."""
+
+    process = UseCase(ProcessTranscript)
+
     def __init__(
         self,
         world: World,
@@ -121,46 +86,22 @@ class Setup:
             )
             for name in self.providers
         }
-        self.catalog = ProviderCatalog(self.profiles, self.providers, chain)
-        self.breaker = InMemoryCircuitBreaker(failures=2, cooldown=60)
-        self.stats = InMemoryProviderStats(3600)
-        self.history = History()
-        self.keys = UserKeys()
-        timed = Transcript.from_segments(
-            [Segment(i * 10.0, 10.0, f"Part {i} of the lecture about photosynthesis and light.") for i in range(300)],
-            "youtube",
-            video=VideoRef("dQw4w9WgXcQ"),
-            title="Photosynthesis",
-        )
-        self.source = Source(timed)
-        self.spoken = SpokenLanguage()
-        self.policy = ProcessingPolicy(allows_anonymous=True, anonymous_requests=2, anonymous_window_seconds=900)
-        self.process = ProcessTranscript(
-            self.source,
-            OutputRunner(
-                self.catalog,
-                self.breaker,
-                self.stats,
-                max_output_tokens=1000,
-                map_concurrency=2,
-                request_budget_seconds=budget,
-            ),
-            self.catalog,
-            ProviderChainPolicy(self.catalog),
-            self.keys,
-            self.history,
-            world.usage,
-            world.uow,
-            world.clock,
-            Throttle(world.attempts),
-            self.policy,
-            self.spoken,
-        )
+        world.catalog = ProviderCatalog(self.profiles, self.providers, chain)
+        world.request_budget_seconds = budget
+        self.container = use_case_container(world)
 
     async def user(self, email: str = "ada@example.com") -> Caller:
         user = User.register(Email(email), "hash", self.world.clock.now())
         await self.world.users.add(user)
         return Caller(Principal(user, ALL_SCOPES), "10.0.0.1")
+
+    async def give_key(self, caller: Caller, provider: str, secret: str) -> None:
+        """Stores the caller's own key for `provider`, sealed as saving it through the API would."""
+        assert caller.principal is not None
+        user_id = caller.principal.user.id
+        sealed = self.world.box.seal(secret, key_context(user_id, provider))
+        stored = StoredProviderKey(provider, sealed, masked_hint(secret), self.world.clock.now())
+        await self.world.provider_keys.replace(user_id, [*await self.world.provider_keys.list(user_id), stored])
 
 
 @pytest.fixture
@@ -181,7 +122,7 @@ async def test_learning_outputs_come_back_valid_saved_and_counted(setup: Setup) 
     assert (result.provider, result.model) == ("a", "a-large")
     assert (result.spend.tokens_in, result.spend.tokens_out) == (300, 150)
     assert result.spend.cost_usd == pytest.approx((300 * 1.0 + 150 * 2.0) / 1e6)
-    [entry] = setup.history.entries
+    [entry] = setup.world.history.entries
     assert entry.id == result.history_id
     assert entry.purpose == "learning"
     assert entry.provider == "a"
@@ -217,7 +158,7 @@ async def test_each_failure_falls_back_to_the_next_provider(setup: Setup, kind: 
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "b/b-large"}
     assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", kind)]
-    [stats_a] = [s for s in await setup.stats.snapshot() if s.provider == "a"]
+    [stats_a] = [s for s in await setup.world.stats.snapshot() if s.provider == "a"]
     assert stats_a.errors == 1
     assert stats_a.fallbacks == 1
 
@@ -236,7 +177,7 @@ async def test_two_invalid_answers_move_on_to_the_next_provider(setup: Setup) ->
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "b/b-large"}
     assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", "invalid_output")]
-    stats = {s.provider: s for s in await setup.stats.snapshot()}
+    stats = {s.provider: s for s in await setup.world.stats.snapshot()}
     assert (stats["a"].calls, stats["a"].errors, stats["a"].fallbacks) == (2, 2, 1)
     assert (stats["b"].calls, stats["b"].errors, stats["b"].fallbacks) == (1, 0, 0)
     assert result.spend.tokens_in == 300  # the two refused answers were paid for too
@@ -251,14 +192,12 @@ async def test_when_every_provider_fails_nothing_is_stored_or_counted(setup: Set
     assert "a (unavailable)" in str(failed.value)
     assert "b (timeout)" in str(failed.value)
     assert not failed.value.temporary
-    assert setup.history.entries == []
+    assert setup.world.history.entries == []
     assert setup.world.uow.commits == 0
     assert (await setup.world.usage.summary(caller.principal.user.id)).usage_count == 0  # type: ignore[union-attr]
 
 
 async def test_the_breaker_skips_a_failing_provider_then_lets_one_trial_through(setup: Setup) -> None:
-    clock = [0.0]
-    setup.breaker._clock = lambda: clock[0]
     setup.providers["a"].script = [ProviderFailure("a", "unavailable"), ProviderFailure("a", "unavailable")]
     caller = await setup.user()
     command = ProcessCommand(("summary",), transcript=TRANSCRIPT)
@@ -270,7 +209,7 @@ async def test_the_breaker_skips_a_failing_provider_then_lets_one_trial_through(
     assert result.fallbacks[0].reason == "cooling_down"
     assert len([c for c in setup.calls if c.provider == "a"]) == calls_to_a
 
-    clock[0] = 61  # cooldown over: one trial call, which succeeds and closes the circuit
+    setup.world.clock.advance(seconds=61)  # cooldown over: one trial call, which succeeds and closes the circuit
     result = await setup.process(caller, command)
     assert result.served_by == {"summary": "a/a-large"}
     assert not result.fallbacks
@@ -279,20 +218,18 @@ async def test_the_breaker_skips_a_failing_provider_then_lets_one_trial_through(
 async def test_one_request_failing_on_every_output_counts_as_one_failure(setup: Setup) -> None:
     setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 3
     await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
-    assert setup.breaker.retry_in("a:server") == 0  # threshold 2: one bad moment of one request is not an outage
-    [stats_a] = [s for s in await setup.stats.snapshot() if s.provider == "a"]
+    assert setup.world.breaker.retry_in("a:server") == 0  # threshold 2: one bad moment of one request is not an outage
+    [stats_a] = [s for s in await setup.world.stats.snapshot() if s.provider == "a"]
     assert (stats_a.errors, stats_a.fallbacks) == (3, 3)
 
 
 async def test_a_failing_trial_opens_the_circuit_again(setup: Setup) -> None:
-    clock = [0.0]
-    setup.breaker._clock = lambda: clock[0]
     setup.providers["a"].script = [ProviderFailure("a", "timeout")] * 3
     caller = await setup.user()
     command = ProcessCommand(("summary",), transcript=TRANSCRIPT)
     for _ in range(2):
         await setup.process(caller, command)
-    clock[0] = 61
+    setup.world.clock.advance(seconds=61)
     result = await setup.process(caller, command)  # the trial fails
     assert result.fallbacks[0].reason == "timeout"
     result = await setup.process(caller, command)
@@ -323,7 +260,7 @@ async def test_retry_after_opens_the_circuit_for_that_long(setup: Setup) -> None
     setup.providers["a"].script = [ProviderFailure("a", "rate_limited", retry_after=30)]
     caller = await setup.user()
     await setup.process(caller, ProcessCommand(("summary",), transcript=TRANSCRIPT))
-    assert 29 < setup.breaker.retry_in("a:server") <= 30
+    assert 29 < setup.world.breaker.retry_in("a:server") <= 30
 
 
 async def test_everyone_cooling_down_is_temporary_with_retry_after(setup: Setup) -> None:
@@ -340,7 +277,7 @@ async def test_everyone_cooling_down_is_temporary_with_retry_after(setup: Setup)
 
 async def test_the_users_own_key_is_used_first_and_only_for_them(setup: Setup) -> None:
     ada, bob = await setup.user("ada@example.com"), await setup.user("bob@example.com")
-    setup.keys.keys[ada.principal.user.id] = {"c": ApiKey("ada-secret")}  # type: ignore[union-attr]
+    await setup.give_key(ada, "c", "ada-secret")
 
     result = await setup.process(ada, ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "c/c-large"}
@@ -354,12 +291,12 @@ async def test_the_users_own_key_is_used_first_and_only_for_them(setup: Setup) -
 
 async def test_a_user_key_failure_does_not_open_the_servers_circuit(setup: Setup) -> None:
     ada = await setup.user()
-    setup.keys.keys[ada.principal.user.id] = {"a": ApiKey("ada-secret")}  # type: ignore[union-attr]
+    await setup.give_key(ada, "a", "ada-secret")
     setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 2
     for _ in range(2):
         await setup.process(ada, ProcessCommand(("summary",), transcript=TRANSCRIPT))
-    assert setup.breaker.retry_in(f"a:user:{ada.user_id}") > 0
-    assert setup.breaker.retry_in("a:server") == 0
+    assert setup.world.breaker.retry_in(f"a:user:{ada.user_id}") > 0
+    assert setup.world.breaker.retry_in("a:server") == 0
 
 
 async def test_request_preference_comes_first_and_an_unusable_one_is_refused(setup: Setup) -> None:
@@ -421,10 +358,11 @@ async def test_long_transcripts_are_mapped_and_reduced_keeping_timestamps() -> N
     assert "[00:00]" not in chunk_calls[1].prompt
     summary_call = next(c for c in setup.calls if c.kind == "summary")
     assert "Topics:" in summary_call.prompt  # the reduce step reads the notes, not the raw transcript
-    parts = split_segments(setup.source.transcript.segments, int((4500 - 1000 - 1500) * 0.9), estimate_tokens)
+    lecture = setup.world.transcripts.transcript
+    parts = split_segments(lecture.segments, int((4500 - 1000 - 1500) * 0.9), estimate_tokens)
     assert len(chunk_calls) == len(parts)  # each part asked once, shared by both outputs
     assert any(t.timestamp is not None for t in result.key_topics)
-    assert all(0 <= (t.timestamp or 0) <= setup.source.transcript.duration for t in result.key_topics)
+    assert all(0 <= (t.timestamp or 0) <= lecture.duration for t in result.key_topics)
 
 
 async def test_anonymous_callers_are_limited_per_address_and_not_saved(setup: Setup) -> None:
@@ -434,12 +372,12 @@ async def test_anonymous_callers_are_limited_per_address_and_not_saved(setup: Se
         assert result.history_id is None
     with pytest.raises(TooManyAttempts):
         await setup.process(anonymous, ProcessCommand(("summary",), transcript=TRANSCRIPT))
-    assert setup.history.entries == []
+    assert setup.world.history.entries == []
 
 
 async def test_anonymous_processing_can_be_switched_off(world: World) -> None:
+    world.processing = ProcessingPolicy(False, 100, 900)
     setup = Setup(world)
-    setup.process._policy = ProcessingPolicy(False, 100, 900)
     with pytest.raises(AuthenticationFailed):
         await setup.process(Caller(None, "203.0.113.9"), ProcessCommand(("summary",), transcript=TRANSCRIPT))
 
@@ -492,7 +430,7 @@ async def test_the_requests_time_budget_ends_the_whole_chain(world: World) -> No
         await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
     assert time.monotonic() - started < 1
     assert [(f.provider, f.reason) for f in failed.value.failures] == [("a", "out_of_time"), ("b", "out_of_time")]
-    assert setup.breaker.retry_in("a:server") == setup.breaker.retry_in("b:server") == 0
+    assert setup.world.breaker.retry_in("a:server") == setup.world.breaker.retry_in("b:server") == 0
 
 
 async def test_a_provider_that_cannot_translate_says_so_per_output(world: World) -> None:
@@ -501,7 +439,7 @@ async def test_a_provider_that_cannot_translate_says_so_per_output(world: World)
     setup = Setup(world, chain=("a", "c"))
     setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
     setup.providers["a"].script = [ProviderFailure("a", "unavailable")]  # the summary falls back to c
-    setup.spoken.code = "pl"
+    setup.world.languages.code = "pl"
     caller = await setup.user()
 
     result = await setup.process(caller, ProcessCommand(("summary", "topics"), "en", transcript=TRANSCRIPT))
@@ -516,23 +454,23 @@ async def test_a_provider_that_cannot_translate_says_so_per_output(world: World)
 
 async def test_no_notice_when_the_transcript_is_already_in_the_language_asked_for(setup: Setup) -> None:
     setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
-    setup.spoken.code = "pl"
+    setup.world.languages.code = "pl"
     caller = await setup.user()
 
     result = await setup.process(caller, ProcessCommand(("summary",), "pl", transcript=TRANSCRIPT, provider="c"))
 
     assert result.notices == ()
     assert result.language == "pl"
-    assert setup.history.entries[0].language == "pl"
+    assert setup.world.history.entries[0].language == "pl"
 
 
 async def test_the_history_keeps_the_language_most_outputs_are_written_in(setup: Setup) -> None:
     setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
-    setup.spoken.code = "pl"
+    setup.world.languages.code = "pl"
     caller = await setup.user()
 
     result = await setup.process(caller, ProcessCommand(LEARNING, "en", transcript=TRANSCRIPT, provider="c"))
 
     assert set(result.languages.values()) == {"pl"}
     assert len(result.notices) == 3
-    assert setup.history.entries[0].language == "pl"
+    assert setup.world.history.entries[0].language == "pl"

@@ -4,79 +4,63 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
-from application.access import Throttle
-from application.accounts.ports import SealedSecret
+from application.accounts.ports import SealedSecret, UserProviderKeys
 from application.accounts.provider_keys import (
     ROTATION_BATCH,
     CountProviderKeys,
-    DecryptedUserKeys,
     DeleteProviderKey,
     ListProviderKeys,
     ProviderKeyInfo,
-    ProviderKeyPolicy,
     RotateProviderKeys,
     SaveProviderKey,
     masked_hint,
 )
 from application.auth.authenticate import Principal
 from application.errors import NotFound, PermissionDenied, ProviderFailure, ProviderKeyRejected
-from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
 from domain.errors import InvalidInput
 from domain.users import Email, User
 from infrastructure.security.secret_box import AesGcmSecretBox
-from infrastructure.state.memory import InMemoryAttemptCounter
-from tests.unit.fakes import (
-    T0,
-    FakeClock,
-    FakeUnitOfWork,
-    InMemoryProviderKeys,
-    KeyCheckingProvider,
-    key_checking_catalog,
-)
+from tests.unit.container import UseCase, use_case_container
+from tests.unit.fakes import T0, KeyCheckingProvider, World
 
 GOOD = "good-0123456789abcdef"
 KEYRING = {"v1": os.urandom(32)}
 
 
-@dataclass
 class Keys:
-    """The BYOK use cases over one in-memory store, the way the container wires them."""
+    """The BYOK use cases of the production container, over one in-memory world."""
 
-    box: AesGcmSecretBox = field(default_factory=lambda: AesGcmSecretBox(KEYRING))
-    store: InMemoryProviderKeys = field(default_factory=InMemoryProviderKeys)
-    catalog: ProviderCatalog = field(default_factory=key_checking_catalog)
-    uow: FakeUnitOfWork = field(default_factory=FakeUnitOfWork)
-    clock: FakeClock = field(default_factory=FakeClock)
+    save = UseCase(SaveProviderKey)
+    list = UseCase(ListProviderKeys)
+    delete = UseCase(DeleteProviderKey)
+    rotate = UseCase(RotateProviderKeys)
+    count = UseCase(CountProviderKeys)
 
-    def __post_init__(self) -> None:
-        self.save = SaveProviderKey(
-            self.store,
-            self.catalog,
-            self.box,
-            self.uow,
-            self.clock,
-            Throttle(InMemoryAttemptCounter()),
-            ProviderKeyPolicy(),
-        )
-        self.list = ListProviderKeys(self.store)
-        self.delete = DeleteProviderKey(self.store, self.uow)
-        self.decrypted = DecryptedUserKeys(self.store, self.box)
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.container = use_case_container(world)
+
+    async def decrypted_for(self, user_id: uuid.UUID) -> Mapping[str, ApiKey]:
+        """What a processing request gets: the user's keys, opened."""
+        async with self.container() as request:
+            return await (await request.get(UserProviderKeys)).for_user(user_id)
 
     def adapter(self, name: str) -> KeyCheckingProvider:
-        adapter = self.catalog.adapters[name]
+        adapter = self.world.catalog.adapters[name]
         assert isinstance(adapter, KeyCheckingProvider)
         return adapter
 
 
 @pytest.fixture
 def keys() -> Keys:
-    return Keys()
+    return Keys(World(box=AesGcmSecretBox(KEYRING)))
 
 
 def principal(*scopes: Scope) -> Principal:
@@ -90,24 +74,24 @@ async def test_a_saved_key_is_listed_as_a_hint_and_stored_sealed(keys: Keys) -> 
 
     assert info == ProviderKeyInfo("anthropic", "good…cdef", "v1", T0)
     assert await keys.list(ada) == [info]
-    [stored] = keys.store.rows[ada.user.id]
+    [stored] = keys.world.provider_keys.rows[ada.user.id]
     assert GOOD not in stored.sealed.token
-    assert keys.box.open(stored.sealed, f"{ada.user.id}|anthropic") == GOOD
+    assert keys.world.box.open(stored.sealed, f"{ada.user.id}|anthropic") == GOOD
     assert keys.adapter("anthropic").checks == 1
-    assert keys.uow.commits == 1
+    assert keys.world.uow.commits == 1
 
 
 async def test_saving_again_replaces_that_providers_key_and_keeps_the_others(keys: Keys) -> None:
     ada = principal()
     await keys.save(ada, "anthropic", GOOD)
     await keys.save(ada, "openai", "good-openai-key-1")
-    keys.clock.advance(minutes=5)
+    keys.world.clock.advance(minutes=5)
     await keys.save(ada, "anthropic", "good-replacement-key")
 
     listed = await keys.list(ada)
     assert [(k.provider, k.hint) for k in listed] == [("anthropic", "good…-key"), ("openai", "good…ey-1")]
     assert listed[0].updated_at > listed[1].updated_at
-    assert (await keys.decrypted.for_user(ada.user.id))["anthropic"].secret == "good-replacement-key"
+    assert (await keys.decrypted_for(ada.user.id))["anthropic"].secret == "good-replacement-key"
 
 
 async def test_a_key_the_provider_rejects_is_not_stored(keys: Keys) -> None:
@@ -115,8 +99,8 @@ async def test_a_key_the_provider_rejects_is_not_stored(keys: Keys) -> None:
     with pytest.raises(ProviderKeyRejected) as raised:
         await keys.save(ada, "anthropic", "bad-0123456789abcdef")
     assert "bad-0123456789abcdef" not in str(raised.value)
-    assert keys.store.rows == {}
-    assert keys.uow.commits == 0
+    assert keys.world.provider_keys.rows == {}
+    assert keys.world.uow.commits == 0
 
 
 async def test_a_key_is_not_stored_when_the_provider_cannot_be_asked(keys: Keys) -> None:
@@ -126,7 +110,7 @@ async def test_a_key_is_not_stored_when_the_provider_cannot_be_asked(keys: Keys)
     with pytest.raises(ProviderFailure):
         await keys.save(ada, "anthropic", "good-a-new-key-never-checked")
     assert [k.hint for k in await keys.list(ada)] == ["good…cdef"]  # the old key stays
-    assert keys.uow.commits == 1
+    assert keys.world.uow.commits == 1
 
 
 @pytest.mark.parametrize("provider", ["nope", "local", "", "Anthropic"])
@@ -135,8 +119,8 @@ async def test_only_providers_that_take_user_keys_are_accepted(keys: Keys, provi
         await keys.save(principal(), provider, GOOD)
     assert [p.field for p in raised.value.problems] == ["provider"]
     assert "anthropic, openai" in raised.value.problems[0].message
-    assert keys.store.rows == {}
-    assert all(keys.adapter(name).checks == 0 for name in keys.catalog.adapters)
+    assert keys.world.provider_keys.rows == {}
+    assert all(keys.adapter(name).checks == 0 for name in keys.world.catalog.adapters)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +141,7 @@ async def test_implausible_keys_are_refused_before_asking_the_provider(keys: Key
     assert [p.field for p in raised.value.problems] == ["api_key"]
     assert secret not in str(raised.value)
     assert keys.adapter("anthropic").checks == 0
-    assert keys.store.rows == {}
+    assert keys.world.provider_keys.rows == {}
 
 
 async def test_every_bad_field_is_reported_at_once(keys: Keys) -> None:
@@ -188,14 +172,14 @@ async def test_a_deleted_key_is_gone_and_a_second_delete_is_not_found(keys: Keys
     with pytest.raises(NotFound):
         await keys.delete(ada, "anthropic")
     await keys.delete(ada, "openai")
-    assert keys.store.rows == {}  # no keys left: nothing stored for the user
+    assert keys.world.provider_keys.rows == {}  # no keys left: nothing stored for the user
 
 
 async def test_users_see_and_delete_only_their_own_keys(keys: Keys) -> None:
     ada, bob = principal(), principal()
     await keys.save(ada, "anthropic", GOOD)
     assert await keys.list(bob) == []
-    assert await keys.decrypted.for_user(bob.user.id) == {}
+    assert await keys.decrypted_for(bob.user.id) == {}
     with pytest.raises(NotFound):
         await keys.delete(bob, "anthropic")
     assert len(await keys.list(ada)) == 1
@@ -215,12 +199,12 @@ async def test_decrypted_keys_are_the_users_own_and_skip_one_that_no_longer_open
     await keys.save(ada, "anthropic", GOOD)
     await keys.save(ada, "openai", "good-openai-key-1")
     # Ada's openai entry replaced by a ciphertext sealed for Bob: it must not open as Ada's.
-    bobs = keys.box.seal("good-bobs-key-123", f"{uuid.uuid4()}|openai")
-    keys.store.rows[ada.user.id] = [
-        k if k.provider == "anthropic" else replace(k, sealed=bobs) for k in keys.store.rows[ada.user.id]
+    bobs = keys.world.box.seal("good-bobs-key-123", f"{uuid.uuid4()}|openai")
+    keys.world.provider_keys.rows[ada.user.id] = [
+        k if k.provider == "anthropic" else replace(k, sealed=bobs) for k in keys.world.provider_keys.rows[ada.user.id]
     ]
 
-    opened = await keys.decrypted.for_user(ada.user.id)
+    opened = await keys.decrypted_for(ada.user.id)
     assert opened == {"anthropic": ApiKey(GOOD)}
     assert GOOD not in repr(opened)
 
@@ -230,23 +214,22 @@ async def test_rotation_reseals_old_versions_and_counts_what_it_did(keys: Keys) 
     for p in users:
         await keys.save(p, "anthropic", f"good-{p.user.id.hex}")
     lost = users[0]
-    lost_key = keys.store.rows[lost.user.id][0]
-    keys.store.rows[lost.user.id] = [replace(lost_key, sealed=SealedSecret("v0", lost_key.sealed.token))]
+    lost_key = keys.world.provider_keys.rows[lost.user.id][0]
+    keys.world.provider_keys.rows[lost.user.id] = [replace(lost_key, sealed=SealedSecret("v0", lost_key.sealed.token))]
 
-    rotated_box = AesGcmSecretBox({"v2": os.urandom(32), **KEYRING})
-    rotate = RotateProviderKeys(keys.store, rotated_box, keys.uow)
-    report = await rotate()
+    keys.world.box = AesGcmSecretBox({"v2": os.urandom(32), **KEYRING})
+    restarted = Keys(keys.world)  # the server started again with a new master key added
+    report = await restarted.rotate()
     assert (report.rotated, report.already_current, report.unreadable) == (len(users) - 1, 0, 1)
 
-    census = await CountProviderKeys(keys.store, rotated_box)()
+    census = await restarted.count()
     assert census.current_version == "v2"
     assert census.by_version == {"v2": len(users) - 1, "v0": 1}
-    opened = DecryptedUserKeys(keys.store, rotated_box)
     for p in users[1:]:
-        assert (await opened.for_user(p.user.id))["anthropic"].secret == f"good-{p.user.id.hex}"
+        assert (await restarted.decrypted_for(p.user.id))["anthropic"].secret == f"good-{p.user.id.hex}"
     assert [k.hint for k in await keys.list(users[1])] == [masked_hint(f"good-{users[1].user.id.hex}")]
 
-    again = await rotate()
+    again = await restarted.rotate()
     assert (again.rotated, again.already_current, again.unreadable) == (0, len(users) - 1, 1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -69,14 +70,12 @@ def test_forged_or_foreign_tokens_are_refused(token: str) -> None:
         ISSUER.decode(token)
 
 
-def test_a_verified_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
-    issuer = JwtAccessTokenIssuer(KEY, "scribe-api", "scribe", timedelta(minutes=15))
+def test_a_verified_token_is_refused_once_it_expires() -> None:
+    now = [time.time()]
+    issuer = JwtAccessTokenIssuer(KEY, "scribe-api", "scribe", timedelta(minutes=15), clock=lambda: now[0])
     token = issuer.issue(uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)).token
     issuer.decode(token)  # verified and remembered
-    later = time.time() + 15 * 60 + 1
-    monkeypatch.setattr("infrastructure.security.jwt_tokens.time.time", lambda: later)
+    now[0] += 15 * 60 + 1
     with pytest.raises(AuthenticationFailed):
         issuer.decode(token)
 

@@ -19,6 +19,8 @@ from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
 from domain.transcripts import Segment, Transcript, parse_transcript
 from infrastructure.ai.extractive import MAX_SENTENCE_WORDS, TextAnalysis
 from infrastructure.ai.local import LocalProvider
+from infrastructure.bootstrap.catalog import build_catalog
+from tests.conftest import make_settings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "transcripts"
 KINDS = ("summary", "topics", "mind_map", "social_post", "custom", "chunk_notes")
@@ -259,5 +261,13 @@ async def test_kinds_it_cannot_answer_are_refused_as_bad_requests() -> None:
     assert refused.value.kind == "bad_request"
 
 
-async def test_there_is_no_key_to_check() -> None:
-    await LocalProvider().check_key("anything")  # nothing to reject, nothing to call
+async def test_users_cannot_bring_a_key_for_it_and_it_needs_none() -> None:
+    """It has no key to check, so the server's catalogue must never take a user's key for it (saving one is
+    refused before any check), and it serves without a server key."""
+    catalog, closers = build_catalog(make_settings())
+    for close in closers:
+        await close()
+    local = catalog.profiles["local"]
+    assert isinstance(catalog.adapters["local"], LocalProvider)
+    assert not local.accepts_user_keys
+    assert local.has_server_key
