@@ -14,6 +14,7 @@ from application.auth.authenticate import Principal
 from application.auth.throttle import Limit, Quota, Throttle
 from application.errors import AuthenticationFailed
 from application.ports import Clock, UnitOfWork, UsageRepository
+from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
 from application.processing.prompts import language_name
@@ -346,7 +347,7 @@ class ProcessTranscript:
             summary=values.get(Output.SUMMARY),
             topics=values.get(Output.TOPICS),
             key_topics=[{"title": t.title, "timestamp": t.timestamp} for t in result.key_topics] or None,
-            mind_map=values.get(Output.MIND_MAP),
+            mind_map=react_flow_graph(values[Output.MIND_MAP]) if Output.MIND_MAP in values else None,
             social_post=values.get(Output.SOCIAL_POST),
             custom_prompt=command.custom_prompt if Output.CUSTOM in values else None,
             custom_output=values.get(Output.CUSTOM),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
+from application.presenters.mind_map import react_flow_graph
 from application.processing.overview import ProviderOverview
 from application.processing.process import Fallback, Notice, ProcessResult
 from domain.outputs import Output
@@ -53,10 +55,14 @@ class PrototypeProcessView(msgspec.Struct, omit_defaults=True, rename="camel"):
         return cls(
             summary=values[Output.SUMMARY],
             topics=values[Output.TOPICS],
-            mind_map=values.get(Output.MIND_MAP),
+            mind_map=_graph(values),
             social_post=values.get(Output.SOCIAL_POST),
             custom_output=values.get(Output.CUSTOM),
         )
+
+
+def _graph(values: Mapping[str, Any]) -> dict[str, Any] | None:
+    return react_flow_graph(values[Output.MIND_MAP]) if Output.MIND_MAP in values else None
 
 
 class ProcessBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -227,7 +233,7 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
             summary=values.get(Output.SUMMARY),
             topics=values.get(Output.TOPICS),
             key_topics=[KeyTopicView(t.title, t.timestamp) for t in result.key_topics] or None,
-            mind_map=values.get(Output.MIND_MAP),
+            mind_map=_graph(values),
             social_post=values.get(Output.SOCIAL_POST),
             custom_output=values.get(Output.CUSTOM),
         )
