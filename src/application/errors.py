@@ -77,6 +77,13 @@ class ProviderFailure(ApplicationError):
         return self.kind in self.TRIPPING
 
 
+class TranscriptSourceUnreachable(ApplicationError):
+    """YouTube did not answer, or answered with something we cannot read: an outage, not a fact about the video."""
+
+    def __init__(self) -> None:
+        super().__init__("YouTube could not be reached or refused the request; try again later")
+
+
 class ProviderKeyRejected(ApplicationError):
     def __init__(self, provider: str) -> None:
         super().__init__(f"{provider} rejected this API key")

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from application.errors import TranscriptSourceUnreachable
 from domain.transcripts import (
     CaptionsUnavailable,
     Segment,
-    TranscriptSourceUnreachable,
     VideoRef,
     VideoUnavailable,
 )

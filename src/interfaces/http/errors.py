@@ -33,6 +33,7 @@ from application.errors import (
     ProviderKeyRejected,
     ServiceBusy,
     TooManyAttempts,
+    TranscriptSourceUnreachable,
 )
 from application.processing.runner import AllProvidersFailed
 from domain.api_tokens import ApiTokenNotFound
@@ -43,7 +44,6 @@ from domain.transcripts import (
     CaptionsUnavailable,
     EmptyTranscript,
     InvalidVideoUrl,
-    TranscriptSourceUnreachable,
     TranscriptUnusable,
     VideoUnavailable,
 )
