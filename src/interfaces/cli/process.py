@@ -21,7 +21,7 @@ from domain.mind_map import MindMap, MindMapNode
 from domain.outputs import Output, Purpose
 from domain.transcripts import format_timestamp
 from interfaces.cli.runtime import run_in_container, settings_or_exit
-from interfaces.http.processing_schemas import ProcessView
+from interfaces.views.processing import ProcessView
 
 console = Console(highlight=False)
 

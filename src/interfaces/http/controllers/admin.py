@@ -12,10 +12,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 from application.accounts.admin import AccountChanges, ChangeAccountAsAdmin, ListUsersAsAdmin
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
+from interfaces.http.controllers.admin_schemas import AccountPatch
+from interfaces.http.controllers.auth_schemas import UserView
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import ADMIN_AUTH
 from interfaces.http.openapi import errors
-from interfaces.http.schemas import AccountPatch, UserView
 
 
 class AdminController(Controller):

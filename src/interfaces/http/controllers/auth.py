@@ -22,10 +22,7 @@ from application.auth.password import (
 )
 from application.auth.refresh import RefreshTokens
 from application.auth.register import RegisterCommand, RegisterUser
-from interfaces.http.envelope import Envelope, ok
-from interfaces.http.identity import BEARER_AUTH, ClientAddress
-from interfaces.http.openapi import errors
-from interfaces.http.schemas import (
+from interfaces.http.controllers.auth_schemas import (
     ForgotPasswordBody,
     LoginBody,
     LogoutBody,
@@ -38,6 +35,9 @@ from interfaces.http.schemas import (
     TokenPairView,
     UserView,
 )
+from interfaces.http.envelope import Envelope, ok
+from interfaces.http.identity import BEARER_AUTH, ClientAddress
+from interfaces.http.openapi import errors
 
 log = structlog.get_logger("scribe.auth")
 RESET_REQUESTED = "If an account exists for this address, we have sent it a link to reset the password."

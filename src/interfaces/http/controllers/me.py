@@ -18,10 +18,10 @@ from application.accounts.api_tokens import (
 from application.accounts.usage import GetUsage
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
+from interfaces.http.controllers.me_schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
 from interfaces.http.openapi import errors
-from interfaces.http.schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
 
 Limit = Annotated[int | None, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size (default 20)")]
 CursorParam = Annotated[str | None, Parameter(max_length=200, description="`next_cursor` of the previous page")]

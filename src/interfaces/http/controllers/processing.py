@@ -12,12 +12,8 @@ from application.auth.authenticate import Principal
 from application.processing.overview import CompareProviders
 from application.processing.process import Caller, ProcessCommand, ProcessResult, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
-from interfaces.http.envelope import Envelope, ok
-from interfaces.http.identity import BEARER_AUTH, ClientAddress
-from interfaces.http.openapi import errors
-from interfaces.http.processing_schemas import (
+from interfaces.http.controllers.processing_schemas import (
     ProcessBody,
-    ProcessView,
     PrototypeProcessBody,
     PrototypeProcessView,
     PrototypeTranscriptView,
@@ -25,7 +21,11 @@ from interfaces.http.processing_schemas import (
     ProviderView,
     TranscriptView,
 )
+from interfaces.http.envelope import Envelope, ok
+from interfaces.http.identity import BEARER_AUTH, ClientAddress
+from interfaces.http.openapi import errors
 from interfaces.http.rate_limits import quota_headers
+from interfaces.views.processing import ProcessView
 
 UrlParam = Annotated[str, Parameter(max_length=2048, description="A YouTube link", examples=[])]
 LanguageParam = Annotated[str, Parameter(max_length=10, description="Preferred caption language (ISO 639-1)")]
