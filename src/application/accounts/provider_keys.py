@@ -11,12 +11,19 @@ from datetime import datetime
 
 from application.auth.authenticate import Principal
 from application.auth.throttle import Limit, Throttle
-from application.errors import NotFound, SecretUnreadable
+from application.errors import (
+    NotFound,
+    PermissionDenied,
+    ProviderFailure,
+    ProviderKeyRejected,
+    SecretUnreadable,
+    TooManyAttempts,
+)
 from application.ports import Clock, UnitOfWork
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey, ProviderKeyRepository, SecretBox, StoredProviderKey
 from domain.api_tokens import Scope
-from domain.errors import InvalidField, check_all
+from domain.errors import InvalidField, InvalidInput, check_all
 
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
@@ -60,6 +67,9 @@ def _check_secret(secret: str) -> None:
 
 
 class ListProviderKeys:
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (PermissionDenied,)
+
     def __init__(self, keys: ProviderKeyRepository) -> None:
         self._keys = keys
 
@@ -70,6 +80,9 @@ class ListProviderKeys:
 
 class SaveProviderKey:
     """Stores (or replaces) the caller's key for one provider, after the provider has accepted it."""
+
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (InvalidInput, PermissionDenied, TooManyAttempts, ProviderKeyRejected, ProviderFailure)
 
     def __init__(
         self,
@@ -115,6 +128,9 @@ class SaveProviderKey:
 
 
 class DeleteProviderKey:
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (InvalidInput, PermissionDenied, NotFound)
+
     def __init__(self, keys: ProviderKeyRepository, uow: UnitOfWork) -> None:
         self._keys = keys
         self._uow = uow

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from application.auth.authenticate import Principal
+from application.errors import PermissionDenied
 from application.ports import UsageRepository
 from domain.api_tokens import Scope
 from domain.usage import UsageSummary
 
 
 class GetUsage:
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (PermissionDenied,)
+
     def __init__(self, usage: UsageRepository) -> None:
         self._usage = usage
 

@@ -40,6 +40,9 @@ ALL_SCOPES = frozenset(Scope)
 
 
 class GetProfile:
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (PermissionDenied,)
+
     async def __call__(self, principal: Principal) -> User:
         principal.require(Scope.READ)
         return principal.user
@@ -48,6 +51,9 @@ class GetProfile:
 class Authenticate:
     """Bearer credential → Principal. Role, tier and disabled come from storage (via a short-lived cache),
     never from the token."""
+
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (AuthenticationFailed,)
 
     def __init__(
         self,

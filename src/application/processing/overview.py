@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.auth.authenticate import Principal
+from application.errors import PermissionDenied
 from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import CircuitBreaker, ProviderKeyRepository, ProviderStats, ProviderStatsView
 from application.processing.runner import breaker_key
@@ -22,6 +23,9 @@ class ProviderOverview:
 
 class CompareProviders:
     """The providers side by side: what they offer and how they have behaved over the stats window."""
+
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (PermissionDenied,)
 
     def __init__(
         self,

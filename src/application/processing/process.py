@@ -12,13 +12,21 @@ from typing import Any
 
 from application.auth.authenticate import Principal
 from application.auth.throttle import Limit, Quota, Throttle
-from application.errors import AuthenticationFailed
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts, TranscriptSourceUnreachable
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
 from application.processing.prompts import language_name
-from application.processing.runner import Attempt, Job, OutputRunner, Produced, attribution, breaker_key
+from application.processing.runner import (
+    AllProvidersFailed,
+    Attempt,
+    Job,
+    OutputRunner,
+    Produced,
+    attribution,
+    breaker_key,
+)
 from domain.api_tokens import Scope
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
 from domain.history import HistoryEntry
@@ -26,9 +34,13 @@ from domain.outputs import Output, Purpose, TopicView
 from domain.transcripts import (
     MAX_TRANSCRIPT_CHARS,
     MIN_TRANSCRIPT_WORDS,
+    CaptionsUnavailable,
+    EmptyTranscript,
+    InvalidVideoUrl,
     Transcript,
     TranscriptUnusable,
     VideoRef,
+    VideoUnavailable,
     parse_transcript,
     without_control_characters,
 )
@@ -145,6 +157,21 @@ class ProcessResult:
 
 
 class ProcessTranscript:
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (
+        InvalidInput,
+        AuthenticationFailed,
+        PermissionDenied,
+        TooManyAttempts,
+        InvalidVideoUrl,
+        EmptyTranscript,
+        VideoUnavailable,
+        CaptionsUnavailable,
+        TranscriptUnusable,
+        TranscriptSourceUnreachable,
+        AllProvidersFailed,
+    )
+
     def __init__(
         self,
         source: TranscriptSource,

@@ -1,16 +1,29 @@
 from __future__ import annotations
 
 from application.auth.throttle import Throttle
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts, TranscriptSourceUnreachable
 from application.processing.ports import TranscriptSource
 from application.processing.process import Caller, ProcessingPolicy, admit
 from domain.api_tokens import Scope
-from domain.errors import check_all
-from domain.transcripts import Transcript, VideoRef
+from domain.errors import InvalidInput, check_all
+from domain.transcripts import CaptionsUnavailable, InvalidVideoUrl, Transcript, VideoRef, VideoUnavailable
 from domain.users import language_code
 
 
 class FetchTranscript:
     """A YouTube video's captions with title and description, without processing them."""
+
+    # What a caller may get instead of a result (the API documents it on every route that calls this).
+    raises = (
+        InvalidInput,
+        AuthenticationFailed,
+        PermissionDenied,
+        TooManyAttempts,
+        InvalidVideoUrl,
+        VideoUnavailable,
+        CaptionsUnavailable,
+        TranscriptSourceUnreachable,
+    )
 
     def __init__(self, source: TranscriptSource, throttle: Throttle, policy: ProcessingPolicy) -> None:
         self._source = source
