@@ -12,11 +12,17 @@ from typing import Any
 
 from application.auth.authenticate import Principal
 from application.auth.throttle import Limit, Quota, Throttle
-from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts, TranscriptSourceUnreachable
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
-from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource, UserProviderKeys
+from application.processing.ports import (
+    TRANSCRIPT_SOURCE_ERRORS,
+    HistoryRepository,
+    LanguageIdentifier,
+    TranscriptSource,
+    UserProviderKeys,
+)
 from application.processing.prompts import language_name
 from application.processing.runner import (
     AllProvidersFailed,
@@ -34,13 +40,11 @@ from domain.outputs import Output, Purpose, TopicView
 from domain.transcripts import (
     MAX_TRANSCRIPT_CHARS,
     MIN_TRANSCRIPT_WORDS,
-    CaptionsUnavailable,
     EmptyTranscript,
     InvalidVideoUrl,
     Transcript,
     TranscriptUnusable,
     VideoRef,
-    VideoUnavailable,
     parse_transcript,
     without_control_characters,
 )
@@ -164,11 +168,9 @@ class ProcessTranscript:
         PermissionDenied,
         TooManyAttempts,
         InvalidVideoUrl,
+        *TRANSCRIPT_SOURCE_ERRORS,
         EmptyTranscript,
-        VideoUnavailable,
-        CaptionsUnavailable,
         TranscriptUnusable,
-        TranscriptSourceUnreachable,
         AllProvidersFailed,
     )
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from application.auth.throttle import Throttle
-from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts, TranscriptSourceUnreachable
-from application.processing.ports import TranscriptSource
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
+from application.processing.ports import TRANSCRIPT_SOURCE_ERRORS, TranscriptSource
 from application.processing.process import Caller, ProcessingPolicy, admit
 from domain.api_tokens import Scope
 from domain.errors import InvalidInput, check_all
-from domain.transcripts import CaptionsUnavailable, InvalidVideoUrl, Transcript, VideoRef, VideoUnavailable
+from domain.transcripts import InvalidVideoUrl, Transcript, VideoRef
 from domain.users import language_code
 
 
@@ -20,9 +20,7 @@ class FetchTranscript:
         PermissionDenied,
         TooManyAttempts,
         InvalidVideoUrl,
-        VideoUnavailable,
-        CaptionsUnavailable,
-        TranscriptSourceUnreachable,
+        *TRANSCRIPT_SOURCE_ERRORS,
     )
 
     def __init__(self, source: TranscriptSource, throttle: Throttle, policy: ProcessingPolicy) -> None:
