@@ -6,7 +6,7 @@ route names its use cases and its shape (`JSON_BODY`, `PARAMETERS`, `SIGNED_IN`)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
@@ -16,9 +16,21 @@ from domain.errors import InvalidInput
 from interfaces.http.envelope import ErrorBody
 from interfaces.http.errors import HTTP_CODES, responses_of
 
-# What a route's shape can be refused with before any use case runs. Plain statuses are the framework's own
-# refusals (oversized or non-JSON bodies), answered with the codes of `HTTP_CODES`.
-JSON_BODY: tuple[Any, ...] = (InvalidInput, 413, 415)
+
+class Refusal(NamedTuple):
+    """An answer the HTTP layer gives before any use case runs (the error handlers in `errors.py`)."""
+
+    status: int
+    code: str
+
+
+# What a route's shape can be refused with before any use case runs.
+JSON_BODY: tuple[Any, ...] = (
+    InvalidInput,
+    Refusal(400, "invalid_json"),
+    Refusal(413, HTTP_CODES[413]),
+    Refusal(415, HTTP_CODES[415]),
+)
 PARAMETERS: tuple[Any, ...] = (InvalidInput,)
 SIGNED_IN = Authenticate
 
@@ -39,10 +51,10 @@ _TITLES = {
 
 def errors(*raisers: Any) -> dict[int, ResponseSpec]:
     """The error responses of a route that calls these use cases (their `raises`) and has this shape (error classes
-    and framework statuses): one response per status, its description naming every code the route may give."""
+    and refusals): one response per status, its description naming every code the route may give."""
     codes: dict[int, list[str]] = {}
     for error in _errors_of(raisers):
-        for status, code in [(error, HTTP_CODES[error])] if isinstance(error, int) else responses_of(error):
+        for status, code in [error] if isinstance(error, Refusal) else responses_of(error):
             if code not in codes.setdefault(status, []):
                 codes[status].append(code)
     return {
@@ -58,7 +70,7 @@ def errors(*raisers: Any) -> dict[int, ResponseSpec]:
 def _errors_of(raisers: tuple[Any, ...]) -> list[Any]:
     errors: list[Any] = []
     for raiser in raisers:
-        if isinstance(raiser, tuple):
+        if isinstance(raiser, tuple) and not isinstance(raiser, Refusal):
             errors.extend(raiser)
         elif isinstance(raiser, type) and not issubclass(raiser, Exception):
             use_case: Any = raiser
