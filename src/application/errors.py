@@ -1,4 +1,7 @@
-"""Errors the use cases raise (as opposed to the domain's rules)."""
+"""Errors the use cases raise (as opposed to the domain's rules).
+
+Every use case a driver calls lists the errors (these and the domain's) it may raise in a `raises` class attribute:
+the HTTP API documents each route's error responses from it."""
 
 from __future__ import annotations
 

@@ -83,7 +83,6 @@ class ChangeAccount:
 
 
 class ListUsersAsAdmin:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied, InvalidInput, InvalidCursor)
 
     def __init__(self, list_users: ListUsers) -> None:
@@ -95,7 +94,6 @@ class ListUsersAsAdmin:
 
 
 class ChangeAccountAsAdmin:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied, NotFound)
 
     def __init__(self, change: ChangeAccount) -> None:

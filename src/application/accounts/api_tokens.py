@@ -31,7 +31,6 @@ class CreatedApiToken:
 
 
 class CreateApiToken:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, PermissionDenied)
 
     def __init__(self, tokens: ApiTokenRepository, uow: UnitOfWork, clock: Clock) -> None:
@@ -66,7 +65,6 @@ class CreateApiToken:
 
 
 class ListApiTokens:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied, InvalidInput, InvalidCursor)
 
     def __init__(self, tokens: ApiTokenRepository) -> None:
@@ -78,7 +76,6 @@ class ListApiTokens:
 
 
 class RevokeApiToken:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied, ApiTokenNotFound)
 
     def __init__(self, tokens: ApiTokenRepository, uow: UnitOfWork, clock: Clock) -> None:

@@ -29,7 +29,6 @@ def provider_name(name: str) -> str:
 
 
 class UpdateProfile:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, PermissionDenied, NotFound)
 
     def __init__(self, users: UserRepository, cache: UserCache, uow: UnitOfWork, clock: Clock) -> None:

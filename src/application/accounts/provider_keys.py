@@ -67,7 +67,6 @@ def _check_secret(secret: str) -> None:
 
 
 class ListProviderKeys:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied,)
 
     def __init__(self, keys: ProviderKeyRepository) -> None:
@@ -81,7 +80,6 @@ class ListProviderKeys:
 class SaveProviderKey:
     """Stores (or replaces) the caller's key for one provider, after the provider has accepted it."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, PermissionDenied, TooManyAttempts, ProviderKeyRejected, ProviderFailure)
 
     def __init__(
@@ -128,7 +126,6 @@ class SaveProviderKey:
 
 
 class DeleteProviderKey:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, PermissionDenied, NotFound)
 
     def __init__(self, keys: ProviderKeyRepository, uow: UnitOfWork) -> None:

@@ -8,7 +8,6 @@ from domain.usage import UsageSummary
 
 
 class GetUsage:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied,)
 
     def __init__(self, usage: UsageRepository) -> None:

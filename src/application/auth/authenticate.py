@@ -40,7 +40,6 @@ ALL_SCOPES = frozenset(Scope)
 
 
 class GetProfile:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied,)
 
     async def __call__(self, principal: Principal) -> User:
@@ -52,7 +51,6 @@ class Authenticate:
     """Bearer credential → Principal. Role, tier and disabled come from storage (via a short-lived cache),
     never from the token."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (AuthenticationFailed,)
 
     def __init__(

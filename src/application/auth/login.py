@@ -29,7 +29,6 @@ class LoginUser:
       can exhaust the last one, but that only locks out clients that never logged in to the account;
     - an attempt whose password could not be checked (a server fault) is not counted at all."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, InvalidCredentials, AccountDisabled, TooManyAttempts, ServiceBusy)
 
     def __init__(

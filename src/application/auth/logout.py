@@ -11,7 +11,6 @@ from application.ports import Clock, RevocationOutbox, RevokedSessions, SessionR
 class LogoutUser:
     """Ends the caller's session: its refresh tokens die and all its access tokens are refused at once."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied,)
 
     def __init__(

@@ -39,7 +39,6 @@ from domain.users import Email, User
 class ChangePassword:
     """Needs the current password (guesses are limited); ends every session and returns a fresh pair."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, PermissionDenied, InvalidCredentials, NotFound, TooManyAttempts, ServiceBusy)
 
     def __init__(
@@ -112,7 +111,6 @@ class AdmitPasswordResetRequest:
     up, so its answer and its timing are the same for every e-mail; and no number of requests from others
     can make an account's owner hear "too many"."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (TooManyAttempts,)
 
     def __init__(self, throttle: Throttle, policy: AuthPolicy) -> None:
@@ -201,7 +199,6 @@ class ResetPassword:
     """Spends a reset token once, sets the new password, ends every session and revokes API tokens
     (a reset is how an owner takes a stolen account back)."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, InvalidResetToken, ServiceBusy)
 
     def __init__(

@@ -18,7 +18,6 @@ class RefreshTokens:
     """Trades a refresh token for a new pair. Each refresh token works once; a second use means it
     was stolen, so the whole session (token family) ends, its access tokens included."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (SessionInvalid,)
 
     def __init__(

@@ -54,7 +54,6 @@ class CreateAccount:
 class RegisterUser:
     """Self-registration over the API: at most so many new accounts per address and hour, then logged in."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (InvalidInput, EmailTaken, TooManyAttempts, ServiceBusy)
 
     def __init__(

@@ -24,7 +24,6 @@ class ProviderOverview:
 class CompareProviders:
     """The providers side by side: what they offer and how they have behaved over the stats window."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (PermissionDenied,)
 
     def __init__(

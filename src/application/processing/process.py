@@ -125,7 +125,7 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class ProcessResult:
-    values: Mapping[str, Any]  # output → what the user sees
+    values: Mapping[str, Any]  # output → its checked value: text, or the `MindMap` tree
     key_topics: tuple[TopicView, ...]
     transcript: Transcript
     provider: str  # the one that served most outputs (ties: the first output's)
@@ -161,7 +161,6 @@ class ProcessResult:
 
 
 class ProcessTranscript:
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (
         InvalidInput,
         AuthenticationFailed,

@@ -13,7 +13,6 @@ from domain.users import language_code
 class FetchTranscript:
     """A YouTube video's captions with title and description, without processing them."""
 
-    # What a caller may get instead of a result (the API documents it on every route that calls this).
     raises = (
         InvalidInput,
         AuthenticationFailed,
