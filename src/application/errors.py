@@ -1,4 +1,7 @@
-"""Errors the use cases raise (as opposed to the domain's rules)."""
+"""Errors the use cases raise (as opposed to the domain's rules).
+
+Every use case a driver calls lists the errors (these and the domain's) it may raise in a `raises` class attribute:
+the HTTP API documents each route's error responses from it."""
 
 from __future__ import annotations
 
@@ -75,6 +78,13 @@ class ProviderFailure(ApplicationError):
         """Failures that will repeat for the next request with the same key (the provider is unwell, or the key
         is dead), as opposed to this one request being refused."""
         return self.kind in self.TRIPPING
+
+
+class TranscriptSourceUnreachable(ApplicationError):
+    """YouTube did not answer, or answered with something we cannot read: an outage, not a fact about the video."""
+
+    def __init__(self) -> None:
+        super().__init__("YouTube could not be reached or refused the request; try again later")
 
 
 class ProviderKeyRejected(ApplicationError):

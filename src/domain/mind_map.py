@@ -1,45 +1,21 @@
-"""Mind maps: the model gives a flat list of nodes with parent ids; we check it is one tree and lay it out as the
-prototype's React Flow graph (SPEC §4), left to right, one column per level.
+"""Mind maps: the model gives a flat list of nodes with parent ids; we check it is one tree of at most four levels
+(root, branches, leaves, subleaves) and keep it as that tree (SPEC §4). How a client draws it (the prototype's React
+Flow graph: ids, positions, colours) is presentation, in `application.presenters.mind_map`.
 
 Labels are sized for a map: at most LABEL_MAX_WORDS[level] words (and MAX_LABEL_CHARS characters); a longer one is
-shortened to a phrase at a word boundary, never re-asked, and kept whole in `data.originalValue`.
-
-Layout guarantee, for the box the prototype's frontend draws (`_box_width` wide, at most 80 px tall, at `position`,
-its top-left corner): a column starts COLUMN_GAP right of the widest box of the column before it, so every edge runs
-left to right in the open; within a column two nodes are at least ROW_SPACING > 80 px apart (each childless node gets
-its own row, in depth-first order, and a parent sits inside its subtree's rows), so no two boxes overlap."""
+shortened to a phrase at a word boundary, never re-asked, and kept whole as the node's `original`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from domain.errors import InvalidAnswer
 
 MAX_NODES = 60
 LEVEL_TYPES = ("root", "branch", "leaf", "subleaf")
 LABEL_MAX_WORDS = (4, 5, 6, 4)  # by level: a map shows phrases, not sentences
-MAX_LABEL_CHARS = 60  # whatever the words: a box stays under 8 * 60 + 60 = 540 px
-
-# How the prototype's frontend draws a node (yt-to-social-post, yt-scribe/src/components/dashboard/
-# TranscriptionResults/components/MindMapCard/MindMapNode.tsx): a `p-3` box that grows with its one-line label
-# (text-xs to text-base, ~8 px a character) plus a chevron, a copy button and a level badge (~60 px), at least
-# `min-w-[200px]` (root), `min-w-[160px]` (branch) or `min-w-[120px]`; 80 px tall at most (the root's
-# `min-h-[80px]`; one line of text needs less).
-CHAR_WIDTH = 8
-BOX_PADDING = 60
-MIN_BOX_WIDTH = (200, 160, 120, 120)
-# The prototype's own columns (root x 150, branches 500-600, leaves 900-1000, subleaves 1200-1300; its mind-map
-# prompt, yt-scribe-api src/prompts/mind-map.prompt.ts) are kept as the leftmost a column may start; a wider column
-# before it pushes it right. Its rows are at least 150 px apart ("minimum 150px vertical spacing between leaves").
-PROTOTYPE_X = (150, 500, 900, 1200)
-COLUMN_GAP = 80  # room for the smoothstep edge between a column's widest box and the next column
-ROW_SPACING = 150
-EDGE_STYLES: dict[int, dict[str, float | str]] = {  # by the level of the edge's target
-    1: {"strokeWidth": 3, "stroke": "#6366f1"},
-    2: {"strokeWidth": 2, "stroke": "#10b981"},
-    3: {"strokeWidth": 1.5, "stroke": "#f59e0b"},
-}
+MAX_LABEL_CHARS = 60  # whatever the words: a label fits one line of a map's box
 # Words a shortened label must not end on (English, then Polish): a cut phrase ends on a content word.
 _FUNCTION_WORDS = frozenset(
     """a an the and or nor but of to in on at for with by from as into onto about than that which who whose whom
@@ -56,42 +32,54 @@ _TRAILING = _CLAUSE_ENDS.replace("!?", "") + " /&+([{\"'„“«…"
 
 @dataclass(frozen=True, slots=True)
 class MindMapNodeSpec:
+    """One node as the model gave it."""
+
     id: str
     label: str
     parent: str | None
     timestamp: float | None
 
 
-def build_mind_map(specs: list[MindMapNodeSpec]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class MindMapNode:
+    label: str  # as the map shows it: within its level's limits
+    original: str  # as the model wrote it
+    level: int  # 0 root, 1 branch, 2 leaf, 3 subleaf
+    timestamp: float | None  # seconds into the video
+    children: tuple[MindMapNode, ...]
+
+    @property
+    def kind(self) -> str:
+        return LEVEL_TYPES[self.level]
+
+
+@dataclass(frozen=True, slots=True)
+class MindMap:
+    root: MindMapNode
+
+    def nodes(self) -> Iterator[MindMapNode]:
+        """Depth first: every parent before its children, children in the model's order."""
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+
+def build_mind_map(specs: list[MindMapNodeSpec]) -> MindMap:
+    """The tree the specs describe, with map-sized labels; InvalidAnswer says what to change when they are not
+    one tree of at most MAX_NODES nodes and len(LEVEL_TYPES) levels."""
     root = _check_tree(specs)
     children: dict[str, list[MindMapNodeSpec]] = {spec.id: [] for spec in specs}
     for spec in specs:
         if spec.parent is not None:
             children[spec.parent].append(spec)
 
-    ordered = _depth_first(root, children)  # (spec, level), parents before children, children in input order
-    counters = [0] * len(LEVEL_TYPES)
-    new_ids: dict[str, str] = {}
-    for spec, level in ordered:
-        counters[level] += 1
-        new_ids[spec.id] = f"{LEVEL_TYPES[level]}-{counters[level]}"
+    def grow(spec: MindMapNodeSpec, level: int) -> MindMapNode:  # recursion depth is bounded by the 4 levels
+        kids = tuple(grow(child, level + 1) for child in children[spec.id])
+        return MindMapNode(map_label(spec.label, level), spec.label, level, spec.timestamp, kids)
 
-    labels = {spec.id: map_label(spec.label, level) for spec, level in ordered}
-    column_x = _column_x([(level, labels[spec.id]) for spec, level in ordered])
-    rows = _rows(root, children)
-    nodes = [
-        _node(
-            spec,
-            level,
-            new_ids[spec.id],
-            [new_ids[c.id] for c in children[spec.id]],
-            {"x": column_x[level], "y": rows[spec.id] * ROW_SPACING},
-            labels[spec.id],
-        )
-        for spec, level in ordered
-    ]
-    edges = [_edge(new_ids[spec.parent], new_ids[spec.id], level) for spec, level in ordered if spec.parent is not None]
-    return {"nodes": nodes, "edges": edges}
+    return MindMap(grow(root, 0))
 
 
 def _check_tree(specs: list[MindMapNodeSpec]) -> MindMapNodeSpec:
@@ -155,91 +143,6 @@ def _levels(root: MindMapNodeSpec, specs: list[MindMapNodeSpec]) -> dict[str, in
                 next_frontier.append(child)
         frontier = next_frontier
     return levels
-
-
-def _depth_first(
-    root: MindMapNodeSpec, children: dict[str, list[MindMapNodeSpec]]
-) -> list[tuple[MindMapNodeSpec, int]]:
-    ordered: list[tuple[MindMapNodeSpec, int]] = []
-    stack = [(root, 0)]
-    while stack:
-        spec, level = stack.pop()
-        ordered.append((spec, level))
-        stack.extend((child, level + 1) for child in reversed(children[spec.id]))
-    return ordered
-
-
-def _rows(root: MindMapNodeSpec, children: dict[str, list[MindMapNodeSpec]]) -> dict[str, float]:
-    """Vertical position in rows: childless nodes take consecutive rows, a parent is centred on its children."""
-    rows: dict[str, float] = {}
-    next_row = 0
-
-    def place(spec: MindMapNodeSpec) -> float:  # recursion depth is bounded by the 4 levels
-        nonlocal next_row
-        kids = children[spec.id]
-        if not kids:
-            rows[spec.id] = next_row
-            next_row += 1
-        else:
-            placed = [place(kid) for kid in kids]
-            rows[spec.id] = (placed[0] + placed[-1]) / 2
-        return rows[spec.id]
-
-    place(root)
-    return rows
-
-
-def _box_width(label: str, level: int) -> int:
-    """The width the prototype's frontend gives a node with this label."""
-    return max(MIN_BOX_WIDTH[level], CHAR_WIDTH * len(label) + BOX_PADDING)
-
-
-def _column_x(labelled: list[tuple[int, str]]) -> list[int]:
-    """Left edge of each level's column: COLUMN_GAP past the widest box of the level before."""
-    widest = [0] * len(LEVEL_TYPES)
-    for level, label in labelled:
-        widest[level] = max(widest[level], _box_width(label, level))
-    column_x = [PROTOTYPE_X[0]]
-    for level in range(1, len(LEVEL_TYPES)):
-        column_x.append(max(PROTOTYPE_X[level], column_x[-1] + widest[level - 1] + COLUMN_GAP))
-    return column_x
-
-
-def _node(
-    spec: MindMapNodeSpec,
-    level: int,
-    node_id: str,
-    child_ids: list[str],
-    position: dict[str, float],
-    label: str,
-) -> dict[str, Any]:
-    kind = LEVEL_TYPES[level]
-    return {
-        "id": node_id,
-        "type": "custom",
-        "position": position,
-        "data": {
-            "label": label,
-            "type": kind,
-            "level": level,
-            "children": child_ids,
-            "originalValue": spec.label,
-            "timestamp": spec.timestamp,
-        },
-        "sourcePosition": "right",
-        "targetPosition": "left",
-    }
-
-
-def _edge(source: str, target: str, target_level: int) -> dict[str, Any]:
-    return {
-        "id": f"edge-{source}-{target}",
-        "source": source,
-        "target": target,
-        "type": "smoothstep",
-        "animated": source == "root-1",
-        "style": dict(EDGE_STYLES[target_level]),
-    }
 
 
 def map_label(label: str, level: int) -> str:

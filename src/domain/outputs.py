@@ -137,7 +137,8 @@ class TopicView:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A validated answer: the value users see, plus structured extras (topic list with timestamps)."""
+    """A validated answer: the value users see (a `MindMap` tree for the mind map, text otherwise), plus
+    structured extras (topic list with timestamps)."""
 
     value: Any
     topics: tuple[TopicView, ...] = ()

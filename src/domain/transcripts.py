@@ -51,13 +51,6 @@ class CaptionsUnavailable(DomainError):
         super().__init__(f"Video {video_id} has no captions we can read; paste its transcript instead")
 
 
-class TranscriptSourceUnreachable(DomainError):
-    """YouTube did not answer, or answered with something we cannot read."""
-
-    def __init__(self) -> None:
-        super().__init__("YouTube could not be reached or refused the request; try again later")
-
-
 class EmptyTranscript(DomainError):
     def __init__(self) -> None:
         super().__init__("The transcript has no text")

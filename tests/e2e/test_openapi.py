@@ -68,3 +68,20 @@ def test_docs_can_be_switched_off(settings: Settings) -> None:
     with make_client(off) as client:
         assert client.get("/docs").status_code == 404
         assert client.get("/schema/openapi.json").status_code == 404
+
+
+def test_error_responses_name_the_codes_the_routes_use_cases_raise(api: Api) -> None:
+    spec = api.client.get("/schema/openapi.json").json()
+    process = spec["paths"]["/api/v1/process"]["post"]["responses"]
+    assert "`captions_unavailable`" in process["422"]["description"]
+    assert "`transcript_unusable`" in process["422"]["description"]
+    assert "`youtube_unreachable`" in process["502"]["description"]
+    assert "`ai_providers_failed`" in process["502"]["description"]
+    assert "`ai_providers_unavailable`" in process["503"]["description"]  # the table's variant for a cooldown
+    assert "`email_taken`" in spec["paths"]["/api/v1/auth/register"]["post"]["responses"]["409"]["description"]
+    save_key = spec["paths"]["/api/v1/me/api-keys/{provider}"]["put"]["responses"]
+    assert "`provider_key_rejected`" in save_key["422"]["description"]
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if "requestBody" in op:  # every JSON body may be too large or not JSON
+                assert {"400", "413", "415"} <= set(op["responses"]), f"{method.upper()} {path}"

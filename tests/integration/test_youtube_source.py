@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
+from application.errors import TranscriptSourceUnreachable
 from domain.transcripts import (
     CaptionsUnavailable,
     Segment,
-    TranscriptSourceUnreachable,
     VideoRef,
     VideoUnavailable,
 )

@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass
 
 from application.auth.authenticate import Principal
 from application.auth.register import CreateAccount, RegisterCommand
-from application.errors import NotFound
+from application.errors import InvalidCursor, NotFound, PermissionDenied
 from application.pagination import Page, PageRequest
 from application.ports import ApiTokenRepository, Clock, SessionRepository, UnitOfWork, UserCache, UserRepository
 from domain.api_tokens import Scope
+from domain.errors import InvalidInput
 from domain.users import Email, Role, Tier, User
 
 
@@ -82,6 +83,8 @@ class ChangeAccount:
 
 
 class ListUsersAsAdmin:
+    raises = (PermissionDenied, InvalidInput, InvalidCursor)
+
     def __init__(self, list_users: ListUsers) -> None:
         self._list_users = list_users
 
@@ -91,6 +94,8 @@ class ListUsersAsAdmin:
 
 
 class ChangeAccountAsAdmin:
+    raises = (PermissionDenied, NotFound)
+
     def __init__(self, change: ChangeAccount) -> None:
         self._change = change
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from application.auth.authenticate import Principal
 from application.auth.tokens import fingerprint, new_secret
+from application.errors import InvalidCursor, PermissionDenied
 from application.pagination import Page, PageRequest
 from application.ports import ApiTokenRepository, Clock, UnitOfWork
 from domain.api_tokens import API_TOKEN_PREFIX, ApiToken, ApiTokenNotFound, Scope, token_name
-from domain.errors import InvalidField, check_all
+from domain.errors import InvalidField, InvalidInput, check_all
 
 MAX_TOKEN_LIFETIME_DAYS = 3650
 
@@ -30,6 +31,8 @@ class CreatedApiToken:
 
 
 class CreateApiToken:
+    raises = (InvalidInput, PermissionDenied)
+
     def __init__(self, tokens: ApiTokenRepository, uow: UnitOfWork, clock: Clock) -> None:
         self._tokens = tokens
         self._uow = uow
@@ -62,6 +65,8 @@ class CreateApiToken:
 
 
 class ListApiTokens:
+    raises = (PermissionDenied, InvalidInput, InvalidCursor)
+
     def __init__(self, tokens: ApiTokenRepository) -> None:
         self._tokens = tokens
 
@@ -71,6 +76,8 @@ class ListApiTokens:
 
 
 class RevokeApiToken:
+    raises = (PermissionDenied, ApiTokenNotFound)
+
     def __init__(self, tokens: ApiTokenRepository, uow: UnitOfWork, clock: Clock) -> None:
         self._tokens = tokens
         self._uow = uow

@@ -3,11 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.auth.authenticate import Principal
-from application.errors import NotFound
+from application.errors import NotFound, PermissionDenied
 from application.ports import Clock, UnitOfWork, UserCache, UserRepository
 from application.processing.catalog import PROVIDER_NAMES
 from domain.api_tokens import Scope
-from domain.errors import InvalidField, check_all
+from domain.errors import InvalidField, InvalidInput, check_all
 from domain.users import User, display_name, language_code
 
 
@@ -29,6 +29,8 @@ def provider_name(name: str) -> str:
 
 
 class UpdateProfile:
+    raises = (InvalidInput, PermissionDenied, NotFound)
+
     def __init__(self, users: UserRepository, cache: UserCache, uow: UnitOfWork, clock: Clock) -> None:
         self._users = users
         self._cache = cache

@@ -12,12 +12,19 @@ from datetime import datetime
 from application.access import Limit, Throttle
 from application.accounts.ports import ProviderKeyRepository, SecretBox, StoredProviderKey
 from application.auth.authenticate import Principal
-from application.errors import NotFound, SecretUnreadable
+from application.errors import (
+    NotFound,
+    PermissionDenied,
+    ProviderFailure,
+    ProviderKeyRejected,
+    SecretUnreadable,
+    TooManyAttempts,
+)
 from application.ports import Clock, UnitOfWork
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
-from domain.errors import InvalidField, check_all
+from domain.errors import InvalidField, InvalidInput, check_all
 
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
@@ -64,6 +71,8 @@ def _check_secret(secret: str) -> None:
 
 
 class ListProviderKeys:
+    raises = (PermissionDenied,)
+
     def __init__(self, keys: ProviderKeyRepository) -> None:
         self._keys = keys
 
@@ -74,6 +83,8 @@ class ListProviderKeys:
 
 class SaveProviderKey:
     """Stores (or replaces) the caller's key for one provider, after the provider has accepted it."""
+
+    raises = (InvalidInput, PermissionDenied, TooManyAttempts, ProviderKeyRejected, ProviderFailure)
 
     def __init__(
         self,
@@ -121,6 +132,8 @@ class SaveProviderKey:
 
 
 class DeleteProviderKey:
+    raises = (InvalidInput, PermissionDenied, NotFound)
+
     def __init__(self, keys: ProviderKeyRepository, uow: UnitOfWork) -> None:
         self._keys = keys
         self._uow = uow

@@ -40,6 +40,8 @@ ALL_SCOPES = frozenset(Scope)
 
 
 class GetProfile:
+    raises = (PermissionDenied,)
+
     async def __call__(self, principal: Principal) -> User:
         principal.require(Scope.READ)
         return principal.user
@@ -48,6 +50,8 @@ class GetProfile:
 class Authenticate:
     """Bearer credential → Principal. Role, tier and disabled come from storage (via a short-lived cache),
     never from the token."""
+
+    raises = (AuthenticationFailed,)
 
     def __init__(
         self,

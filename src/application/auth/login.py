@@ -5,9 +5,9 @@ from dataclasses import dataclass, replace
 from application.access import Limit, Throttle
 from application.auth.policy import AuthPolicy
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint
-from application.errors import InvalidCredentials
+from application.errors import InvalidCredentials, ServiceBusy, TooManyAttempts
 from application.ports import Clock, DeviceTokens, PasswordHasher, UnitOfWork, UserRepository
-from domain.errors import InvalidField
+from domain.errors import InvalidField, InvalidInput
 from domain.passwords import normalize_password
 from domain.users import AccountDisabled, Email
 
@@ -28,6 +28,8 @@ class LoginUser:
     - every other client is limited per address and account, per address, and per account: an attacker
       can exhaust the last one, but that only locks out clients that never logged in to the account;
     - an attempt whose password could not be checked (a server fault) is not counted at all."""
+
+    raises = (InvalidInput, InvalidCredentials, AccountDisabled, TooManyAttempts, ServiceBusy)
 
     def __init__(
         self,

@@ -4,11 +4,14 @@ from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
 from application.auth.revocations import revoke_sessions
 from application.auth.tokens import fingerprint
+from application.errors import PermissionDenied
 from application.ports import Clock, RevocationOutbox, RevokedSessions, SessionRepository, UnitOfWork
 
 
 class LogoutUser:
     """Ends the caller's session: its refresh tokens die and all its access tokens are refused at once."""
+
+    raises = (PermissionDenied,)
 
     def __init__(
         self,

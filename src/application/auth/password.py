@@ -10,7 +10,14 @@ from application.access import Limit, Throttle
 from application.auth.authenticate import Principal
 from application.auth.policy import AuthPolicy
 from application.auth.tokens import SessionTokens, TokenPair, fingerprint, new_secret
-from application.errors import InvalidCredentials, InvalidResetToken, NotFound, TooManyAttempts
+from application.errors import (
+    InvalidCredentials,
+    InvalidResetToken,
+    NotFound,
+    PermissionDenied,
+    ServiceBusy,
+    TooManyAttempts,
+)
 from application.ports import (
     ApiTokenRepository,
     Clock,
@@ -24,13 +31,15 @@ from application.ports import (
     UserCache,
     UserRepository,
 )
-from domain.errors import InvalidField, check_all
+from domain.errors import InvalidField, InvalidInput, check_all
 from domain.passwords import check_new_password, context_words, normalize_password
 from domain.users import Email, User
 
 
 class ChangePassword:
     """Needs the current password (guesses are limited); ends every session and returns a fresh pair."""
+
+    raises = (InvalidInput, PermissionDenied, InvalidCredentials, NotFound, TooManyAttempts, ServiceBusy)
 
     def __init__(
         self,
@@ -101,6 +110,8 @@ class AdmitPasswordResetRequest:
     """The part of "forgot password" that answers the caller: limited per address only. It looks nothing
     up, so its answer and its timing are the same for every e-mail; and no number of requests from others
     can make an account's owner hear "too many"."""
+
+    raises = (TooManyAttempts,)
 
     def __init__(self, throttle: Throttle, policy: AuthPolicy) -> None:
         self._throttle = throttle
@@ -187,6 +198,8 @@ class SendPasswordResetLink:
 class ResetPassword:
     """Spends a reset token once, sets the new password, ends every session and revokes API tokens
     (a reset is how an owner takes a stolen account back)."""
+
+    raises = (InvalidInput, InvalidResetToken, ServiceBusy)
 
     def __init__(
         self,

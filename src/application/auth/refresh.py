@@ -18,6 +18,8 @@ class RefreshTokens:
     """Trades a refresh token for a new pair. Each refresh token works once; a second use means it
     was stolen, so the whole session (token family) ends, its access tokens included."""
 
+    raises = (SessionInvalid,)
+
     def __init__(
         self,
         sessions: SessionRepository,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from application.access import Limit, Throttle
 from application.auth.policy import AuthPolicy
 from application.auth.tokens import SessionTokens, TokenPair
+from application.errors import ServiceBusy, TooManyAttempts
 from application.ports import Clock, PasswordHasher, UnitOfWork, UserRepository
 from domain.errors import InvalidInput, check_all
 from domain.passwords import check_new_password, context_words, normalize_password
@@ -52,6 +53,8 @@ class CreateAccount:
 
 class RegisterUser:
     """Self-registration over the API: at most so many new accounts per address and hour, then logged in."""
+
+    raises = (InvalidInput, EmailTaken, TooManyAttempts, ServiceBusy)
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from application.accounts.ports import ProviderKeyRepository
 from application.auth.authenticate import Principal
+from application.errors import PermissionDenied
 from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import CircuitBreaker, ProviderStats, ProviderStatsView
 from application.processing.runner import breaker_key
@@ -23,6 +24,8 @@ class ProviderOverview:
 
 class CompareProviders:
     """The providers side by side: what they offer and how they have behaved over the stats window."""
+
+    raises = (PermissionDenied,)
 
     def __init__(
         self,

@@ -6,15 +6,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from application.errors import TranscriptSourceUnreachable
 from domain.history import HistoryEntry
-from domain.transcripts import Transcript, VideoRef
+from domain.transcripts import CaptionsUnavailable, Transcript, VideoRef, VideoUnavailable
 from domain.usage import Spend
 
 
 class TranscriptSource(Protocol):
     async def fetch(self, video: VideoRef, language: str) -> Transcript:
         """Captions in `language`, else the best available (manual before generated), with title and description.
-        Raises VideoUnavailable, CaptionsUnavailable or TranscriptSourceUnreachable."""
+        Raises one of TRANSCRIPT_SOURCE_ERRORS."""
+
+
+TRANSCRIPT_SOURCE_ERRORS = (VideoUnavailable, CaptionsUnavailable, TranscriptSourceUnreachable)
 
 
 @dataclass(frozen=True, slots=True)

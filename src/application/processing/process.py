@@ -13,18 +13,33 @@ from typing import Any
 from application.access import Caller, ProcessingPolicy, Throttle, admit
 from application.accounts.ports import UserProviderKeys
 from application.auth.authenticate import Principal
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
 from application.ports import Clock, UnitOfWork, UsageRepository
+from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
 from application.processing.chain import Preference, ProviderChainPolicy
-from application.processing.ports import HistoryRepository, LanguageIdentifier, TranscriptSource
+from application.processing.ports import (
+    TRANSCRIPT_SOURCE_ERRORS,
+    HistoryRepository,
+    LanguageIdentifier,
+    TranscriptSource,
+)
 from application.processing.prompts import language_name
-from application.processing.runner import Job, OutputRunner, Produced, attribution
+from application.processing.runner import (
+    AllProvidersFailed,
+    Job,
+    OutputRunner,
+    Produced,
+    attribution,
+)
 from domain.errors import InvalidField, InvalidInput, Problem, check_all
 from domain.history import HistoryEntry
 from domain.outputs import Output, Purpose, TopicView
 from domain.transcripts import (
     MAX_TRANSCRIPT_CHARS,
     MIN_TRANSCRIPT_WORDS,
+    EmptyTranscript,
+    InvalidVideoUrl,
     Transcript,
     TranscriptUnusable,
     VideoRef,
@@ -127,7 +142,7 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class ProcessResult:
-    values: Mapping[str, Any]  # output → what the user sees
+    values: Mapping[str, Any]  # output → its checked value: text, or the `MindMap` tree
     key_topics: tuple[TopicView, ...]
     transcript: Transcript
     provider: str  # the one that served most outputs (ties: the first output's)
@@ -163,6 +178,18 @@ class ProcessResult:
 
 
 class ProcessTranscript:
+    raises = (
+        InvalidInput,
+        AuthenticationFailed,
+        PermissionDenied,
+        TooManyAttempts,
+        InvalidVideoUrl,
+        *TRANSCRIPT_SOURCE_ERRORS,
+        EmptyTranscript,
+        TranscriptUnusable,
+        AllProvidersFailed,
+    )
+
     def __init__(
         self,
         source: TranscriptSource,
@@ -288,7 +315,7 @@ class ProcessTranscript:
             summary=values.get(Output.SUMMARY),
             topics=values.get(Output.TOPICS),
             key_topics=[{"title": t.title, "timestamp": t.timestamp} for t in result.key_topics] or None,
-            mind_map=values.get(Output.MIND_MAP),
+            mind_map=react_flow_graph(values[Output.MIND_MAP]) if Output.MIND_MAP in values else None,
             social_post=values.get(Output.SOCIAL_POST),
             custom_prompt=command.custom_prompt if Output.CUSTOM in values else None,
             custom_output=values.get(Output.CUSTOM),

@@ -1,15 +1,25 @@
 from __future__ import annotations
 
 from application.access import Caller, ProcessingPolicy, Throttle, admit
-from application.processing.ports import TranscriptSource
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
+from application.processing.ports import TRANSCRIPT_SOURCE_ERRORS, TranscriptSource
 from domain.api_tokens import Scope
-from domain.errors import check_all
-from domain.transcripts import Transcript, VideoRef
+from domain.errors import InvalidInput, check_all
+from domain.transcripts import InvalidVideoUrl, Transcript, VideoRef
 from domain.users import language_code
 
 
 class FetchTranscript:
     """A YouTube video's captions with title and description, without processing them."""
+
+    raises = (
+        InvalidInput,
+        AuthenticationFailed,
+        PermissionDenied,
+        TooManyAttempts,
+        InvalidVideoUrl,
+        *TRANSCRIPT_SOURCE_ERRORS,
+    )
 
     def __init__(self, source: TranscriptSource, throttle: Throttle, policy: ProcessingPolicy) -> None:
         self._source = source

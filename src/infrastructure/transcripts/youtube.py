@@ -11,12 +11,12 @@ import requests
 import structlog
 import youtube_transcript_api as youtube
 
+from application.errors import TranscriptSourceUnreachable
 from domain.transcripts import (
     CaptionsUnavailable,
     EmptyTranscript,
     Segment,
     Transcript,
-    TranscriptSourceUnreachable,
     VideoRef,
     VideoUnavailable,
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import msgspec
@@ -19,10 +18,11 @@ from application.auth.authenticate import ALL_SCOPES, Principal
 from application.ports import UserRepository
 from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from domain.errors import InvalidInput, ScribeError
+from domain.mind_map import MindMap, MindMapNode
 from domain.outputs import Output, Purpose
 from domain.transcripts import format_timestamp
 from interfaces.cli.runtime import run_in_container, settings_or_exit
-from interfaces.http.processing_schemas import ProcessView
+from interfaces.views.processing import ProcessView
 
 console = Console(highlight=False)
 
@@ -126,14 +126,11 @@ def _show(result: ProcessResult) -> None:
     )
 
 
-def _tree(graph: dict[str, Any]) -> Tree:
-    nodes = {node["id"]: node for node in graph["nodes"]}
-    root = next(node for node in graph["nodes"] if node["data"]["level"] == 0)
+def _tree(mind_map: MindMap) -> Tree:
+    def grow(branch: Tree, node: MindMapNode) -> None:
+        for child in node.children:
+            grow(branch.add(Text(child.label)), child)
 
-    def grow(branch: Tree, node: dict[str, Any]) -> None:
-        for child_id in node["data"]["children"]:
-            grow(branch.add(Text(nodes[child_id]["data"]["label"])), nodes[child_id])
-
-    tree = Tree(Text(root["data"]["label"], style="bold"))
-    grow(tree, root)
+    tree = Tree(Text(mind_map.root.label, style="bold"))
+    grow(tree, mind_map.root)
     return tree

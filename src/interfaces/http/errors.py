@@ -33,6 +33,7 @@ from application.errors import (
     ProviderKeyRejected,
     ServiceBusy,
     TooManyAttempts,
+    TranscriptSourceUnreachable,
 )
 from application.processing.runner import AllProvidersFailed
 from domain.api_tokens import ApiTokenNotFound
@@ -43,7 +44,6 @@ from domain.transcripts import (
     CaptionsUnavailable,
     EmptyTranscript,
     InvalidVideoUrl,
-    TranscriptSourceUnreachable,
     TranscriptUnusable,
     VideoUnavailable,
 )
@@ -82,6 +82,18 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ServiceBusy: (503, "service_unavailable"),
 }
 
+# Other answers the handler below gives some errors: providers that are all cooling down or rate-limited say
+# "try again shortly" rather than "they failed".
+ALL_PROVIDERS_UNAVAILABLE = (503, "ai_providers_unavailable")
+_VARIANTS: dict[type[Exception], list[tuple[int, str]]] = {AllProvidersFailed: [ALL_PROVIDERS_UNAVAILABLE]}
+
+
+def responses_of(error: type[Exception]) -> list[tuple[int, str]]:
+    """Every (status, code) the client may get for this error, for the OpenAPI document."""
+    row = next((ERROR_TABLE[cls] for cls in error.__mro__ if cls in ERROR_TABLE), (400, "bad_request"))
+    return [row, *_VARIANTS.get(error, [])]
+
+
 # On the prototype's routes its frontend recognises these texts in `error` (it tests `message.includes(...)`),
 # so they lead our message there; status, `code` and `details` stay as on every other route.
 PROTOTYPE_LEADS = {
@@ -95,7 +107,7 @@ PROTOTYPE_ROUTE = "prototype"  # the `opt` key that marks the unversioned routes
 
 _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -123,7 +135,7 @@ def _respond(request: Request[Any, Any, Any], status: int, body: ErrorBody, **he
 
 
 def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> Response[Any]:
-    status, code = next((ERROR_TABLE[cls] for cls in type(error).__mro__ if cls in ERROR_TABLE), (400, "bad_request"))
+    status, code = responses_of(type(error))[0]
     body = ErrorBody(success=False, error=str(error), code=code)
     headers: dict[str, str] = {}
     if isinstance(error, InvalidInput):
@@ -138,7 +150,7 @@ def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> 
     if isinstance(error, AllProvidersFailed):
         body.details = [FieldErrorView(f.provider, f.reason) for f in error.failures]
         if error.temporary:
-            status, body.code = 503, "ai_providers_unavailable"
+            status, body.code = ALL_PROVIDERS_UNAVAILABLE
         if error.retry_after:
             headers["Retry-After"] = str(error.retry_after)
     if status == 401:
@@ -213,7 +225,7 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     if status >= 500:
         message = "Internal server error"
     return _respond(
-        request, status, ErrorBody(success=False, error=message, code=_HTTP_CODES.get(status, "error")), **headers
+        request, status, ErrorBody(success=False, error=message, code=HTTP_CODES.get(status, "error")), **headers
     )
 
 

@@ -1,5 +1,5 @@
-"""The mind map: a flat node list with parent ids becomes the prototype's React Flow graph, or a refusal a model can
-act on."""
+"""The mind map: a flat node list with parent ids becomes a tree with map-sized labels (the domain), drawn as the
+prototype's React Flow graph (the presenter), or a refusal a model can act on."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from application.presenters.mind_map import react_flow_graph
 from application.processing.prompts import TASKS
 from domain.errors import InvalidAnswer
-from domain.mind_map import LEVEL_TYPES, MAX_LABEL_CHARS, MindMapNodeSpec, build_mind_map, map_label
+from domain.mind_map import LEVEL_TYPES, MAX_LABEL_CHARS, MindMapNode, MindMapNodeSpec, build_mind_map, map_label
 from domain.outputs import AnswerContext, check_answer
 
 LABEL_MAX_WORDS = (4, 5, 6, 4)  # issue 8: root, branch, leaf, subleaf
@@ -57,13 +58,33 @@ def trees(draw: st.DrawFn) -> list[MindMapNodeSpec]:
     return [MindMapNodeSpec(ids[i], texts[i], ids[parent_of[i]] if i in parent_of else None, stamps[i]) for i in order]
 
 
+def graph_of(specs: list[MindMapNodeSpec]) -> dict[str, Any]:
+    return react_flow_graph(build_mind_map(specs))
+
+
 def _by_id(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {node["id"]: node for node in graph["nodes"]}
 
 
 @given(trees())
+def test_the_tree_keeps_the_models_parents_order_and_whole_labels(specs: list[MindMapNodeSpec]) -> None:
+    children = {spec.id: [s for s in specs if s.parent == spec.id] for spec in specs}
+
+    def same(node: MindMapNode, spec: MindMapNodeSpec, level: int) -> None:
+        assert (node.original, node.level, node.timestamp) == (spec.label, level, spec.timestamp)
+        assert node.label == map_label(spec.label, level)
+        assert len(node.children) == len(children[spec.id])
+        for child, child_spec in zip(node.children, children[spec.id], strict=True):
+            same(child, child_spec, level + 1)
+
+    tree = build_mind_map(specs)
+    same(tree.root, next(s for s in specs if s.parent is None), 0)
+    assert len(list(tree.nodes())) == len(specs)
+
+
+@given(trees())
 def test_ids_are_numbered_per_level(specs: list[MindMapNodeSpec]) -> None:
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     assert len(graph["nodes"]) == len(specs)
     for level, kind in enumerate(LEVEL_TYPES):
         ids = [n["id"] for n in graph["nodes"] if n["data"]["level"] == level]
@@ -74,7 +95,7 @@ def test_ids_are_numbered_per_level(specs: list[MindMapNodeSpec]) -> None:
 
 @given(trees())
 def test_edges_match_children_and_parents(specs: list[MindMapNodeSpec]) -> None:
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     nodes = _by_id(graph)
     targets: dict[str, list[str]] = {node_id: [] for node_id in nodes}
     incoming: dict[str, int] = dict.fromkeys(nodes, 0)
@@ -94,7 +115,7 @@ def test_edges_match_children_and_parents(specs: list[MindMapNodeSpec]) -> None:
 
 @given(trees())
 def test_every_node_is_reachable_from_the_root(specs: list[MindMapNodeSpec]) -> None:
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     nodes = _by_id(graph)
     seen = {"root-1"}
     frontier = ["root-1"]
@@ -106,7 +127,7 @@ def test_every_node_is_reachable_from_the_root(specs: list[MindMapNodeSpec]) -> 
 
 @given(trees())
 def test_no_two_node_boxes_overlap_and_every_edge_runs_left_to_right_in_the_open(specs: list[MindMapNodeSpec]) -> None:
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     nodes = _by_id(graph)
     for node in graph["nodes"]:
         assert node["position"]["x"] >= PROTOTYPE_X[node["data"]["level"]]
@@ -125,7 +146,7 @@ def test_no_two_node_boxes_overlap_and_every_edge_runs_left_to_right_in_the_open
 
 @given(trees())
 def test_rows_of_a_column_are_at_least_the_prototypes_spacing_apart(specs: list[MindMapNodeSpec]) -> None:
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     for level in range(len(LEVEL_TYPES)):
         ys = sorted(n["position"]["y"] for n in graph["nodes"] if n["data"]["level"] == level)
         assert all(lower + PROTOTYPE_ROW_SPACING <= upper for lower, upper in itertools.pairwise(ys))
@@ -133,7 +154,7 @@ def test_rows_of_a_column_are_at_least_the_prototypes_spacing_apart(specs: list[
 
 @given(trees())
 def test_data_keeps_the_label_and_timestamp(specs: list[MindMapNodeSpec]) -> None:
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     originals = sorted(s.label for s in specs)
     assert sorted(n["data"]["originalValue"] for n in graph["nodes"]) == originals
     for node in graph["nodes"]:
@@ -187,7 +208,7 @@ def test_sentences_as_leaves_no_longer_cover_their_subleaves() -> None:
     specs = [MindMapNodeSpec("r", "Sleep and memory", None, None), MindMapNodeSpec("b", "Deep sleep", "r", None)]
     specs += [MindMapNodeSpec(f"l{i}", sentence, "b", None) for i in range(3)]
     specs += [MindMapNodeSpec(f"s{i}", "Hippocampus to cortex", f"l{i}", None) for i in range(3)]
-    nodes = _by_id(build_mind_map(specs))
+    nodes = _by_id(graph_of(specs))
     leaf, subleaf = nodes["leaf-1"], nodes["subleaf-1"]
     assert leaf["data"]["label"] == "Deep sleep replays the day's experiences"
     assert leaf["data"]["originalValue"] == sentence
@@ -201,10 +222,10 @@ def test_an_answer_with_sentence_labels_is_accepted_not_re_asked() -> None:
         {"id": f"b{i}", "label": sentence, "parent": "r", "timestamp": None} for i in range(3)
     ]
     context = AnswerContext(source_words=500, source_chars=3000, duration=0)
-    graph = check_answer("mind_map", json.dumps({"nodes": nodes}), context).value
-    root, branch = graph["nodes"][0]["data"], graph["nodes"][1]["data"]
-    assert root["label"] == branch["label"] == "Sleep spindles move memories"
-    assert root["originalValue"] == " ".join(sentence.split())
+    tree = check_answer("mind_map", json.dumps({"nodes": nodes}), context).value
+    root, branch = tree.root, tree.root.children[0]
+    assert root.label == branch.label == "Sleep spindles move memories"
+    assert root.original == " ".join(sentence.split())
 
 
 def test_the_prompt_states_each_levels_word_limit() -> None:
@@ -222,7 +243,7 @@ def test_a_parent_is_centred_on_its_children_and_ids_follow_depth_first_order() 
         MindMapNodeSpec("a2", "A2", "a", None),
         MindMapNodeSpec("b1", "B1", "b", None),
     ]
-    graph = build_mind_map(specs)
+    graph = graph_of(specs)
     assert [n["id"] for n in graph["nodes"]] == ["root-1", "branch-1", "leaf-1", "leaf-2", "branch-2", "leaf-3"]
     nodes = _by_id(graph)
     y = {node_id: node["position"]["y"] for node_id, node in nodes.items()}
@@ -294,5 +315,5 @@ def test_refusals_say_what_to_change(specs: list[MindMapNodeSpec], message: str)
 
 
 def test_four_levels_are_accepted() -> None:
-    graph = build_mind_map(_chain(4))
+    graph = graph_of(_chain(4))
     assert [n["id"] for n in graph["nodes"]] == ["root-1", "branch-1", "leaf-1", "subleaf-1"]

@@ -100,6 +100,6 @@ def test_a_short_source_needs_only_a_root_and_one_branch_in_its_mind_map() -> No
         {"id": "b", "label": "AI", "parent": "r", "timestamp": None},
     ]
     short = AnswerContext(source_words=7, source_chars=33, duration=0)
-    assert len(check_answer("mind_map", answer(nodes=nodes), short).value["nodes"]) == 2
+    assert len(list(check_answer("mind_map", answer(nodes=nodes), short).value.nodes())) == 2
     with pytest.raises(InvalidAnswer, match="has 2 nodes"):
         check_answer("mind_map", answer(nodes=nodes), LONG)

@@ -55,7 +55,7 @@ async def every_text(name: str) -> list[str]:
     """Everything a user reads, per output."""
     summary, topics, mind_map, post = [await output(k, name) for k in ("summary", "topics", "mind_map", "social_post")]
     custom = await output("custom", name, "what is it about?")
-    labels = [n["data"]["label"] for n in mind_map.value["nodes"]]
+    labels = [n.label for n in mind_map.value.nodes()]
     return [summary.value, *(t.title for t in topics.topics), *labels, post.value, custom.value.split("\n\n", 1)[1]]
 
 
@@ -161,22 +161,18 @@ async def test_summaries_never_open_with_a_sentence_that_points_back(name: str) 
 
 @pytest.mark.parametrize("name", NAMES)
 async def test_mind_maps_have_distinct_short_labels_and_branches_with_leaves(name: str) -> None:
-    nodes = (await output("mind_map", name)).value["nodes"]
-    labels = [n["data"]["label"].casefold() for n in nodes]
+    nodes = list((await output("mind_map", name)).value.nodes())
+    labels = [n.label.casefold() for n in nodes]
     assert len(labels) == len(set(labels)), labels
     for node in nodes:
-        data = node["data"]
-        assert len(data["label"].split()) <= LABEL_WORDS[data["type"]], data
-    by_id = {n["id"]: n for n in nodes}
-    branches = [n for n in nodes if n["data"]["type"] == "branch"]
+        assert len(node.label.split()) <= LABEL_WORDS[node.kind], node
+    branches = [n for n in nodes if n.kind == "branch"]
     assert branches
     for branch in branches:
-        assert 2 <= len(branch["data"]["children"]) <= 4 or len(nodes) <= 5, branch["data"]
-    for node in nodes:
-        if node["data"]["type"] == "subleaf":
-            leaf = next(n for n in nodes if node["id"] in n["data"]["children"])
-            assert node["data"]["label"].casefold() not in leaf["data"]["label"].casefold().split()
-    assert by_id  # (ids are unique: the layout would have refused otherwise)
+        assert 2 <= len(branch.children) <= 4 or len(nodes) <= 5, branch
+    for leaf in (n for n in nodes if n.kind == "leaf"):
+        for subleaf in leaf.children:
+            assert subleaf.label.casefold() not in leaf.label.casefold().split()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -170,7 +170,7 @@ async def test_topics_and_map_nodes_carry_times_within_the_video(name: str) -> N
     assert all(t.timestamp is not None and 0 <= t.timestamp <= duration for t in topics.topics)
     assert len({t.timestamp for t in topics.topics}) > 1
     _, mind_map = await answer("mind_map", name)
-    stamps = [n["data"]["timestamp"] for n in mind_map.value["nodes"] if n["data"]["level"] > 0]
+    stamps = [n.timestamp for n in mind_map.value.nodes() if n.level > 0]
     assert all(s is not None and 0 <= s <= duration for s in stamps)
 
 
@@ -179,7 +179,7 @@ async def test_plain_text_has_no_times(name: str) -> None:
     _, topics = await answer("topics", name)
     assert all(t.timestamp is None for t in topics.topics)
     _, mind_map = await answer("mind_map", name)
-    assert all(n["data"]["timestamp"] is None for n in mind_map.value["nodes"])
+    assert all(n.timestamp is None for n in mind_map.value.nodes())
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -221,7 +221,7 @@ async def test_the_social_post_carries_hashtags_from_its_keyphrases() -> None:
 async def test_the_mind_map_root_is_a_main_topic_not_a_long_title() -> None:
     source = dataclasses.replace(transcript("en_lecture_sleep_memory.vtt"), title="How sleep shapes memory | Lecture 7")
     generation = await LocalProvider().generate(request("mind_map", source), "local", None)
-    root = check_answer("mind_map", generation.text, context(source)).value["nodes"][0]["data"]["label"]
+    root = check_answer("mind_map", generation.text, context(source)).value.root.label
     _, topics = await answer("topics", "en_lecture_sleep_memory.vtt")
     assert root in [t.title for t in topics.topics]
     assert len(root.split()) <= 4

@@ -12,10 +12,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 from application.accounts.admin import AccountChanges, ChangeAccountAsAdmin, ListUsersAsAdmin
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
+from interfaces.http.controllers.admin_schemas import AccountPatch
+from interfaces.http.controllers.auth_schemas import UserView
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import ADMIN_AUTH
-from interfaces.http.openapi import errors
-from interfaces.http.schemas import AccountPatch, UserView
+from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
 
 
 class AdminController(Controller):
@@ -23,7 +24,7 @@ class AdminController(Controller):
     tags = ["admin"]
     security = ADMIN_AUTH
 
-    @get("/users", summary="All users, newest first", responses=errors(400, 401, 403))
+    @get("/users", summary="All users, newest first", responses=errors(PARAMETERS, SIGNED_IN, ListUsersAsAdmin))
     @inject
     async def list_users(
         self,
@@ -40,7 +41,7 @@ class AdminController(Controller):
         summary="Change a user's tier, role or disabled flag",
         description="Disabling ends the user's sessions and revokes their API tokens (re-enabling revives neither). "
         "An API token needs both `read` and `write`: the answer is the account's record.",
-        responses=errors(400, 401, 403, 404),
+        responses=errors(PARAMETERS, JSON_BODY, SIGNED_IN, ChangeAccountAsAdmin),
     )
     @inject
     async def change_user(

@@ -23,7 +23,7 @@ from application.auth.authenticate import Principal
 from application.processing.catalog import KEYED_PROVIDERS
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
-from interfaces.http.openapi import errors
+from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
 
 ProviderParam = Annotated[
     str, Parameter(max_length=50, description=f"The provider: one of {', '.join(KEYED_PROVIDERS)} if configured")
@@ -68,7 +68,7 @@ class ApiKeysController(Controller):
         "/",
         summary="Your AI provider keys",
         description="One entry per provider you stored a key for, as a masked hint: the key itself is never shown.",
-        responses=errors(401, 403),
+        responses=errors(SIGNED_IN, ListProviderKeys),
     )
     @inject
     async def list_keys(
@@ -82,7 +82,7 @@ class ApiKeysController(Controller):
         description="Checked with the provider first (a cheap authenticated call): a key it refuses is 422, a "
         "provider that cannot be asked is 502, and nothing is stored in either case. Replaces your previous key "
         "for that provider. Stored encrypted; your requests then use it before the server's own keys.",
-        responses=errors(400, 401, 403, 422, 502),
+        responses=errors(PARAMETERS, JSON_BODY, SIGNED_IN, SaveProviderKey),
     )
     @inject
     async def save_key(
@@ -98,7 +98,7 @@ class ApiKeysController(Controller):
         "/{provider:str}",
         summary="Delete your key for a provider",
         description="Your requests fall back to the server's keys for that provider.",
-        responses=errors(400, 401, 403, 404),
+        responses=errors(PARAMETERS, SIGNED_IN, DeleteProviderKey),
     )
     @inject
     async def delete_key(

@@ -22,10 +22,7 @@ from application.auth.password import (
 )
 from application.auth.refresh import RefreshTokens
 from application.auth.register import RegisterCommand, RegisterUser
-from interfaces.http.envelope import Envelope, ok
-from interfaces.http.identity import BEARER_AUTH, ClientAddress
-from interfaces.http.openapi import errors
-from interfaces.http.schemas import (
+from interfaces.http.controllers.auth_schemas import (
     ForgotPasswordBody,
     LoginBody,
     LogoutBody,
@@ -38,6 +35,9 @@ from interfaces.http.schemas import (
     TokenPairView,
     UserView,
 )
+from interfaces.http.envelope import Envelope, ok
+from interfaces.http.identity import BEARER_AUTH, ClientAddress
+from interfaces.http.openapi import JSON_BODY, SIGNED_IN, errors
 
 log = structlog.get_logger("scribe.auth")
 RESET_REQUESTED = "If an account exists for this address, we have sent it a link to reset the password."
@@ -53,7 +53,7 @@ class AuthController(Controller):
         summary="Create an account",
         description="Registers an e-mail and password (NIST rules: 12-128 characters, not a common password) "
         "and logs the new user in. Limited per client address (429 with Retry-After).",
-        responses=errors(400, 409, 413, 415, 429, 503),
+        responses=errors(JSON_BODY, RegisterUser),
     )
     @inject
     async def register(
@@ -70,7 +70,7 @@ class AuthController(Controller):
         "token. Failed attempts are limited (429 with Retry-After): a client that sends the `device_token` of its "
         "last login to this account has its own allowance; others are limited per account and address, per "
         "address and per account, so guesses from elsewhere can lock out only clients that never logged in.",
-        responses=errors(400, 401, 403, 429, 503),
+        responses=errors(JSON_BODY, LoginUser),
     )
     @inject
     async def login(
@@ -83,7 +83,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Rotate the refresh token",
         description="Each refresh token works once. Presenting a used one ends its whole session.",
-        responses=errors(400, 401),
+        responses=errors(JSON_BODY, RefreshTokens),
     )
     @inject
     async def refresh(self, data: JSONBody[RefreshBody], refresh: FromDishka[RefreshTokens]) -> Envelope[TokenPairView]:
@@ -95,7 +95,7 @@ class AuthController(Controller):
         summary="Log out",
         description="Ends the session: its refresh tokens stop working and its access tokens are refused at once.",
         security=BEARER_AUTH,
-        responses=errors(400, 401, 403),
+        responses=errors(JSON_BODY, SIGNED_IN, LogoutUser),
     )
     @inject
     async def logout(
@@ -107,7 +107,7 @@ class AuthController(Controller):
         await logout(principal, data.refresh_token if data else None)
         return ok(MessageView("Logged out"))
 
-    @get("/profile", summary="Your profile", security=BEARER_AUTH, responses=errors(401, 403))
+    @get("/profile", summary="Your profile", security=BEARER_AUTH, responses=errors(SIGNED_IN, GetProfile))
     @inject
     async def profile(self, principal: FromDishka[Principal], profile: FromDishka[GetProfile]) -> Envelope[UserView]:
         return ok(UserView.of(await profile(principal)))
@@ -118,7 +118,7 @@ class AuthController(Controller):
         description="Send only the fields to change; `display_name: null` removes the name. An API token needs "
         "both `read` and `write`: the answer is the whole profile.",
         security=BEARER_AUTH,
-        responses=errors(400, 401, 403),
+        responses=errors(JSON_BODY, SIGNED_IN, UpdateProfile),
     )
     @inject
     async def update_profile(
@@ -140,7 +140,7 @@ class AuthController(Controller):
         description="Needs the current password (wrong guesses are limited). Ends every session and returns "
         "a new token pair.",
         security=BEARER_AUTH,
-        responses=errors(400, 401, 403, 429, 503),
+        responses=errors(JSON_BODY, SIGNED_IN, ChangePassword),
     )
     @inject
     async def change_password(
@@ -158,7 +158,7 @@ class AuthController(Controller):
         description="Always the same answer, at the same speed, whether or not the address has an account: "
         "the link (valid 30 minutes, single use) is prepared after the answer is sent. Limited per address "
         "(429); mails to one account are limited too, silently, without invalidating the last link sent.",
-        responses=errors(400, 429),
+        responses=errors(JSON_BODY, AdmitPasswordResetRequest),
     )
     @inject
     async def forgot_password(
@@ -180,7 +180,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Set a new password with a reset token",
         description="Spends the token, logs out every session and revokes the account's API tokens.",
-        responses=errors(400, 503),
+        responses=errors(JSON_BODY, ResetPassword),
     )
     @inject
     async def reset_password(

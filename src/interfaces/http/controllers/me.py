@@ -18,10 +18,10 @@ from application.accounts.api_tokens import (
 from application.accounts.usage import GetUsage
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
+from interfaces.http.controllers.me_schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
-from interfaces.http.openapi import errors
-from interfaces.http.schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
+from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
 
 Limit = Annotated[int | None, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size (default 20)")]
 CursorParam = Annotated[str | None, Parameter(max_length=200, description="`next_cursor` of the previous page")]
@@ -38,7 +38,7 @@ class MeController(Controller):
         summary="Create a personal API token",
         description="The token (`scribe_...`) is in this response only; we keep just its hash. "
         "Needs a login session: an API token cannot mint more.",
-        responses=errors(400, 401, 403),
+        responses=errors(JSON_BODY, SIGNED_IN, CreateApiToken),
     )
     @inject
     async def create_token(
@@ -47,7 +47,7 @@ class MeController(Controller):
         created = await create(principal, CreateApiTokenCommand(data.name, tuple(data.scopes), data.expires_in_days))
         return ok(CreatedApiTokenView(created.secret, ApiTokenView.of(created.token)))
 
-    @get("/tokens", summary="Your API tokens, newest first", responses=errors(400, 401))
+    @get("/tokens", summary="Your API tokens, newest first", responses=errors(PARAMETERS, SIGNED_IN, ListApiTokens))
     @inject
     async def list_tokens(
         self,
@@ -59,14 +59,18 @@ class MeController(Controller):
         page = await list_tokens(principal, PageRequest.of(limit, cursor))
         return ok(ListPage([ApiTokenView.of(t) for t in page.items], page.next_cursor))
 
-    @delete("/tokens/{token_id:uuid}", summary="Revoke an API token", responses=errors(400, 401, 403, 404))
+    @delete(
+        "/tokens/{token_id:uuid}",
+        summary="Revoke an API token",
+        responses=errors(PARAMETERS, SIGNED_IN, RevokeApiToken),
+    )
     @inject
     async def revoke_token(
         self, token_id: FromPath[uuid.UUID], principal: FromDishka[Principal], revoke: FromDishka[RevokeApiToken]
     ) -> None:
         await revoke(principal, token_id)
 
-    @get("/usage", summary="Your usage so far", responses=errors(401))
+    @get("/usage", summary="Your usage so far", responses=errors(SIGNED_IN, GetUsage))
     @inject
     async def usage(self, principal: FromDishka[Principal], get_usage: FromDishka[GetUsage]) -> Envelope[UsageView]:
         return ok(UsageView.of(await get_usage(principal)))

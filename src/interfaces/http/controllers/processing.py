@@ -14,12 +14,8 @@ from application.processing.chain import Preference
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
 from application.processing.transcripts import FetchTranscript
-from interfaces.http.envelope import Envelope, ok
-from interfaces.http.identity import BEARER_AUTH, ClientAddress
-from interfaces.http.openapi import errors
-from interfaces.http.processing_schemas import (
+from interfaces.http.controllers.processing_schemas import (
     ProcessBody,
-    ProcessView,
     PrototypeProcessBody,
     PrototypeProcessView,
     PrototypeTranscriptView,
@@ -27,7 +23,11 @@ from interfaces.http.processing_schemas import (
     ProviderView,
     TranscriptView,
 )
+from interfaces.http.envelope import Envelope, ok
+from interfaces.http.identity import BEARER_AUTH, ClientAddress
+from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
 from interfaces.http.rate_limits import quota_headers
+from interfaces.views.processing import ProcessView
 
 UrlParam = Annotated[str, Parameter(max_length=2048, description="A YouTube link", examples=[])]
 LanguageParam = Annotated[str, Parameter(max_length=10, description="Preferred caption language (ISO 639-1)")]
@@ -46,7 +46,7 @@ _ANONYMOUS_NOTE = (
     "configured Gemini model when a Gemini key is available, else the server's default providers. Any transcript "
     "with a word in it is processed, as the prototype did: a short source gets short outputs." + _ANONYMOUS_NOTE,
     tags=["processing"],
-    responses=errors(400, 401, 413, 415, 422, 429, 502, 503),
+    responses=errors(JSON_BODY, SIGNED_IN, ProcessTranscript),
 )
 @inject
 async def process_transcript_prototype(
@@ -78,7 +78,7 @@ async def process_transcript_prototype(
     "and counted in your usage.",
     tags=["processing"],
     security=BEARER_AUTH,
-    responses=errors(400, 401, 403, 404, 413, 415, 422, 429, 502, 503),
+    responses=errors(JSON_BODY, SIGNED_IN, ProcessTranscript),
 )
 @inject
 async def process(
@@ -111,7 +111,7 @@ def _content_language(result: ProcessResult) -> dict[str, str]:
     summary="A YouTube video's transcript, title and description (the prototype's contract)",
     description=_ANONYMOUS_NOTE.strip(),
     tags=["processing"],
-    responses=errors(400, 401, 404, 422, 429, 502),
+    responses=errors(PARAMETERS, SIGNED_IN, FetchTranscript),
 )
 @inject
 async def transcript_prototype(
@@ -129,7 +129,7 @@ async def transcript_prototype(
     "captions; 502: YouTube did not answer.",
     tags=["processing"],
     security=BEARER_AUTH,
-    responses=errors(400, 401, 403, 404, 422, 429, 502),
+    responses=errors(PARAMETERS, SIGNED_IN, FetchTranscript),
 )
 @inject
 async def transcripts(
@@ -149,7 +149,7 @@ async def transcripts(
     "latency p50/p95, error rate, fallbacks away from it, tokens and cost. Counted per API process.",
     tags=["processing"],
     security=BEARER_AUTH,
-    responses=errors(401, 403),
+    responses=errors(SIGNED_IN, CompareProviders),
 )
 @inject
 async def compare_providers(

@@ -12,9 +12,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, Parameter
 
-from domain.dictionary import dictionary
+from domain.dictionary import UnknownDictionary, dictionary
 from interfaces.http.envelope import Envelope, ok
-from interfaces.http.openapi import errors
+from interfaces.http.openapi import JSON_BODY, PARAMETERS, errors
 
 _VERSION = version("scribe")
 
@@ -76,7 +76,7 @@ async def health() -> Envelope[HealthView]:
     status_code=200,
     summary="Echo a JSON body (the prototype's connectivity check)",
     tags=["system"],
-    responses=errors(400, 413, 415),
+    responses=errors(JSON_BODY),
 )
 async def health_echo(data: JSONBody[Any] = None) -> Envelope[EchoView]:  # no body: echoes null, as prototype
     return ok(EchoView("ok", data))
@@ -91,7 +91,7 @@ def _entries(code: str) -> list[DictionaryEntryView]:
     summary="A dictionary of codes and labels (prototype form)",
     description="`code=purpose` or `code=language`.",
     tags=["system"],
-    responses=errors(400),
+    responses=errors(PARAMETERS, UnknownDictionary),
 )
 async def dictionary_by_query(
     code: Annotated[str, Parameter(description="purpose | language", examples=[Example(value="purpose")])],
@@ -103,7 +103,7 @@ async def dictionary_by_query(
     "/dictionary/{code:str}",
     summary="A dictionary of codes and labels",
     tags=["system"],
-    responses=errors(400),
+    responses=errors(PARAMETERS, UnknownDictionary),
 )
 async def dictionary_by_path(code: FromPath[str]) -> Envelope[list[DictionaryEntryView]]:
     return ok(_entries(code))

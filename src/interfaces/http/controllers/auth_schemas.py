@@ -1,4 +1,4 @@
-"""Request and response bodies (msgspec Structs). Shape only: the rules live in the domain."""
+"""Bodies and views of the auth routes (and the user record the admin routes answer with too)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from application.auth.tokens import TokenPair
-from domain.api_tokens import ApiToken, Scope
-from domain.usage import UsageSummary
 from domain.users import Role, Tier, User
 
 # Generous shape limits; the domain gives the precise rule (e.g. passwords 12..128).
@@ -129,78 +127,3 @@ class TokenPairView(msgspec.Struct):
 
 class MessageView(msgspec.Struct):
     message: str
-
-
-class CreateApiTokenBody(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(max_length=1000, examples=["CI pipeline"])]
-    scopes: list[Scope] = msgspec.field(default_factory=lambda: [Scope.READ, Scope.WRITE])
-    expires_in_days: int | None = None
-
-
-class ApiTokenView(msgspec.Struct):
-    id: uuid.UUID
-    name: str
-    hint: str
-    scopes: list[Scope]
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, token: ApiToken) -> ApiTokenView:
-        return cls(
-            token.id,
-            token.name,
-            token.hint,
-            list(token.scopes),
-            token.created_at,
-            token.expires_at,
-            token.last_used_at,
-            token.revoked_at,
-        )
-
-
-class CreatedApiTokenView(msgspec.Struct):
-    token: str  # shown once, never again
-    api_token: ApiTokenView
-
-
-class PayerUsageView(msgspec.Struct):
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
-
-
-class UsageView(msgspec.Struct):
-    usage_count: int
-    events: int
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
-    since: datetime | None
-    by_payer: Annotated[
-        dict[str, PayerUsageView],
-        Meta(description="Spend by whose key paid: user_key (yours), server_key (the server's), none (offline)"),
-    ]
-
-    @classmethod
-    def of(cls, usage: UsageSummary) -> UsageView:
-        return cls(
-            usage.usage_count,
-            usage.events_total,
-            usage.spend.tokens_in,
-            usage.spend.tokens_out,
-            usage.spend.cost_usd,
-            usage.since,
-            {
-                str(payer): PayerUsageView(spend.tokens_in, spend.tokens_out, round(spend.cost_usd, 6))
-                for payer, spend in usage.by_payer.items()
-            },
-        )
-
-
-class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
-    tier: Annotated[Tier, Meta(examples=["pro"])] | None = None
-    role: Role | None = None
-    disabled: bool | None = None
