@@ -40,7 +40,7 @@ from application.processing.ports import (
     TranscriptSource,
 )
 from application.processing.runner import OutputRunner
-from infrastructure.bootstrap.container import UseCaseProvider
+from infrastructure.bootstrap.use_cases import UseCaseProvider
 from tests.unit.fakes import World
 
 # Each port the use cases depend on, and the World field that plays it.

@@ -11,48 +11,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide, provide_all
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from application.access import ProcessingPolicy, Throttle
-from application.accounts.admin import (
-    ChangeAccount,
-    ChangeAccountAsAdmin,
-    CreateUserAsAdmin,
-    ListUsers,
-    ListUsersAsAdmin,
-)
-from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
-from application.accounts.ports import ProviderKeyRepository, SecretBox, UserProviderKeys
-from application.accounts.profile import UpdateProfile
+from application.access import ProcessingPolicy
+from application.accounts.ports import ProviderKeyRepository, SecretBox
 from application.accounts.provider_keys import (
-    CountProviderKeys,
-    DecryptedUserKeys,
-    DeleteProviderKey,
-    ListProviderKeys,
     ProviderKeyPolicy,
-    RotateProviderKeys,
-    SaveProviderKey,
-)
-from application.accounts.usage import GetUsage
-from application.auth.authenticate import Authenticate, GetProfile
-from application.auth.login import LoginUser
-from application.auth.logout import LogoutUser
-from application.auth.password import (
-    AdmitPasswordResetRequest,
-    ChangePassword,
-    ResetPassword,
-    SendPasswordResetLink,
 )
 from application.auth.policy import AuthPolicy
-from application.auth.refresh import RefreshTokens
-from application.auth.register import CreateAccount, RegisterUser
-from application.auth.revocations import AnnounceRevocations
-from application.auth.tokens import SessionTokens
-from application.email import DeliverQueuedEmails
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -73,8 +43,6 @@ from application.ports import (
     UserRepository,
 )
 from application.processing.catalog import ProviderCatalog
-from application.processing.chain import ProviderChainPolicy
-from application.processing.overview import CompareProviders
 from application.processing.ports import (
     CircuitBreaker,
     HistoryRepository,
@@ -82,9 +50,7 @@ from application.processing.ports import (
     ProviderStats,
     TranscriptSource,
 )
-from application.processing.process import ProcessTranscript
 from application.processing.runner import OutputRunner
-from application.processing.transcripts import FetchTranscript
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.language import Py3LangidIdentifier
 from infrastructure.ai.provider_stats import InMemoryProviderStats
@@ -92,6 +58,7 @@ from infrastructure.ai.redis_stats import RedisProviderStats
 from infrastructure.bootstrap.catalog import build_catalog
 from infrastructure.bootstrap.keyring import secret_box_from_settings
 from infrastructure.bootstrap.settings import Settings
+from infrastructure.bootstrap.use_cases import UseCaseProvider
 from infrastructure.clock import SystemClock
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
@@ -346,50 +313,6 @@ class ProcessingAdapters(Provider):
 
     history = provide(SqlHistoryRepository, provides=HistoryRepository, scope=Scope.REQUEST)
     languages = provide(Py3LangidIdentifier, provides=LanguageIdentifier)
-
-
-class UseCaseProvider(Provider):
-    scope = Scope.REQUEST
-
-    # Application-wide: authenticating a request must not build the request's database graph.
-    authenticate = provide(Authenticate, scope=Scope.APP)
-    user_provider_keys = provide(DecryptedUserKeys, provides=UserProviderKeys)
-    provider_chain = provide(ProviderChainPolicy, scope=Scope.APP)
-
-    use_cases = provide_all(
-        Throttle,
-        SessionTokens,
-        CreateAccount,
-        RegisterUser,
-        LoginUser,
-        RefreshTokens,
-        LogoutUser,
-        GetProfile,
-        UpdateProfile,
-        ChangePassword,
-        AdmitPasswordResetRequest,
-        SendPasswordResetLink,
-        ResetPassword,
-        CreateApiToken,
-        ListApiTokens,
-        RevokeApiToken,
-        GetUsage,
-        ListUsers,
-        ListUsersAsAdmin,
-        ChangeAccount,
-        ChangeAccountAsAdmin,
-        CreateUserAsAdmin,
-        DeliverQueuedEmails,
-        AnnounceRevocations,
-        ProcessTranscript,
-        FetchTranscript,
-        CompareProviders,
-        ListProviderKeys,
-        SaveProviderKey,
-        DeleteProviderKey,
-        RotateProviderKeys,
-        CountProviderKeys,
-    )
 
 
 @dataclass(frozen=True, slots=True)

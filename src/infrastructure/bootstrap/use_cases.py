@@ -1,0 +1,89 @@
+"""The use cases as the container provides them: application classes only, no adapter, so unit tests can assemble
+the same provider over in-memory fakes without importing the SDKs and drivers."""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide, provide_all
+
+from application.access import Throttle
+from application.accounts.admin import (
+    ChangeAccount,
+    ChangeAccountAsAdmin,
+    CreateUserAsAdmin,
+    ListUsers,
+    ListUsersAsAdmin,
+)
+from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
+from application.accounts.ports import UserProviderKeys
+from application.accounts.profile import UpdateProfile
+from application.accounts.provider_keys import (
+    CountProviderKeys,
+    DecryptedUserKeys,
+    DeleteProviderKey,
+    ListProviderKeys,
+    RotateProviderKeys,
+    SaveProviderKey,
+)
+from application.accounts.usage import GetUsage
+from application.auth.authenticate import Authenticate, GetProfile
+from application.auth.login import LoginUser
+from application.auth.logout import LogoutUser
+from application.auth.password import (
+    AdmitPasswordResetRequest,
+    ChangePassword,
+    ResetPassword,
+    SendPasswordResetLink,
+)
+from application.auth.refresh import RefreshTokens
+from application.auth.register import CreateAccount, RegisterUser
+from application.auth.revocations import AnnounceRevocations
+from application.auth.tokens import SessionTokens
+from application.email import DeliverQueuedEmails
+from application.processing.chain import ProviderChainPolicy
+from application.processing.overview import CompareProviders
+from application.processing.process import ProcessTranscript
+from application.processing.transcripts import FetchTranscript
+
+
+class UseCaseProvider(Provider):
+    scope = Scope.REQUEST
+
+    # Application-wide: authenticating a request must not build the request's database graph.
+    authenticate = provide(Authenticate, scope=Scope.APP)
+    user_provider_keys = provide(DecryptedUserKeys, provides=UserProviderKeys)
+    provider_chain = provide(ProviderChainPolicy, scope=Scope.APP)
+
+    use_cases = provide_all(
+        Throttle,
+        SessionTokens,
+        CreateAccount,
+        RegisterUser,
+        LoginUser,
+        RefreshTokens,
+        LogoutUser,
+        GetProfile,
+        UpdateProfile,
+        ChangePassword,
+        AdmitPasswordResetRequest,
+        SendPasswordResetLink,
+        ResetPassword,
+        CreateApiToken,
+        ListApiTokens,
+        RevokeApiToken,
+        GetUsage,
+        ListUsers,
+        ListUsersAsAdmin,
+        ChangeAccount,
+        ChangeAccountAsAdmin,
+        CreateUserAsAdmin,
+        DeliverQueuedEmails,
+        AnnounceRevocations,
+        ProcessTranscript,
+        FetchTranscript,
+        CompareProviders,
+        ListProviderKeys,
+        SaveProviderKey,
+        DeleteProviderKey,
+        RotateProviderKeys,
+        CountProviderKeys,
+    )
