@@ -310,7 +310,10 @@ def test_long_transcripts_are_mapped_and_reduced_through_the_real_sdk(settings: 
         f"In part {i} the speaker explains another detail of how photosynthesis stores energy."
         for i in range(300)
     )
-    small = ai_settings(settings, llm, anthropic_context_tokens=4000, ai_max_output_tokens=1000)
+    # Dozens of calls: a generous timeout, so a loaded machine cannot turn this into a timeout test.
+    small = ai_settings(
+        settings, llm, anthropic_context_tokens=4000, ai_max_output_tokens=1000, ai_timeout_seconds=15.0
+    )
     with make_client(small) as client:
         api = Api(client)
         response = process(api, signed_in(api), transcript=srt, outputs=["summary", "topics"], language="en")
@@ -431,7 +434,7 @@ def test_a_20k_word_transcript_on_an_8k_model_is_mapped_and_reduced_on_that_mode
         for i in range(1300)
     )
     assert len(lecture.split()) >= 20_000
-    with make_client(ai_settings(settings, llm, anthropic_context_tokens=8000)) as client:
+    with make_client(ai_settings(settings, llm, anthropic_context_tokens=8000, ai_timeout_seconds=15.0)) as client:
         api = Api(client)
         response = process(api, signed_in(api), transcript=lecture, purpose="learning", language="en")
 
@@ -502,7 +505,8 @@ def test_calls_cancelled_when_a_sibling_part_fails_are_still_counted(settings: S
     lecture = " ".join(f"Part {i}: the lecturer explains how leaves turn light into sugar." for i in range(900))
     llm.enqueue(Behaviour(status=500), provider="anthropic", kind="chunk_notes")
     llm.enqueue(Behaviour(delay=0.6), provider="anthropic", kind="chunk_notes", times=50)
-    with make_client(ai_settings(settings, llm, anthropic_context_tokens=4000, ai_max_output_tokens=1000)) as client:
+    long_map = {"anthropic_context_tokens": 4000, "ai_max_output_tokens": 1000, "ai_timeout_seconds": 15.0}
+    with make_client(ai_settings(settings, llm, **long_map)) as client:
         api = Api(client)
         response = process(api, signed_in(api), transcript=lecture, outputs=["summary", "topics"], language="en")
 
