@@ -17,6 +17,8 @@ from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from domain.outputs import (
     MIND_MAP_NODES,
+    SHORT_MIND_MAP_NODES,
+    SHORT_SOURCE_WORDS,
     SOCIAL_POST_CHARS,
     SUMMARY_WORDS,
     TOPIC_MAX_WORDS,
@@ -202,17 +204,25 @@ def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnsw
                 nodes.append(
                     MindMapNodeAnswer(f"{leaf_id}.1", detail.title, leaf_id, _seconds(analysis, sentence.start))
                 )
-    # A text too short for branches with leaves still gets the minimum map: its best sentences, shortened.
-    for index in analysis.ranked:
+    # A text too short for branches with leaves still gets the minimum map: its best sentences, shortened, then
+    # the others; each label once.
+    for index in dict.fromkeys([*analysis.ranked, *range(len(analysis.sentences))]):
         if len(nodes) >= MIND_MAP_NODES[0]:
             break
         sentence = analysis.sentences[index]
         label = _snippet(sentence, BRANCH_WORDS)
         if labels.free(label):
             nodes.append(MindMapNodeAnswer(f"s{index}", labels.take(label), "root", _seconds(analysis, sentence.start)))
-    if len(nodes) < MIND_MAP_NODES[0]:  # a word or two ("Hello"): the one thing said is the map's only branch
-        first = analysis.sentences[analysis.content[0]]
-        nodes.append(MindMapNodeAnswer("s", _snippet(first, BRANCH_WORDS), "root", _seconds(analysis, first.start)))
+    # A word or two ("Hello"), or a long text of one phrase over and over: the one thing said, as often as the
+    # contract needs branches.
+    least = MIND_MAP_NODES[0] if analysis.transcript.words >= SHORT_SOURCE_WORDS else SHORT_MIND_MAP_NODES
+    first = analysis.sentences[analysis.content[0]]
+    while len(nodes) < least:
+        nodes.append(
+            MindMapNodeAnswer(
+                f"again{len(nodes)}", _snippet(first, BRANCH_WORDS), "root", _seconds(analysis, first.start)
+            )
+        )
     return MindMapAnswer(nodes=nodes[: MIND_MAP_NODES[1]])
 
 

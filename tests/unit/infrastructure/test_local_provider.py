@@ -96,6 +96,15 @@ async def test_a_transcript_of_a_few_words_still_gets_every_answer(text: str, ki
     check_answer(kind, generation.text, context(source))  # raises InvalidAnswer otherwise
 
 
+async def test_the_map_of_a_one_sentence_text_names_nothing_twice() -> None:
+    source = parse_transcript("This is a test transcript for AI processing.")
+    generation = await LocalProvider().generate(request("mind_map", source), "local", None)
+    labels = [
+        n["data"]["label"].casefold() for n in check_answer("mind_map", generation.text, context(source)).value["nodes"]
+    ]
+    assert len(labels) == len(set(labels)) >= 2
+
+
 @pytest.mark.parametrize("name", FILES)
 async def test_summaries_land_in_the_word_range_unless_the_text_is_shorter(name: str) -> None:
     _, checked = await answer("summary", name)
