@@ -420,6 +420,11 @@ class TextAnalysis:
         word = next(iter(parts))
         return bool(self._cue_counts[2][word]) and not self._verb_like(word)
 
+    def heard_as_noun(self, key: tuple[str, ...]) -> bool:
+        """A lone word with evidence of being a noun, for a label said only once: in English, heard ending a noun
+        phrase and not as a verb. Other languages give no such evidence here ("automatycznie", "dzieje")."""
+        return self.language == "en" and len(self.content_of(key)) == 1 and self.names_a_thing(key)
+
     def _modifier(self, word: str) -> bool:
         before_noun, elsewhere = self._positions[word]
         return before_noun >= elsewhere

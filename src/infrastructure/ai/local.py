@@ -274,9 +274,9 @@ def _leaves(
 ) -> list[tuple[Keyphrase, Sentence]]:
     """Phrases said in the sentences about the branch (its best sentences first, one phrase from each while there
     are enough), adding words that neither the branch nor the root has. Only when the branch would otherwise go
-    without (in a short talk most things are said once): a lone word said once, and the sentence after each one
-    that names the branch, where a speaker says more about what they just named ("Fees matter as well. A fund
-    that charges two percent...")."""
+    without (in a short talk most things are said once): a lone word said once and heard as a noun, and the
+    sentence after each one that names the branch, where a speaker says more about what they just named ("Fees
+    matter as well. A fund that charges two percent...")."""
     taken = (branch.lemmas, root.lemmas if root else frozenset())
     found: list[tuple[Keyphrase, Sentence]] = []
     names: set[frozenset[str]] = set()
@@ -295,7 +295,7 @@ def _leaves(
                 if any(lemmas <= other or other <= lemmas for other in reserved):
                     continue
                 leaf = analysis.keyphrase(key)
-                if len(lemmas) == 1 and leaf.mentions < 2 and not once:
+                if len(lemmas) == 1 and leaf.mentions < 2 and not (once and analysis.heard_as_noun(key)):
                     continue  # a word said once in passing ("Okazja") names no idea of the branch
                 if len(leaf.title.split()) <= LEAF_WORDS and labels.free(leaf.title, lemmas):
                     found.append((leaf, analysis.sentences[index]))
