@@ -196,10 +196,9 @@ def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnsw
     for number, (phrase, leaves) in enumerate(_branches(analysis, candidates, root, labels), start=1):
         branch_id = f"b{number}"
         nodes.append(MindMapNodeAnswer(branch_id, phrase.title, "root", _seconds(analysis, phrase.start)))
-        for place, (leaf, sentence) in enumerate(leaves, start=1):
+        for place, (leaf, sentence, detail) in enumerate(leaves, start=1):
             leaf_id = f"{branch_id}.{place}"
             nodes.append(MindMapNodeAnswer(leaf_id, leaf.title, branch_id, _seconds(analysis, sentence.start)))
-            detail = _detail(analysis, sentence, (leaf, phrase), labels)
             if detail is not None:
                 nodes.append(
                     MindMapNodeAnswer(f"{leaf_id}.1", detail.title, leaf_id, _seconds(analysis, sentence.start))
@@ -242,22 +241,27 @@ def _main_topic(analysis: TextAnalysis, phrases: list[Keyphrase]) -> Keyphrase |
     return max(fitting, key=presence) if fitting else None
 
 
+_Leaf = tuple[Keyphrase, Sentence, Keyphrase | None]  # a leaf, the sentence it was heard in, and its subleaf
+
+
 def _branches(
     analysis: TextAnalysis, candidates: list[Keyphrase], root: Keyphrase | None, labels: _Labels
-) -> list[tuple[Keyphrase, list[tuple[Keyphrase, Sentence]]]]:
+) -> list[tuple[Keyphrase, list[_Leaf]]]:
     """The strongest candidates that each get enough leaves, with them. A leaf must not take the words of another
     branch ("Water" under one, "Cold Water" the next), so the leaves are found again without a candidate that got
     too few: its words are free for the others then. Takes the labels of the branches and leaves it returns."""
     chosen = list(candidates)
     while True:
         trial = labels.copy()
-        branches = []
+        branches: list[tuple[Keyphrase, list[_Leaf]]] = []
         kept = chosen[:MIND_MAP_BRANCHES]
         for phrase in kept:
             trial.take(phrase.title, phrase.lemmas)
         for phrase in kept:
             others = [p.lemmas for p in kept if p is not phrase]
-            branches.append((phrase, _leaves(analysis, phrase, root, trial, others)))
+            leaves = _leaves(analysis, phrase, root, trial, others)
+            details = [_detail(analysis, sentence, (leaf, phrase), trial) for leaf, sentence in leaves]
+            branches.append((phrase, [(leaf, s, d) for (leaf, s), d in zip(leaves, details, strict=True)]))
         failed = [phrase for phrase, leaves in branches if len(leaves) < MIND_MAP_LEAVES[0]]
         if not failed:
             labels.adopt(trial)
