@@ -78,13 +78,13 @@ _CLAUSE_STARTS = _word_set(
 )
 _POLISH_ADJECTIVE_ENDINGS = ("ny", "wy", "ki", "gi", "ły", "czy", "ty")
 _ENGLISH_MINOR_WORDS = _word_set("a an and as at but by for in of on or the to vs with")
-# A sentence or caption phrase opening with one of these continues the one before it, whatever its punctuation
+# A sentence or caption phrase opening with one of these continues the one before it unless it asks a question
 # ("że fotosynteza zachodzi...", "which is why..."): complementisers, relative pronouns and linking markers.
 _CONTINUING_OPENERS = {
     "en": _word_set("which who whom whose whereas whereby because than nor"),
     "pl": _word_set(
         "że żeby aby iż gdyż bowiem niż zaś toteż podobnie albo lub ani który która które którego której którym "
-        "którą których którzy czym"
+        "którą których którzy"
     ),
 }
 # English words after which an inflected word ending in -s is a verb ("it matters", "a fund that charges").
@@ -156,9 +156,8 @@ class TextAnalysis:
         self.language = detect_language(transcript)
         self.stopwords = STOPWORDS.get(self.language or "", STOPWORDS["en"] | STOPWORDS["pl"])
         self.connectors = CONNECTORS.get(self.language or "", frozenset())
-        self._openers = DEPENDENT_OPENERS.get(self.language or "", frozenset()) | _CONTINUING_OPENERS.get(
-            self.language or "", frozenset()
-        )
+        self._openers = DEPENDENT_OPENERS.get(self.language or "", frozenset())
+        self._continuing = _CONTINUING_OPENERS.get(self.language or "", frozenset())
         self._lemmas: dict[str, str | None] = {}
         self._keyphrases: dict[tuple[str, ...], Keyphrase] = {}
         words: list[str] = []
@@ -193,7 +192,10 @@ class TextAnalysis:
         lower = text.lower()
         opening = [t.lower for t in tokens[:PRONOUN_REACH]]
         dependent = bool(opening) and (
-            opening[0] in self._openers or lower.startswith(DEPENDENT_PHRASES) or any(w in PRONOUNS for w in opening)
+            opening[0] in self._openers
+            or (opening[0] in self._continuing and not text.endswith("?"))  # "Which one lasts?" asks
+            or lower.startswith(DEPENDENT_PHRASES)
+            or any(w in PRONOUNS for w in opening)
         )
         return Sentence(
             index=index,
