@@ -71,12 +71,29 @@ _FILLER = re.compile(FILLER)
 _ABBREVIATIONS = _word_set(
     "e.g. i.e. mr. mrs. ms. dr. prof. vs. cf. st. no. np. tj. tzn. tzw. itd. itp. m.in. ul. św. godz. inż. mgr."
 )
+# Not "that", "który", "że": a phrase cut before one would open with words that continue the one before it.
 _CLAUSE_STARTS = _word_set(
-    "and but so because then now today first next finally if when which that "
-    "a i ale bo więc że żeby czyli jak jeśli jeżeli kiedy gdy który która które potem teraz najpierw następnie"
+    "and but so then now today first next finally if when "
+    "a i ale bo więc czyli jak jeśli jeżeli kiedy gdy zanim potem teraz najpierw następnie"
 )
 _POLISH_ADJECTIVE_ENDINGS = ("ny", "wy", "ki", "gi", "ły", "czy", "ty")
 _ENGLISH_MINOR_WORDS = _word_set("a an and as at but by for in of on or the to vs with")
+# A sentence or caption phrase opening with one of these continues the one before it unless it asks a question
+# ("że fotosynteza zachodzi...", "which is why..."): complementisers, relative pronouns and linking markers.
+_CONTINUING_OPENERS = {
+    "en": _word_set("which who whom whose whereas whereby because than nor"),
+    "pl": _word_set(
+        "że żeby aby iż gdyż bowiem niż zaś toteż podobnie albo lub ani który która które którego której którym "
+        "którą których którzy"
+    ),
+}
+# English words after which an inflected word ending in -s is a verb ("it matters", "a fund that charges").
+_SUBJECTS = _word_set("it that which who")
+# English words after which a run of content words is a noun phrase ("off high-interest debt", "at the bank").
+_ENGLISH_PREPOSITIONS = _word_set(
+    "about above across after against along among around at before behind below beside between beyond by during "
+    "for from in inside into near of off on onto over past through under with within without"
+)
 
 
 class Token(NamedTuple):  # a tuple: there is one per word, and a frozen dataclass is several times slower to build
@@ -140,6 +157,7 @@ class TextAnalysis:
         self.stopwords = STOPWORDS.get(self.language or "", STOPWORDS["en"] | STOPWORDS["pl"])
         self.connectors = CONNECTORS.get(self.language or "", frozenset())
         self._openers = DEPENDENT_OPENERS.get(self.language or "", frozenset())
+        self._continuing = _CONTINUING_OPENERS.get(self.language or "", frozenset())
         self._lemmas: dict[str, str | None] = {}
         self._keyphrases: dict[tuple[str, ...], Keyphrase] = {}
         words: list[str] = []
@@ -174,7 +192,10 @@ class TextAnalysis:
         lower = text.lower()
         opening = [t.lower for t in tokens[:PRONOUN_REACH]]
         dependent = bool(opening) and (
-            opening[0] in self._openers or lower.startswith(DEPENDENT_PHRASES) or any(w in PRONOUNS for w in opening)
+            opening[0] in self._openers
+            or (opening[0] in self._continuing and not text.endswith("?"))  # "Which one lasts?" asks
+            or lower.startswith(DEPENDENT_PHRASES)
+            or any(w in PRONOUNS for w in opening)
         )
         return Sentence(
             index=index,
@@ -191,6 +212,8 @@ class TextAnalysis:
     def _lemma(self, lower: str) -> str | None:
         if lower not in self._lemmas:
             content = lower not in self.stopwords and len(lower) >= 2 and any(ch.isalpha() for ch in lower)
+            if content and "-" in lower:  # "seventy-two", "one-time": made of words that carry no topic
+                content = not all(part in self.stopwords for part in lower.split("-"))
             found = lemma(lower, self.language) if content else None
             self._lemmas[lower] = found if found not in self.stopwords else None
         return self._lemmas[lower]
@@ -381,8 +404,12 @@ class TextAnalysis:
         if self.language == "en":
             if parts[-1].endswith(ENGLISH_NOT_NOUN_ENDINGS) or parts[0].endswith(("ly", "ed")):
                 return False
-            if len(parts) == 1 and not self._cue_counts[2][parts[0]] and self._modifier(parts[0]):
-                return False  # a lone word never heard after "the", "a", "of"... and mostly before a noun: "warm"
+            verb, determined, head = self._cue_counts
+            if len(parts) == 1 and not head[parts[0]]:
+                if self._modifier(parts[0]):
+                    return False  # a lone word never heard after "the", "a", "of"... and mostly before a noun: "warm"
+                if verb[parts[0]] > determined[parts[0]]:
+                    return False  # and heard as a verb rather than after one: "it matters", "paying off"
             return not any(self._verb_like(part) for part in parts)
         return True
 
@@ -390,7 +417,15 @@ class TextAnalysis:
         """Stricter than a topic, for labels said perhaps once: a lone English word must have been heard as a noun
         ("the sinking", not "denser")."""
         parts = self.content_of(key)
-        return len(parts) > 1 or self.language != "en" or bool(self._cue_counts[2][next(iter(parts))])
+        if len(parts) > 1 or self.language != "en":
+            return True
+        word = next(iter(parts))
+        return bool(self._cue_counts[2][word]) and not self._verb_like(word)
+
+    def heard_as_noun(self, key: tuple[str, ...]) -> bool:
+        """A lone word with evidence of being a noun, for a label said only once: in English, heard ending a noun
+        phrase and not as a verb. Other languages give no such evidence here ("automatycznie", "dzieje")."""
+        return self.language == "en" and len(self.content_of(key)) == 1 and self.names_a_thing(key)
 
     def _modifier(self, word: str) -> bool:
         before_noun, elsewhere = self._positions[word]
@@ -430,13 +465,31 @@ class TextAnalysis:
                 after = tokens[position + 1] if position + 1 < len(tokens) else None
                 if token.lower.endswith("ed") and token.lemma != token.lower:
                     verb[token.lemma] += 2  # an inflected past form: a verb even when heard once ("mended")
-                elif before in VERB_CUES or token.lower.endswith(("ed", "ly")):
+                elif before in VERB_CUES or token.lower.endswith(("ed", "ly")) or _inflected_verb(before, token):
                     verb[token.lemma] += 1
                 elif before in NOUN_CUES:
                     determined[token.lemma] += 1
-                    if after is None or after.lemma is None or token.breaks_after:
-                        head[token.lemma] += 1
+                if (after is None or after.lemma is None or token.breaks_after) and self._heads_a_run(tokens, position):
+                    head[token.lemma] += 1
         return verb, determined, head
+
+    @staticmethod
+    def _heads_a_run(tokens: tuple[Token, ...], last: int) -> bool:
+        """Whether the token ends a run of up to three content words opened by a determiner ("the interest rate")
+        or a preposition ("off high-interest debt"); a lone -ing form after a preposition is a gerund ("for
+        watching")."""
+        first = last
+        while (
+            first > 0
+            and last - first < 2
+            and tokens[first - 1].lemma is not None
+            and not tokens[first - 1].breaks_after
+        ):
+            first -= 1
+        opener = tokens[first - 1].lower if first else ""
+        if opener in NOUN_CUES:
+            return True
+        return opener in _ENGLISH_PREPOSITIONS and not (first == last and tokens[last].lower.endswith("ing"))
 
     def _distinct(
         self, ranked: list[tuple[str, ...]], limit: int, already: Iterable[tuple[str, ...]] = ()
@@ -567,6 +620,16 @@ class TextAnalysis:
             parts.append(text)
             previous = sentence
         return " ".join(parts)
+
+
+def _inflected_verb(before: str, token: Token) -> bool:
+    """An English verb by its ending and the word before it: "it matters", "a fund that charges", "paying off",
+    "starts investing" (but "the sinking" is a noun)."""
+    if token.lemma == token.lower:
+        return False
+    if before in _SUBJECTS:
+        return token.lower.endswith("s")
+    return before not in NOUN_CUES and token.lower.endswith("ing")
 
 
 def _norm(vector: Mapping[str, float]) -> float:

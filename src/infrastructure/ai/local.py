@@ -17,6 +17,8 @@ from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from domain.outputs import (
     MIND_MAP_NODES,
+    SHORT_MIND_MAP_NODES,
+    SHORT_SOURCE_WORDS,
     SOCIAL_POST_CHARS,
     SUMMARY_WORDS,
     TOPIC_MAX_WORDS,
@@ -30,7 +32,7 @@ from domain.outputs import (
     TopicsAnswer,
 )
 from domain.transcripts import Transcript, TranscriptUnusable, format_timestamp
-from infrastructure.ai.extractive import Keyphrase, Sentence, TextAnalysis
+from infrastructure.ai.extractive import Keyphrase, Sentence, TextAnalysis, Token
 from infrastructure.ai.stopwords import PROMPT_WORDS
 
 SUMMARY_TARGET_WORDS = 140
@@ -167,6 +169,14 @@ class _Labels:
             self._lemmas.append(lemmas)
         return label
 
+    def copy(self) -> _Labels:
+        copied = _Labels()
+        copied.adopt(self)
+        return copied
+
+    def adopt(self, other: _Labels) -> None:
+        self._texts, self._lemmas = set(other._texts), list(other._lemmas)
+
 
 def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnswer:
     phrases = analysis.keyphrases(MIND_MAP_BRANCHES * 2 + 1)
@@ -178,44 +188,40 @@ def _mind_map(analysis: TextAnalysis, request: GenerationRequest) -> MindMapAnsw
     else:
         root_label = labels.take(_snippet(analysis.sentences[analysis.ranked[0]], ROOT_WORDS))
     nodes = [MindMapNodeAnswer("root", root_label, None, None)]
-    candidates = [p for p in phrases if len(p.title.split()) <= BRANCH_WORDS and analysis.names_a_thing(p.key)]
-    branches = 0
-    for number, phrase in enumerate(candidates):
-        if branches == MIND_MAP_BRANCHES:
-            break
-        if not labels.free(phrase.title, phrase.lemmas):
-            continue
-        # A leaf must not take the words of a branch still to come ("Water" under one, "Cold Water" the next).
-        reserved = [p.lemmas for p in candidates[number + 1 : number + 1 + MIND_MAP_BRANCHES - branches]]
-        leaves = _leaves(analysis, phrase, root, labels, reserved)
-        if len(leaves) < MIND_MAP_LEAVES[0]:
-            continue  # a branch with nothing under it says nothing
-        branches += 1
-        branch_id = f"b{branches}"
-        nodes.append(
-            MindMapNodeAnswer(
-                branch_id, labels.take(phrase.title, phrase.lemmas), "root", _seconds(analysis, phrase.start)
-            )
-        )
-        for number, (leaf, sentence) in enumerate(leaves, start=1):
-            leaf_id = f"{branch_id}.{number}"
+    candidates = [
+        p
+        for p in phrases
+        if len(p.title.split()) <= BRANCH_WORDS and analysis.names_a_thing(p.key) and labels.free(p.title, p.lemmas)
+    ]
+    for number, (phrase, leaves) in enumerate(_branches(analysis, candidates, root, labels), start=1):
+        branch_id = f"b{number}"
+        nodes.append(MindMapNodeAnswer(branch_id, phrase.title, "root", _seconds(analysis, phrase.start)))
+        for place, (leaf, sentence, detail) in enumerate(leaves, start=1):
+            leaf_id = f"{branch_id}.{place}"
             nodes.append(MindMapNodeAnswer(leaf_id, leaf.title, branch_id, _seconds(analysis, sentence.start)))
-            detail = _detail(analysis, sentence, (leaf, phrase), labels)
             if detail is not None:
                 nodes.append(
                     MindMapNodeAnswer(f"{leaf_id}.1", detail.title, leaf_id, _seconds(analysis, sentence.start))
                 )
-    # A text too short for branches with leaves still gets the minimum map: its best sentences, shortened.
-    for index in analysis.ranked:
+    # A text too short for branches with leaves still gets the minimum map: its best sentences, shortened, then
+    # the others; each label once.
+    for index in dict.fromkeys([*analysis.ranked, *range(len(analysis.sentences))]):
         if len(nodes) >= MIND_MAP_NODES[0]:
             break
         sentence = analysis.sentences[index]
         label = _snippet(sentence, BRANCH_WORDS)
         if labels.free(label):
             nodes.append(MindMapNodeAnswer(f"s{index}", labels.take(label), "root", _seconds(analysis, sentence.start)))
-    if len(nodes) < MIND_MAP_NODES[0]:  # a word or two ("Hello"): the one thing said is the map's only branch
-        first = analysis.sentences[analysis.content[0]]
-        nodes.append(MindMapNodeAnswer("s", _snippet(first, BRANCH_WORDS), "root", _seconds(analysis, first.start)))
+    # A word or two ("Hello"), or a long text of one phrase over and over: the one thing said, as often as the
+    # contract needs branches.
+    least = MIND_MAP_NODES[0] if analysis.transcript.words >= SHORT_SOURCE_WORDS else SHORT_MIND_MAP_NODES
+    first = analysis.sentences[analysis.content[0]]
+    while len(nodes) < least:
+        nodes.append(
+            MindMapNodeAnswer(
+                f"again{len(nodes)}", _snippet(first, BRANCH_WORDS), "root", _seconds(analysis, first.start)
+            )
+        )
     return MindMapAnswer(nodes=nodes[: MIND_MAP_NODES[1]])
 
 
@@ -235,6 +241,34 @@ def _main_topic(analysis: TextAnalysis, phrases: list[Keyphrase]) -> Keyphrase |
     return max(fitting, key=presence) if fitting else None
 
 
+_Leaf = tuple[Keyphrase, Sentence, Keyphrase | None]  # a leaf, the sentence it was heard in, and its subleaf
+
+
+def _branches(
+    analysis: TextAnalysis, candidates: list[Keyphrase], root: Keyphrase | None, labels: _Labels
+) -> list[tuple[Keyphrase, list[_Leaf]]]:
+    """The strongest candidates that each get enough leaves, with them. A leaf must not take the words of another
+    branch ("Water" under one, "Cold Water" the next), so the leaves are found again without a candidate that got
+    too few: its words are free for the others then. Takes the labels of the branches and leaves it returns."""
+    chosen = list(candidates)
+    while True:
+        trial = labels.copy()
+        branches: list[tuple[Keyphrase, list[_Leaf]]] = []
+        kept = chosen[:MIND_MAP_BRANCHES]
+        for phrase in kept:
+            trial.take(phrase.title, phrase.lemmas)
+        for phrase in kept:
+            others = [p.lemmas for p in kept if p is not phrase]
+            leaves = _leaves(analysis, phrase, root, trial, others)
+            details = [_detail(analysis, sentence, (leaf, phrase), trial) for leaf, sentence in leaves]
+            branches.append((phrase, [(leaf, s, d) for (leaf, s), d in zip(leaves, details, strict=True)]))
+        failed = [phrase for phrase, leaves in branches if len(leaves) < MIND_MAP_LEAVES[0]]
+        if not failed:
+            labels.adopt(trial)
+            return branches
+        chosen.remove(failed[-1])  # the weakest first: a stronger branch may still get its leaves then
+
+
 def _leaves(
     analysis: TextAnalysis,
     branch: Keyphrase,
@@ -243,13 +277,18 @@ def _leaves(
     reserved: list[frozenset[str]],
 ) -> list[tuple[Keyphrase, Sentence]]:
     """Phrases said in the sentences about the branch (its best sentences first, one phrase from each while there
-    are enough), adding words that neither the branch nor the root has."""
+    are enough), adding words that neither the branch nor the root has. Only when the branch would otherwise go
+    without (in a short talk most things are said once): a lone word said once and heard as a noun, and the
+    sentence after each one that names the branch, where a speaker says more about what they just named ("Fees
+    matter as well. A fund that charges two percent...")."""
     taken = (branch.lemmas, root.lemmas if root else frozenset())
     found: list[tuple[Keyphrase, Sentence]] = []
     names: set[frozenset[str]] = set()
     sentences = sorted(branch.sentences, key=analysis.rank_of.__getitem__)
-    for per_sentence in (1, MIND_MAP_LEAVES[1]):
-        for index in sentences:
+    quotable = set(analysis.content)
+    following = [i + 1 for i in sentences if i + 1 in quotable and i + 1 not in branch.sentences]
+    for per_sentence, once in ((1, False), (MIND_MAP_LEAVES[1], False), (MIND_MAP_LEAVES[1], True)):
+        for index in [*sentences, *following] if once else sentences:
             added = 0
             for key in analysis.phrases_in(index):
                 if len(found) == MIND_MAP_LEAVES[1] or added == per_sentence:
@@ -260,7 +299,7 @@ def _leaves(
                 if any(lemmas <= other or other <= lemmas for other in reserved):
                     continue
                 leaf = analysis.keyphrase(key)
-                if len(lemmas) == 1 and leaf.mentions < 2:
+                if len(lemmas) == 1 and leaf.mentions < 2 and not (once and analysis.heard_as_noun(key)):
                     continue  # a word said once in passing ("Okazja") names no idea of the branch
                 if len(leaf.title.split()) <= LEAF_WORDS and labels.free(leaf.title, lemmas):
                     found.append((leaf, analysis.sentences[index]))
@@ -290,15 +329,18 @@ def _detail(
 
 
 def _snippet(sentence: Sentence, words: int) -> str:
-    """The first words of a sentence, up to its first pause, without trailing small words or punctuation."""
-    kept: list[str] = []
-    for token in sentence.tokens[:words]:
-        kept.append(token.cased)
+    """The words of a sentence from its first content word up to the next pause, without trailing small words or
+    punctuation: "So, three takeaways: start early" gives "Takeaways", not "So"."""
+    tokens = sentence.tokens
+    first = next((i for i, token in enumerate(tokens) if token.lemma is not None), 0)
+    kept: list[Token] = []
+    for token in tokens[first : first + words]:
+        kept.append(token)
         if token.breaks_after:
             break
-    while len(kept) > 1 and sentence.tokens[len(kept) - 1].lemma is None:
+    while len(kept) > 1 and kept[-1].lemma is None:
         kept.pop()
-    text = " ".join(kept)
+    text = " ".join(token.cased for token in kept)
     return text[:1].upper() + text[1:]
 
 

@@ -19,6 +19,7 @@ from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
 from domain.transcripts import Segment, Transcript, parse_transcript
 from infrastructure.ai.extractive import MAX_SENTENCE_WORDS, TextAnalysis
 from infrastructure.ai.local import LocalProvider
+from infrastructure.ai.stopwords import STOPWORDS
 from infrastructure.bootstrap.catalog import build_catalog
 from tests.conftest import make_settings
 
@@ -29,6 +30,7 @@ CUSTOM_PROMPTS = {
     "en_lecture_sleep_memory.vtt": ("What does the lecture say about naps?", "nap"),
     "en_podcast_heat_islands.txt": ("Why should cities plant trees?", "tree"),
     "en_very_short_reminder.txt": ("When is the meeting?", "meeting"),
+    "en_talk_compound_interest.txt": ("What does the talk say about fees?", "fee"),
     "pl_talk_pszczoly_w_miescie.srt": ("Co prelegentka mówi o warrozie i jej leczeniu?", "warroz"),
     "pl_auto_captions_chleb_na_zakwasie.txt": ("Jak długo ciasto stoi w lodówce?", "lodówk"),
 }
@@ -72,6 +74,7 @@ def test_the_shipped_transcripts_are_what_the_tests_claim() -> None:
     assert sizes["en_lecture_sleep_memory.vtt"] > 1400
     assert sizes["pl_talk_pszczoly_w_miescie.srt"] > 1100
     assert 200 < sizes["en_podcast_heat_islands.txt"] < 300
+    assert 200 < sizes["en_talk_compound_interest.txt"] < 300
     assert 700 < sizes["pl_auto_captions_chleb_na_zakwasie.txt"] < 900
     assert sizes["en_very_short_reminder.txt"] < 60
     assert all(transcript(name).has_timestamps for name in TIMED)
@@ -93,6 +96,14 @@ async def test_a_transcript_of_a_few_words_still_gets_every_answer(text: str, ki
     source = parse_transcript(text)
     generation = await LocalProvider().generate(request(kind, source), "local", None)
     check_answer(kind, generation.text, context(source))  # raises InvalidAnswer otherwise
+
+
+async def test_the_map_of_a_one_sentence_text_names_nothing_twice() -> None:
+    source = parse_transcript("This is a test transcript for AI processing.")
+    generation = await LocalProvider().generate(request("mind_map", source), "local", None)
+    tree = check_answer("mind_map", generation.text, context(source)).value
+    labels = [node.label.casefold() for node in tree.nodes()]
+    assert len(labels) == len(set(labels)) >= 2
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -225,6 +236,55 @@ async def test_the_mind_map_root_is_a_main_topic_not_a_long_title() -> None:
     _, topics = await answer("topics", "en_lecture_sleep_memory.vtt")
     assert root in [t.title for t in topics.topics]
     assert len(root.split()) <= 4
+
+
+async def test_a_short_talk_gets_branches_with_leaves_and_topics_that_name_things() -> None:
+    """A user's trial: this talk got a map of three leafless branches, one of them "So", and the topics "Matters",
+    "Paying" and "Seventy-two"."""
+    _, mind_map = await answer("mind_map", "en_talk_compound_interest.txt")
+    tree = mind_map.value
+    assert tree.root.label == "Compound Interest"
+    branches = tree.root.children
+    assert len(branches) >= 3
+    assert all(2 <= len(b.children) <= 4 for b in branches), [b.label for b in branches]
+    labels = [node.label for node in tree.nodes()]
+    assert len({label.casefold() for label in labels}) == len(labels)
+    assert not [label for label in labels if label.lower() in STOPWORDS["en"]]  # "So", "Now", "Today"
+    _, topics = await answer("topics", "en_talk_compound_interest.txt")
+    titles = [t.title for t in topics.topics]
+    assert {"Compound Interest", "Debt", "Fees"} <= set(titles)
+    verbs_and_numbers = {"matters", "matter", "paying", "pay", "seventy-two", "twenty-five", "thirty-five", "earn"}
+    assert not [title for title in titles if title.lower() in verbs_and_numbers]
+
+
+async def test_a_summary_never_opens_with_a_caption_phrase_that_continues_the_one_before() -> None:
+    """Auto captions of a Polish lesson: the phrase after the greeting opens with "że" ("that ...")."""
+    phrases = [
+        "cześć witajcie na kolejnej lekcji biologii dzisiaj przypomnę",
+        "że fotosynteza zachodzi głównie w liściach roślin zielonych",
+        "w liściach są chloroplasty które zawierają zielony barwnik chlorofil",
+        "który pochłania światło czerwone i niebieskie",
+        "roślina pobiera dwutlenek węgla z powietrza przez aparaty szparkowe",
+        "a wodę pobiera korzeniami z gleby",
+        "produktami fotosyntezy są glukoza i tlen",
+        "tlen trafia do atmosfery a glukoza jest źródłem energii rośliny",
+        "faza jasna zachodzi w błonach tylakoidów i potrzebuje światła",
+        "faza ciemna czyli cykl calvina zachodzi w stromie chloroplastu",
+        "enzym rubisko wiąże dwutlenek węgla z cukrem pięciowęglowym",
+        "intensywność fotosyntezy zależy od światła temperatury i dostępności wody",
+        "gdy brakuje wody roślina zamyka aparaty szparkowe",
+        "dlatego susza tak bardzo obniża plony zbóż",
+        "dzięki fotosyntezie w atmosferze jest tlen którym oddychamy",
+        "rośliny są podstawą łańcuchów pokarmowych na ziemi",
+        "lasy i oceany pochłaniają dwutlenek węgla i łagodzą zmiany klimatu",
+    ]
+    source = Transcript.from_segments([Segment(5.0 * n, 4.0, text) for n, text in enumerate(phrases)], "vtt")
+    openers = {s.tokens[0].lower: s.dependent for s in TextAnalysis(source).sentences}
+    assert openers["że"]
+    assert openers["który"]
+    generation = await LocalProvider().generate(request("summary", source, language="pl"), "local", None)
+    summary = check_answer("summary", generation.text, context(source)).value
+    assert summary.split()[0].lower() not in {"że", "który", "a", "i", "czyli", "dlatego"}, summary
 
 
 async def test_a_two_hour_transcript_meets_the_contract() -> None:
