@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from application.errors import AuthenticationFailed, TooManyAttempts
+from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
 from application.ports import AttemptCounter
 from domain.api_tokens import Scope
 
@@ -98,6 +98,9 @@ class Caller:
     @property
     def user_id(self) -> uuid.UUID | None:
         return self.principal.user.id if self.principal else None
+
+
+ADMISSION_ERRORS = (AuthenticationFailed, PermissionDenied, TooManyAttempts)  # what `admit` may raise
 
 
 async def admit(caller: Caller, policy: ProcessingPolicy, throttle: Throttle, scope: Scope = Scope.WRITE) -> None:

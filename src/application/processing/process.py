@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from application.access import Caller, ProcessingPolicy, Throttle, admit
+from application.access import ADMISSION_ERRORS, Caller, ProcessingPolicy, Throttle, admit
 from application.accounts.ports import UserProviderKeys
 from application.auth.authenticate import Principal
-from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
@@ -180,9 +179,7 @@ class ProcessResult:
 class ProcessTranscript:
     raises = (
         InvalidInput,
-        AuthenticationFailed,
-        PermissionDenied,
-        TooManyAttempts,
+        *ADMISSION_ERRORS,
         InvalidVideoUrl,
         *TRANSCRIPT_SOURCE_ERRORS,
         EmptyTranscript,

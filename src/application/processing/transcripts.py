@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from application.access import Caller, ProcessingPolicy, Throttle, admit
-from application.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
+from application.access import ADMISSION_ERRORS, Caller, ProcessingPolicy, Throttle, admit
 from application.processing.ports import TRANSCRIPT_SOURCE_ERRORS, TranscriptSource
 from domain.api_tokens import Scope
 from domain.errors import InvalidInput, check_all
@@ -14,9 +13,7 @@ class FetchTranscript:
 
     raises = (
         InvalidInput,
-        AuthenticationFailed,
-        PermissionDenied,
-        TooManyAttempts,
+        *ADMISSION_ERRORS,
         InvalidVideoUrl,
         *TRANSCRIPT_SOURCE_ERRORS,
     )
