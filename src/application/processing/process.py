@@ -292,9 +292,9 @@ class ProcessTranscript:
             languages[p.output] = written
             if written != wanted:
                 message = (
-                    f"The {p.output.replace('_', ' ')} is in {language_name(written)}, the transcript's language, "
-                    f"not {language_name(wanted)}: the {p.attempt.provider} provider quotes the transcript and "
-                    "cannot translate it."
+                    f"The {p.output.replace('_', ' ')} output is in {language_name(written)}, the transcript's "
+                    f"language, not {language_name(wanted)}: the {p.attempt.provider} provider quotes the transcript "
+                    "and cannot translate it."
                 )
                 notices.append(Notice("not_translated", p.output, message))
         return languages, tuple(notices)
