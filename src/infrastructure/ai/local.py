@@ -31,7 +31,7 @@ from domain.outputs import (
     TopicItem,
     TopicsAnswer,
 )
-from domain.transcripts import Transcript, TranscriptUnusable, format_timestamp
+from domain.transcripts import Transcript, TranscriptUnusable, format_timestamp, parse_transcript
 from infrastructure.ai.extractive import Keyphrase, Sentence, TextAnalysis, Token
 from infrastructure.ai.stopwords import PROMPT_WORDS
 
@@ -70,6 +70,11 @@ class LocalProvider:
     async def check_key(self, secret: str) -> None:
         """There is no key to check."""
 
+    async def warm_up(self) -> None:
+        """Loads the language model and the Polish and English lemma data (about 2.5 s, once per process), so the
+        first user does not wait for them."""
+        await asyncio.to_thread(_warm_up)
+
 
 # One answer at a time: the work is CPU-bound under the GIL anyway, and this way the outputs of one request, asked
 # for concurrently, share one analysis instead of each computing it in parallel.
@@ -84,6 +89,14 @@ def _generate(request: GenerationRequest) -> Generation:
             raise TranscriptUnusable("nothing in it reads as speech that can be quoted")
         answer = _ANSWERS[request.kind](analysis, request)
     return Generation(text=msgspec.json.encode(answer).decode(), tokens_in=0, tokens_out=0)
+
+
+def _warm_up() -> None:
+    for text in (
+        "Dzisiaj porozmawiamy o fotosyntezie i o tym, jak rośliny zamieniają światło w cukier.",
+        "Today we talk about how plants turn light into sugar, and why their leaves are green.",
+    ):
+        TextAnalysis(parse_transcript(text)).keyphrases(3)
 
 
 @lru_cache(maxsize=2)  # an analysis holds ~0.5 kB per word; two cover a request overlapping another

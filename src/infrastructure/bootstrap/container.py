@@ -53,6 +53,7 @@ from application.processing.ports import (
 from application.processing.runner import OutputRunner
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.language import Py3LangidIdentifier
+from infrastructure.ai.local import LocalProvider
 from infrastructure.ai.provider_stats import InMemoryProviderStats
 from infrastructure.ai.redis_stats import RedisProviderStats
 from infrastructure.bootstrap.catalog import build_catalog
@@ -317,8 +318,8 @@ class ProcessingAdapters(Provider):
 
 @dataclass(frozen=True, slots=True)
 class BackgroundLoops:
-    """What runs beside the server for as long as it runs: keeping shared state in step with other processes and,
-    with Redis, flushing the provider stats."""
+    """What runs beside the server: keeping shared state in step with other processes, with Redis flushing the
+    provider stats, and when the offline provider serves the default chain, loading its language data once."""
 
     loops: tuple[Callable[[], Coroutine[Any, Any, None]], ...]
 
@@ -327,9 +328,11 @@ class BackgroundProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def loops(self, sync: StateSync, stats: ProviderStats) -> BackgroundLoops:
+    def loops(self, sync: StateSync, stats: ProviderStats, catalog: ProviderCatalog) -> BackgroundLoops:
         flush = (stats.run,) if isinstance(stats, RedisProviderStats) else ()
-        return BackgroundLoops((sync.run, *flush))
+        local = catalog.adapters.get("local")
+        warm = (local.warm_up,) if isinstance(local, LocalProvider) and "local" in catalog.default_chain else ()
+        return BackgroundLoops((sync.run, *flush, *warm))
 
 
 ADAPTERS = (

@@ -21,6 +21,7 @@ from infrastructure.ai.extractive import MAX_SENTENCE_WORDS, TextAnalysis
 from infrastructure.ai.local import LocalProvider
 from infrastructure.ai.stopwords import STOPWORDS
 from infrastructure.bootstrap.catalog import build_catalog
+from infrastructure.bootstrap.container import BackgroundLoops, make_container
 from tests.conftest import make_settings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "transcripts"
@@ -331,3 +332,19 @@ async def test_users_cannot_bring_a_key_for_it_and_it_needs_none() -> None:
     assert isinstance(catalog.adapters["local"], LocalProvider)
     assert not local.accepts_user_keys
     assert local.has_server_key
+
+
+@pytest.mark.parametrize(("keys", "warmed"), [({}, True), ({"anthropic_api_key": "sk-server"}, False)])
+async def test_the_server_loads_the_offline_providers_data_at_start_only_when_it_serves(
+    keys: dict[str, str], warmed: bool, tmp_path: Path
+) -> None:
+    """Without a key `local` answers everyone: its language data (seconds to load) is loaded before the first
+    user asks; with a paid provider first, it is not loaded unless needed."""
+    container = make_container(make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", **keys))
+    try:
+        loops = (await container.get(BackgroundLoops)).loops
+    finally:
+        await container.close()
+    assert any(getattr(loop, "__name__", "") == "warm_up" for loop in loops) is warmed
+    if warmed:
+        await LocalProvider().warm_up()  # and it runs
