@@ -321,7 +321,7 @@ def test_long_transcripts_are_mapped_and_reduced_through_the_real_sdk(settings: 
     notes = [r for r in llm.requests if r.kind == "chunk_notes"]
     assert len(notes) >= 3
     assert all(r.body["model"] == "claude-sonnet-4-6" for r in notes)
-    assert "[00:00]" in notes[0].prompt
+    assert any("[00:00]" in r.prompt for r in notes)  # the map calls run concurrently: any order
     topics = response.json()["data"]["key_topics"]
     assert any(t["timestamp"] is not None for t in topics)
 
