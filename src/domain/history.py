@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.errors import DomainError
 from domain.usage import Attribution, Spend
 
 
@@ -35,3 +36,10 @@ class HistoryEntry:
     duration_ms: int
     cached: bool
     created_at: datetime
+
+
+class HistoryEntryNotFound(DomainError):
+    """Also what another user's entry looks like: its existence is not confirmed."""
+
+    def __init__(self) -> None:
+        super().__init__("History entry not found")

@@ -39,6 +39,7 @@ from application.auth.register import CreateAccount, RegisterUser
 from application.auth.revocations import AnnounceRevocations
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
+from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, ListHistory
 from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessTranscript
@@ -86,4 +87,8 @@ class UseCaseProvider(Provider):
         DeleteProviderKey,
         RotateProviderKeys,
         CountProviderKeys,
+        ListHistory,
+        GetHistoryEntry,
+        DeleteHistoryEntry,
+        ClearHistory,
     )

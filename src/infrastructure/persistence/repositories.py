@@ -15,12 +15,13 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.history import HistoryFilters
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import EmailMessage, PasswordResetRecord, PendingRevocation, QueuedEmail
 from domain.api_tokens import ApiToken, Scope
 from domain.history import HistoryEntry
 from domain.sessions import AuthSession, RefreshToken
-from domain.usage import Payer, Spend, UsageEvent, UsageSummary
+from domain.usage import Attribution, Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, Role, Tier, User
 from infrastructure.persistence.models import (
     ApiTokenRow,
@@ -266,6 +267,89 @@ class SqlHistoryRepository:
         del values["spend"]
         values["attribution"] = msgspec.to_builtins(entry.attribution) if entry.attribution else None
         self._session.add(ProcessingHistoryRow(**values, **_spend_columns(entry.spend)))
+
+    async def list_for_user(self, user_id: uuid.UUID, filters: HistoryFilters, page: PageRequest) -> Page[HistoryEntry]:
+        row = ProcessingHistoryRow
+        query = (
+            select(row)
+            .where(row.user_id == user_id, *_history_conditions(filters))
+            .order_by(row.created_at.desc(), row.id.desc())
+            .limit(page.limit + 1)
+        )
+        after = _keyset(row.created_at, row.id, page)
+        if after is not None:
+            query = query.where(after)
+        rows, cursor = _page((await self._session.scalars(query)).all(), page, lambda r: (r.created_at, r.id))
+        return Page([_history_entry(r) for r in rows], cursor)
+
+    async def get_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> HistoryEntry | None:
+        found = await self._session.scalar(
+            select(ProcessingHistoryRow).where(
+                ProcessingHistoryRow.id == entry_id, ProcessingHistoryRow.user_id == user_id
+            )
+        )
+        return _history_entry(found) if found else None
+
+    async def delete_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        result = await self._session.execute(
+            delete(ProcessingHistoryRow).where(
+                ProcessingHistoryRow.id == entry_id, ProcessingHistoryRow.user_id == user_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_all_for_user(self, user_id: uuid.UUID) -> int:
+        result = await self._session.execute(
+            delete(ProcessingHistoryRow).where(ProcessingHistoryRow.user_id == user_id)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _history_conditions(filters: HistoryFilters) -> list[ColumnElement[bool]]:
+    row = ProcessingHistoryRow
+    equal_to = {
+        row.purpose: filters.purpose,
+        row.language: filters.language,
+        row.provider: filters.provider,
+        row.model: filters.model,
+        row.video_id: filters.video_id,
+        row.cached: filters.cached,
+    }
+    conditions = [column == value for column, value in equal_to.items() if value is not None]
+    if filters.since is not None:
+        conditions.append(row.created_at >= filters.since)
+    if filters.before is not None:
+        conditions.append(row.created_at < filters.before)
+    return conditions
+
+
+def _history_entry(row: ProcessingHistoryRow) -> HistoryEntry:
+    assert row.user_id is not None  # rows are listed by their owner
+    return HistoryEntry(
+        id=row.id,
+        user_id=row.user_id,
+        transcript_hash=row.transcript_hash or "",
+        purpose=row.purpose,
+        outputs=row.outputs,
+        summary=row.summary,
+        topics=row.topics,
+        key_topics=row.key_topics,
+        mind_map=row.mind_map,
+        social_post=row.social_post,
+        custom_prompt=row.custom_prompt,
+        custom_output=row.custom_output,
+        video_id=row.video_id,
+        video_url=row.video_url,
+        title=row.title,
+        language=row.language,
+        provider=row.provider,
+        model=row.model,
+        spend=Spend(row.tokens_in, row.tokens_out, float(row.cost_usd)),
+        attribution=msgspec.convert(row.attribution, Attribution) if row.attribution else None,
+        duration_ms=row.duration_ms,
+        cached=row.cached,
+        created_at=row.created_at,
+    )
 
 
 class SqlUsageRepository:
