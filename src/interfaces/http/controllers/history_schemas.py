@@ -73,7 +73,9 @@ class HistoryEntryView(msgspec.Struct):
     summary: str | None
     topics: str | None
     key_topics: list[KeyTopicView] | None
-    mind_map: Annotated[dict[str, Any] | None, Meta(description="The mind-map tree as it was produced")]
+    mind_map: Annotated[
+        dict[str, Any] | None, Meta(description="The mind map's React Flow graph, as the processing answer showed it")
+    ]
     social_post: str | None
     custom_prompt: str | None
     custom_output: str | None
