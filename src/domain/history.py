@@ -37,6 +37,16 @@ class HistoryEntry:
     cached: bool
     created_at: datetime
 
+    def searchable_fields(self) -> dict[str, str | None]:
+        """What full-text search reads, in the order a snippet prefers them."""
+        return {
+            "title": self.title,
+            "summary": self.summary,
+            "topics": self.topics,
+            "social_post": self.social_post,
+            "custom_output": self.custom_output,
+        }
+
 
 class HistoryEntryNotFound(DomainError):
     """Also what another user's entry looks like: its existence is not confirmed."""

@@ -123,12 +123,16 @@ def test_each_filter_and_their_combination(api: Api) -> None:
     assert _ids(api, headers, "&purpose=learning&language=pl") == []
 
 
-def test_bad_dates_a_reversed_range_and_a_limit_out_of_range_are_400_with_details(api: Api) -> None:
+def test_bad_dates_a_reversed_range_control_characters_and_a_limit_out_of_range_are_400_with_details(api: Api) -> None:
     _, headers = _user(api)
     for query, field in [
         ("from=yesterday", "from"),
         ("to=2026-13-01", "to"),
         ("from=2026-11-05&to=2026-11-04", "from"),
+        ("to=9999-12-31", "to"),
+        ("from=0001-01-01T00:00:00%2B14:00", "from"),
+        ("purpose=%00", "purpose"),
+        ("model=a%0Ab", "model"),
     ]:
         response = api.client.get(f"/api/v1/history?{query}", headers=headers)
         assert response.status_code == 400, query
@@ -248,3 +252,100 @@ def test_another_users_entry_is_404_on_every_route(api: Api) -> None:
 def test_history_needs_a_signed_in_caller(api: Api) -> None:
     assert api.client.get("/api/v1/history").status_code == 401
     assert api.client.delete("/api/v1/history?confirm=true").status_code == 401
+
+
+def _search(api: Api, headers: dict[str, str], q: str) -> list[dict[str, Any]]:
+    response = api.client.get("/api/v1/history", params={"q": q, "limit": 100}, headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["data"]["items"]
+    return items
+
+
+def test_full_text_finds_polish_words_with_or_without_diacritics_both_ways(api: Api) -> None:
+    me, headers = _user(api)
+    accented = _entry(me, title="Źródło Wisły", summary="Rzeka płynie przez Kraków i Łódź nie leży nad nią.")
+    plain = _entry(me, title="Notatki", summary="Zrodlo tekstu bez polskich znakow, zolw i zaba.")
+    unrelated = _entry(me, title="Góry", summary="Tatry są wysokie.")
+    _seed(api, accented, plain, unrelated)
+
+    def found(q: str) -> set[str]:
+        return {item["id"] for item in _search(api, headers, q)}
+
+    both = {str(accented.id), str(plain.id)}
+    assert found("zrodlo") == both
+    assert found("źródło") == both
+    assert found("ŹRÓDŁO") == both
+    assert found("lodz") == {str(accented.id)}
+    assert found("żółw") == {str(plain.id)}
+    assert found("krak") == {str(accented.id)}  # a word's beginning finds it
+    assert found("wisly rzeka") == {str(accented.id)}  # every word must match
+    assert found("wisly tatry") == set()
+
+
+def test_full_text_in_english_over_every_searched_output(api: Api) -> None:
+    me, headers = _user(api)
+    in_title = _entry(me, title="Café culture in Paris", summary="Nothing else.")
+    in_topics = _entry(me, title="T", summary="S", topics="- Naïve bayes classifiers")
+    in_post = _entry(me, title="T", summary="S", social_post="Loved this talk on résumé writing #career")
+    in_custom = _entry(me, title="T", summary="S", custom_prompt="cafe?", custom_output="A quiz about coffee")
+    _seed(api, in_title, in_topics, in_post, in_custom)
+
+    assert [i["id"] for i in _search(api, headers, "cafe")] == [str(in_title.id)]  # not the custom prompt
+    assert [i["id"] for i in _search(api, headers, "naive")] == [str(in_topics.id)]
+    assert [i["id"] for i in _search(api, headers, "resume")] == [str(in_post.id)]
+    assert [i["id"] for i in _search(api, headers, "quiz")] == [str(in_custom.id)]
+    snippet = _search(api, headers, "naive")[0]["snippet"]
+    assert snippet["field"] == "topics"
+    start, end = snippet["highlights"][0]
+    assert snippet["text"][start:end] == "Naïve"
+
+
+def test_search_puts_the_better_match_first_and_highlights_it_in_the_original_text(api: Api) -> None:
+    me, headers = _user(api)
+    once = _entry(me, title="Prelekcja", summary="Mówimy o źródłach energii.", created_at=START + timedelta(days=1))
+    often = _entry(me, title="Źródła", summary="Źródła, źródła i jeszcze raz źródła.", created_at=START)
+    _seed(api, once, often)
+
+    items = _search(api, headers, "zrodla")
+    assert [i["id"] for i in items] == [str(often.id), str(once.id)]
+    snippet = items[1]["snippet"]
+    assert snippet["field"] == "summary"
+    assert [snippet["text"][s:e] for s, e in snippet["highlights"]] == ["źródłach"]
+    assert "snippet" not in api.client.get("/api/v1/history", headers=headers).json()["data"]["items"][0]
+
+
+def test_search_pages_by_relevance_with_its_own_cursor(api: Api) -> None:
+    me, headers = _user(api)
+    entries = [
+        _entry(me, summary="rzeka " * (n % 3 + 1), created_at=START + timedelta(minutes=n % 2)) for n in range(7)
+    ]
+    _seed(api, *entries, _entry(me, summary="nic"))
+    seen: list[str] = []
+    url = "/api/v1/history?q=rzeka&limit=2"
+    while url:
+        page = api.client.get(url, headers=headers).json()["data"]
+        seen += [item["id"] for item in page["items"]]
+        url = f"/api/v1/history?q=rzeka&limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+    assert sorted(seen) == sorted(str(e.id) for e in entries)
+    assert seen == [item["id"] for item in _search(api, headers, "rzeka")]
+
+    cursor = api.client.get("/api/v1/history?q=rzeka&limit=2", headers=headers).json()["data"]["next_cursor"]
+    response = api.client.get(f"/api/v1/history?q=rzek&limit=2&cursor={cursor}", headers=headers)
+    assert response.json()["code"] == "invalid_cursor"
+
+
+def test_a_query_without_words_or_too_long_is_400(api: Api) -> None:
+    _, headers = _user(api)
+    for q in ("!!! ---", "x" * 201):
+        response = api.client.get("/api/v1/history", params={"q": q}, headers=headers)
+        assert response.status_code == 400, q
+        assert [d["field"] for d in response.json()["details"]] == ["q"], q
+
+
+def test_deleted_entries_are_no_longer_found(api: Api) -> None:
+    me, headers = _user(api)
+    entry = _entry(me, summary="Unikalne słowo: kosodrzewina")
+    _seed(api, entry)
+    assert len(_search(api, headers, "kosodrzewina")) == 1
+    api.client.delete(f"/api/v1/history/{entry.id}", headers=headers)
+    assert _search(api, headers, "kosodrzewina") == []

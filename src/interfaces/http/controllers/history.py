@@ -11,6 +11,7 @@ from litestar.params import FromPath, Parameter
 
 from application.auth.authenticate import Principal
 from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, HistoryQuery, ListHistory
+from domain.search import MAX_QUERY_CHARS
 from interfaces.http.controllers.history_schemas import HistoryEntryView, HistoryItemView
 from interfaces.http.controllers.me import CursorParam, Limit
 from interfaces.http.envelope import Envelope, ListPage, ok
@@ -29,7 +30,8 @@ class HistoryController(Controller):
     @get(
         "/",
         summary="Your processing history, newest first",
-        description="Filters combine with AND. `from`/`to` are inclusive. `next_cursor` pages on through the same "
+        description="Filters combine with AND. `from`/`to` are inclusive. With `q`, the best matches come first "
+        "(then the newest) and each item has a `snippet` of where it matched. `next_cursor` pages on through the same "
         "filters: a cursor altered, or minted for other filters or another user, is 400 `invalid_cursor`. Entries "
         "added while you page come before your first page, so a walk never repeats or skips one.",
         responses=errors(PARAMETERS, SIGNED_IN, ListHistory),
@@ -47,12 +49,20 @@ class HistoryController(Controller):
         date_from: Annotated[str | None, Parameter(query="from", max_length=40, description=MOMENT)] = None,
         date_to: Annotated[str | None, Parameter(query="to", max_length=40, description=MOMENT)] = None,
         cached: bool | None = None,
+        q: Annotated[
+            str | None,
+            Parameter(
+                max_length=MAX_QUERY_CHARS,
+                description="Words to find in the title, summary, topics, social post or custom output; each "
+                "matches words that start with it, accents or not (`zrodlo` finds `źródło` and back)",
+            ),
+        ] = None,
         limit: Limit = None,
         cursor: CursorParam = None,
     ) -> Envelope[ListPage[HistoryItemView]]:
-        query = HistoryQuery(purpose, language, provider, model, video_id, date_from, date_to, cached, limit, cursor)
+        query = HistoryQuery(purpose, language, provider, model, video_id, date_from, date_to, cached, q, limit, cursor)
         page = await list_history(principal, query)
-        return ok(ListPage([HistoryItemView.of(e) for e in page.items], page.next_cursor))
+        return ok(ListPage([HistoryItemView.of(hit) for hit in page.items], page.next_cursor))
 
     @get(
         "/{entry_id:uuid}",

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from application.history import HistoryHit
 from domain.history import HistoryEntry
 from interfaces.views.processing import AttemptView, KeyTopicView, OutputAttributionView, TokensView
 
@@ -20,7 +21,15 @@ class VideoView(msgspec.Struct):
     url: str | None
 
 
-class HistoryItemView(msgspec.Struct):
+class SnippetView(msgspec.Struct):
+    field: Annotated[str, Meta(examples=["summary"])]
+    text: Annotated[str, Meta(description="A short passage of that field around the first match")]
+    highlights: Annotated[
+        list[list[int]], Meta(description="Each matching word in `text` as [start, end) character offsets")
+    ]
+
+
+class HistoryItemView(msgspec.Struct, omit_defaults=True):
     id: uuid.UUID
     created_at: datetime
     video: VideoView
@@ -35,9 +44,11 @@ class HistoryItemView(msgspec.Struct):
     summary_excerpt: Annotated[
         str | None, Meta(description=f"The summary's first {EXCERPT_CHARS} characters (… when cut)")
     ]
+    snippet: Annotated[SnippetView | None, Meta(description="With `q`: where the entry matched")] = None
 
     @classmethod
-    def of(cls, entry: HistoryEntry) -> HistoryItemView:
+    def of(cls, hit: HistoryHit) -> HistoryItemView:
+        entry = hit.entry
         spend = entry.spend.rounded
         return cls(
             id=entry.id,
@@ -52,6 +63,9 @@ class HistoryItemView(msgspec.Struct):
             cost_usd=spend.cost_usd,
             cached=entry.cached,
             summary_excerpt=_excerpt(entry.summary),
+            snippet=SnippetView(hit.snippet.field, hit.snippet.text, [list(h) for h in hit.snippet.highlights])
+            if hit.snippet
+            else None,
         )
 
 
