@@ -151,6 +151,9 @@ class InMemoryUsers:
     async def update(self, user: User) -> None:
         self.rows[user.id] = user
 
+    async def delete(self, user_id: uuid.UUID) -> None:
+        self.rows.pop(user_id, None)
+
     async def list(self, page: PageRequest) -> Page[User]:
         return _page(list(self.rows.values()), page)
 

@@ -14,6 +14,7 @@ from application.accounts.admin import (
     ListUsersAsAdmin,
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
+from application.accounts.closure import DeleteAccount
 from application.accounts.ports import UserProviderKeys
 from application.accounts.profile import UpdateProfile
 from application.accounts.provider_keys import (
@@ -91,4 +92,5 @@ class UseCaseProvider(Provider):
         GetHistoryEntry,
         DeleteHistoryEntry,
         ClearHistory,
+        DeleteAccount,
     )

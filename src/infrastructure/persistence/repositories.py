@@ -136,6 +136,10 @@ class SqlUserRepository:
                 setattr(row, name, value)
         await self._session.flush()
 
+    async def delete(self, user_id: uuid.UUID) -> None:
+        # The foreign keys cascade (on SQLite too: the engine turns them on), so one statement takes it all.
+        await self._session.execute(delete(UserRow).where(UserRow.id == user_id))
+
     async def list(self, page: PageRequest) -> Page[User]:
         query = select(UserRow).order_by(UserRow.created_at.desc(), UserRow.id.desc()).limit(page.limit + 1)
         after = _keyset(UserRow.created_at, UserRow.id, page)

@@ -15,6 +15,7 @@ from application.accounts.api_tokens import (
     ListApiTokens,
     RevokeApiToken,
 )
+from application.accounts.closure import DeleteAccount
 from application.accounts.usage import GetUsage
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
@@ -31,6 +32,22 @@ class MeController(Controller):
     path = "/me"
     tags = ["me"]
     security = BEARER_AUTH
+
+    @delete(
+        "/",
+        summary="Delete your account and all its data",
+        description="Needs `confirm=true` and a login session (not an API token). Your profile, sessions, API "
+        "tokens, provider keys, usage and history are deleted at once; your tokens stop working.",
+        responses=errors(PARAMETERS, SIGNED_IN, DeleteAccount),
+    )
+    @inject
+    async def delete_account(
+        self,
+        principal: FromDishka[Principal],
+        delete_account: FromDishka[DeleteAccount],
+        confirm: Annotated[bool, Parameter(description="Must be true")] = False,
+    ) -> None:
+        await delete_account(principal, confirm)
 
     @post(
         "/tokens",
