@@ -15,6 +15,7 @@ from application.accounts.admin import (
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from application.accounts.closure import DeleteAccount
+from application.accounts.export import ExportMyData
 from application.accounts.ports import UserProviderKeys
 from application.accounts.profile import UpdateProfile
 from application.accounts.provider_keys import (
@@ -93,4 +94,5 @@ class UseCaseProvider(Provider):
         DeleteHistoryEntry,
         ClearHistory,
         DeleteAccount,
+        ExportMyData,
     )

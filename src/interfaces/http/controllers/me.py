@@ -16,10 +16,17 @@ from application.accounts.api_tokens import (
     RevokeApiToken,
 )
 from application.accounts.closure import DeleteAccount
+from application.accounts.export import ExportMyData
 from application.accounts.usage import GetUsage
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
-from interfaces.http.controllers.me_schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
+from interfaces.http.controllers.me_schemas import (
+    ApiTokenView,
+    CreateApiTokenBody,
+    CreatedApiTokenView,
+    MyDataView,
+    UsageView,
+)
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
 from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
@@ -32,6 +39,17 @@ class MeController(Controller):
     path = "/me"
     tags = ["me"]
     security = BEARER_AUTH
+
+    @get(
+        "/export",
+        summary="All your data, as JSON",
+        description="Your profile, API tokens (never their secrets), provider keys (masked hints only), usage and "
+        "your whole history with every output, in one document.",
+        responses=errors(SIGNED_IN, ExportMyData),
+    )
+    @inject
+    async def export(self, principal: FromDishka[Principal], export: FromDishka[ExportMyData]) -> Envelope[MyDataView]:
+        return ok(MyDataView.of(await export(principal)))
 
     @delete(
         "/",
