@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from infrastructure.persistence.models import metadata
+from infrastructure.persistence.models import is_search_structure, metadata
 
 config = context.config
 
@@ -28,6 +28,7 @@ def _migrate(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can only ALTER by copying tables
         compare_type=True,
+        include_name=lambda name, _kind, _parents: not is_search_structure(name),
     )
     with context.begin_transaction():
         context.run_migrations()

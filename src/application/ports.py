@@ -43,6 +43,9 @@ class UserRepository(Protocol):
 
     async def update(self, user: User) -> None: ...
 
+    async def delete(self, user_id: uuid.UUID) -> None:
+        """The user and everything of theirs: sessions, tokens, keys, usage and history go with the row."""
+
     async def list(self, page: PageRequest) -> Page[User]: ...
 
 

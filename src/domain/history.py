@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.errors import DomainError
 from domain.usage import Attribution, Spend
 
 
@@ -35,3 +36,20 @@ class HistoryEntry:
     duration_ms: int
     cached: bool
     created_at: datetime
+
+    def searchable_fields(self) -> dict[str, str | None]:
+        """What full-text search reads, in the order a snippet prefers them."""
+        return {
+            "title": self.title,
+            "summary": self.summary,
+            "topics": self.topics,
+            "social_post": self.social_post,
+            "custom_output": self.custom_output,
+        }
+
+
+class HistoryEntryNotFound(DomainError):
+    """Also what another user's entry looks like: its existence is not confirmed."""
+
+    def __init__(self) -> None:
+        super().__init__("History entry not found")

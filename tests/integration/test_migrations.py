@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infrastructure.persistence import migrations
-from infrastructure.persistence.models import metadata
+from infrastructure.persistence.models import is_search_structure, metadata
 from tests import services
 
 
@@ -32,7 +33,9 @@ def _tables(url: str) -> set[str]:
     async def read() -> set[str]:
         engine = create_async_engine(url)
         async with engine.connect() as conn:
-            names: set[str] = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            names: set[str] = await conn.run_sync(
+                lambda c: {name for name in inspect(c).get_table_names() if not is_search_structure(name)}
+            )
         await engine.dispose()
         return names
 
@@ -65,9 +68,63 @@ def test_the_migrated_schema_matches_the_models(empty_database: str) -> None:
         engine = create_async_engine(empty_database)
         async with engine.connect() as conn:
             found: list[object] = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": compare_type}), metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(
+                        c,
+                        opts={
+                            "compare_type": compare_type,
+                            "include_name": lambda name, _kind, _parents: not is_search_structure(name),
+                        },
+                    ),
+                    metadata,
+                )
             )
         await engine.dispose()
         return found
 
     assert asyncio.run(differences()) == []
+
+
+def test_rows_written_before_full_text_search_are_found_after_the_upgrade(empty_database: str) -> None:
+    from datetime import UTC, datetime
+
+    from application.history import HistoryFilters, HistoryPageRequest
+    from domain.users import Email, User
+    from infrastructure.persistence.database import make_engine, make_session_factory
+    from infrastructure.persistence.models import ProcessingHistoryRow
+    from infrastructure.persistence.repositories import SqlHistoryRepository, SqlUserRepository
+
+    user = User.register(Email("old-rows@example.com"), "argon-hash", now=datetime.now(UTC))
+
+    async def write_before() -> None:
+        engine = make_engine(empty_database)
+        async with make_session_factory(engine)() as session:
+            await SqlUserRepository(session).add(user)
+            # The table as revision 0004 left it: no search_text column to write or read back.
+            await session.execute(
+                ProcessingHistoryRow.__table__.insert().values(
+                    id=uuid.uuid4(),
+                    user_id=user.id,
+                    title="Źródło Wisły",
+                    summary="Rzeka zaczyna się w Beskidach.",
+                    created_at=datetime.now(UTC),
+                )
+            )
+            await session.commit()
+        await engine.dispose()
+
+    async def search(words: str) -> int:
+        engine = make_engine(empty_database)
+        async with make_session_factory(engine)() as session:
+            page = await SqlHistoryRepository(session).list_for_user(
+                user.id, HistoryFilters(terms=tuple(words.split())), HistoryPageRequest()
+            )
+        await engine.dispose()
+        return len(page.entries)
+
+    migrations.upgrade(empty_database, "0004")
+    asyncio.run(write_before())
+    migrations.upgrade(empty_database)
+    assert asyncio.run(search("zrodlo")) == 1
+    assert asyncio.run(search("beskid")) == 1
+    assert asyncio.run(search("tatry")) == 0

@@ -12,6 +12,7 @@ from application.access import ProcessingPolicy
 from application.accounts.ports import ProviderKeyRepository, SecretBox
 from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
+from application.history import CursorSeal, HistoryStore
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -69,6 +70,8 @@ PORTS: dict[Any, str] = {
     CircuitBreaker: "breaker",
     ProviderStats: "stats",
     HistoryRepository: "history",
+    HistoryStore: "history",
+    CursorSeal: "cursor_seal",
     TranscriptSource: "transcripts",
     LanguageIdentifier: "languages",
     ProcessingPolicy: "processing",

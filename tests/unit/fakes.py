@@ -13,6 +13,7 @@ from application.accounts.ports import StoredProviderKey
 from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
 from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
+from application.history import HistoryFilters, HistoryPage, HistoryPageRequest, HistoryPosition
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import (
     AccessClaims,
@@ -26,12 +27,14 @@ from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from domain.api_tokens import ApiToken
 from domain.history import HistoryEntry
+from domain.search import searchable_text
 from domain.sessions import AuthSession, RefreshToken
 from domain.transcripts import Segment, Transcript, VideoRef
 from domain.usage import Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, User
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.provider_stats import InMemoryProviderStats
+from infrastructure.security.cursor_seal import HmacCursorSeal
 from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.secret_box import AesGcmSecretBox
 from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryUserCache
@@ -147,6 +150,9 @@ class InMemoryUsers:
 
     async def update(self, user: User) -> None:
         self.rows[user.id] = user
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        self.rows.pop(user_id, None)
 
     async def list(self, page: PageRequest) -> Page[User]:
         return _page(list(self.rows.values()), page)
@@ -331,6 +337,46 @@ class InMemoryHistory:
     async def add(self, entry: HistoryEntry) -> None:
         self.entries.append(entry)
 
+    async def list_for_user(self, user_id: uuid.UUID, filters: HistoryFilters, page: HistoryPageRequest) -> HistoryPage:
+        """Filters and keyset like the SQL store; full text by substring, newest first (no relevance)."""
+        wanted = {
+            "purpose": filters.purpose,
+            "language": filters.language,
+            "provider": filters.provider,
+            "model": filters.model,
+            "video_id": filters.video_id,
+            "cached": filters.cached,
+        }
+
+        def matches(e: HistoryEntry) -> bool:
+            text = searchable_text(*e.searchable_fields().values())
+            return (
+                e.user_id == user_id
+                and all(v is None or getattr(e, k) == v for k, v in wanted.items())
+                and (filters.since is None or e.created_at >= filters.since)
+                and (filters.before is None or e.created_at < filters.before)
+                and all(term in text for term in filters.terms)
+                and (page.after is None or (e.created_at, e.id) < (page.after.created_at, page.after.id))
+            )
+
+        found = sorted(filter(matches, self.entries), key=lambda e: (e.created_at, e.id), reverse=True)
+        shown = found[: page.limit]
+        last = shown[-1] if len(found) > page.limit else None
+        return HistoryPage(shown, HistoryPosition(last.created_at, last.id) if last else None)
+
+    async def get_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> HistoryEntry | None:
+        return next((e for e in self.entries if e.id == entry_id and e.user_id == user_id), None)
+
+    async def delete_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        before = len(self.entries)
+        self.entries = [e for e in self.entries if not (e.id == entry_id and e.user_id == user_id)]
+        return len(self.entries) < before
+
+    async def delete_all_for_user(self, user_id: uuid.UUID) -> int:
+        before = len(self.entries)
+        self.entries = [e for e in self.entries if e.user_id != user_id]
+        return before - len(self.entries)
+
 
 class RecordingTransport:
     """An e-mail transport that keeps what it was given."""
@@ -434,6 +480,7 @@ class World:
     cache: InMemoryUserCache = field(default_factory=lambda: InMemoryUserCache(60))
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     devices: HmacDeviceTokens = field(default_factory=lambda: HmacDeviceTokens("unit-test-secret-key"))
+    cursor_seal: HmacCursorSeal = field(default_factory=lambda: HmacCursorSeal("unit-test-secret-key"))
     issuer: FakeIssuer = field(init=False)
     usage: InMemoryUsage = field(init=False)
     transport: RecordingTransport = field(default_factory=RecordingTransport)

@@ -23,6 +23,7 @@ from application.accounts.provider_keys import (
     ProviderKeyPolicy,
 )
 from application.auth.policy import AuthPolicy
+from application.history import CursorSeal, HistoryStore
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -76,6 +77,7 @@ from infrastructure.persistence.repositories import (
     SqlUsageRepository,
     SqlUserRepository,
 )
+from infrastructure.security.cursor_seal import HmacCursorSeal
 from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
@@ -259,6 +261,10 @@ class SecurityAdapters(Provider):
         return HmacDeviceTokens(settings.secret_key)
 
     @provide
+    def cursor_seal(self, settings: Settings) -> CursorSeal:
+        return HmacCursorSeal(settings.secret_key)
+
+    @provide
     def secret_box(self, settings: Settings) -> SecretBox:
         return secret_box_from_settings(settings)
 
@@ -313,6 +319,7 @@ class ProcessingAdapters(Provider):
         return YouTubeTranscriptSource(settings.youtube_base_url, settings.youtube_timeout_seconds)
 
     history = provide(SqlHistoryRepository, provides=HistoryRepository, scope=Scope.REQUEST)
+    history_store = provide(SqlHistoryRepository, provides=HistoryStore, scope=Scope.REQUEST)
     languages = provide(Py3LangidIdentifier, provides=LanguageIdentifier)
 
 

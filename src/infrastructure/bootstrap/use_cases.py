@@ -14,6 +14,8 @@ from application.accounts.admin import (
     ListUsersAsAdmin,
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
+from application.accounts.closure import DeleteAccount
+from application.accounts.export import ExportMyData
 from application.accounts.ports import UserProviderKeys
 from application.accounts.profile import UpdateProfile
 from application.accounts.provider_keys import (
@@ -39,6 +41,7 @@ from application.auth.register import CreateAccount, RegisterUser
 from application.auth.revocations import AnnounceRevocations
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
+from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, ListHistory
 from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessTranscript
@@ -86,4 +89,10 @@ class UseCaseProvider(Provider):
         DeleteProviderKey,
         RotateProviderKeys,
         CountProviderKeys,
+        ListHistory,
+        GetHistoryEntry,
+        DeleteHistoryEntry,
+        ClearHistory,
+        DeleteAccount,
+        ExportMyData,
     )

@@ -63,6 +63,8 @@ class ProcessingHistoryRow(DefaultBase):
     duration_ms: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     cached: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     attribution: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    # Title, summary, topics, social post and custom output, folded (domain.search): what full text indexes.
+    search_text: Mapped[str] = mapped_column(Text, server_default=text("''"))
 
     __table_args__ = (
         Index("ix_processing_history_user_created", "user_id", "created_at", "id"),
@@ -181,3 +183,15 @@ class UsageEventRow(DefaultBase):
 
 
 metadata = DefaultBase.metadata
+
+
+# Full-text search is one engine's own structure on each database, so the models cannot describe it: on PostgreSQL
+# a stored tsvector column over `search_text` and its GIN index, on SQLite an FTS5 table (and its shadow tables)
+# kept in step by triggers. Revision 0005 creates them; comparing the schema with the models leaves them out.
+SEARCH_VECTOR = "search_vector"
+SEARCH_INDEX = "ix_processing_history_search"
+FTS_TABLE = "processing_history_fts"
+
+
+def is_search_structure(name: str | None) -> bool:
+    return name is not None and (name in (SEARCH_VECTOR, SEARCH_INDEX) or name.startswith(FTS_TABLE))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -12,17 +14,22 @@ from typing import Any, TypeVar
 import msgspec
 from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, column, delete, func, literal, literal_column, or_, select, table, update
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.history import HistoryFilters, HistoryPage, HistoryPageRequest, HistoryPosition
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import EmailMessage, PasswordResetRecord, PendingRevocation, QueuedEmail
 from domain.api_tokens import ApiToken, Scope
 from domain.history import HistoryEntry
+from domain.search import searchable_text
 from domain.sessions import AuthSession, RefreshToken
-from domain.usage import Payer, Spend, UsageEvent, UsageSummary
+from domain.usage import Attribution, Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, Role, Tier, User
 from infrastructure.persistence.models import (
+    FTS_TABLE,
+    SEARCH_VECTOR,
     ApiTokenRow,
     AuthSessionRow,
     EmailOutboxRow,
@@ -128,6 +135,10 @@ class SqlUserRepository:
             if name not in _COUNTED_ELSEWHERE:
                 setattr(row, name, value)
         await self._session.flush()
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        # The foreign keys cascade (on SQLite too: the engine turns them on), so one statement takes it all.
+        await self._session.execute(delete(UserRow).where(UserRow.id == user_id))
 
     async def list(self, page: PageRequest) -> Page[User]:
         query = select(UserRow).order_by(UserRow.created_at.desc(), UserRow.id.desc()).limit(page.limit + 1)
@@ -265,7 +276,140 @@ class SqlHistoryRepository:
         values = _values(entry)
         del values["spend"]
         values["attribution"] = msgspec.to_builtins(entry.attribution) if entry.attribution else None
+        values["search_text"] = searchable_text(*entry.searchable_fields().values())
         self._session.add(ProcessingHistoryRow(**values, **_spend_columns(entry.spend)))
+
+    async def list_for_user(self, user_id: uuid.UUID, filters: HistoryFilters, page: HistoryPageRequest) -> HistoryPage:
+        row = ProcessingHistoryRow
+        relevance = self._relevance(filters.terms) if filters.terms else None
+        query = select(row, relevance if relevance is not None else literal(None)).where(
+            row.user_id == user_id, *_history_conditions(filters)
+        )
+        if filters.terms:
+            query = query.where(self._matches(filters.terms))
+        newest = (row.created_at.desc(), row.id.desc())
+        query = query.order_by(*((relevance.desc(), *newest) if relevance is not None else newest))
+        if page.after is not None:
+            query = query.where(_after(page.after, relevance))
+        found = (await self._session.execute(query.limit(page.limit + 1))).all()
+        more = len(found) > page.limit
+        found = found[: page.limit]
+        last = found[-1] if more and found else None
+        position = (
+            HistoryPosition(last[0].created_at, last[0].id, None if last[1] is None else float(last[1]))
+            if last
+            else None
+        )
+        return HistoryPage([_history_entry(r) for r, _ in found], position)
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    def _matches(self, terms: tuple[str, ...]) -> ColumnElement[bool]:
+        if self._dialect() == "postgresql":
+            return _search_vector().bool_op("@@")(_tsquery(terms))
+        # Every term starts a word (FTS5 prefix queries); terms are letters and digits only, so quoting is enough.
+        fts = table(FTS_TABLE, column("entry_id"), column("search_text"))
+        match = " ".join(f'"{term}"*' for term in terms)
+        return ProcessingHistoryRow.id.in_(select(fts.c.entry_id).where(fts.c.search_text.op("MATCH")(match)))
+
+    def _relevance(self, terms: tuple[str, ...]) -> ColumnElement[Any]:
+        """How well an entry matches, from the entry alone (never from corpus statistics such as bm25's), so an
+        entry's place in the order holds while others arrive and a cursor stays valid."""
+        if self._dialect() == "postgresql":
+            return func.ts_rank(_search_vector(), _tsquery(terms))
+        text_column = ProcessingHistoryRow.search_text
+        occurrences = [
+            (func.length(text_column) - func.length(func.replace(text_column, term, ""))) / len(term) for term in terms
+        ]
+        return functools.reduce(operator.add, occurrences)
+
+    async def get_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> HistoryEntry | None:
+        found = await self._session.scalar(
+            select(ProcessingHistoryRow).where(
+                ProcessingHistoryRow.id == entry_id, ProcessingHistoryRow.user_id == user_id
+            )
+        )
+        return _history_entry(found) if found else None
+
+    async def delete_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        result = await self._session.execute(
+            delete(ProcessingHistoryRow).where(
+                ProcessingHistoryRow.id == entry_id, ProcessingHistoryRow.user_id == user_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_all_for_user(self, user_id: uuid.UUID) -> int:
+        result = await self._session.execute(
+            delete(ProcessingHistoryRow).where(ProcessingHistoryRow.user_id == user_id)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _search_vector() -> ColumnElement[Any]:
+    return column(SEARCH_VECTOR, type_=TSVECTOR)
+
+
+def _tsquery(terms: tuple[str, ...]) -> ColumnElement[Any]:
+    # Each term as a prefix, all required; terms are letters and digits only, nothing tsquery reads as syntax.
+    return func.to_tsquery(literal_column("'simple'"), " & ".join(f"{term}:*" for term in terms))
+
+
+def _after(position: HistoryPosition, relevance: ColumnElement[Any] | None) -> ColumnElement[bool]:
+    """Entries strictly after `position` in (relevance DESC, created_at DESC, id DESC) order."""
+    row = ProcessingHistoryRow
+    newer = or_(row.created_at < position.created_at, and_(row.created_at == position.created_at, row.id < position.id))
+    if relevance is None or position.relevance is None:
+        return newer
+    return or_(relevance < position.relevance, and_(relevance == position.relevance, newer))
+
+
+def _history_conditions(filters: HistoryFilters) -> list[ColumnElement[bool]]:
+    row = ProcessingHistoryRow
+    equal_to = {
+        row.purpose: filters.purpose,
+        row.language: filters.language,
+        row.provider: filters.provider,
+        row.model: filters.model,
+        row.video_id: filters.video_id,
+        row.cached: filters.cached,
+    }
+    conditions = [column == value for column, value in equal_to.items() if value is not None]
+    if filters.since is not None:
+        conditions.append(row.created_at >= filters.since)
+    if filters.before is not None:
+        conditions.append(row.created_at < filters.before)
+    return conditions
+
+
+def _history_entry(row: ProcessingHistoryRow) -> HistoryEntry:
+    assert row.user_id is not None  # rows are listed by their owner
+    return HistoryEntry(
+        id=row.id,
+        user_id=row.user_id,
+        transcript_hash=row.transcript_hash or "",
+        purpose=row.purpose,
+        outputs=row.outputs,
+        summary=row.summary,
+        topics=row.topics,
+        key_topics=row.key_topics,
+        mind_map=row.mind_map,
+        social_post=row.social_post,
+        custom_prompt=row.custom_prompt,
+        custom_output=row.custom_output,
+        video_id=row.video_id,
+        video_url=row.video_url,
+        title=row.title,
+        language=row.language,
+        provider=row.provider,
+        model=row.model,
+        spend=Spend(row.tokens_in, row.tokens_out, float(row.cost_usd)),
+        attribution=msgspec.convert(row.attribution, Attribution) if row.attribution else None,
+        duration_ms=row.duration_ms,
+        cached=row.cached,
+        created_at=row.created_at,
+    )
 
 
 class SqlUsageRepository:

@@ -24,6 +24,7 @@ from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.api_keys import ApiKeysController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.docs import docs_assets, docs_page
+from interfaces.http.controllers.history import HistoryController
 from interfaces.http.controllers.me import MeController
 from interfaces.http.controllers.processing import (
     compare_providers,
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
         AuthController,
         MeController,
         ApiKeysController,
+        HistoryController,
         AdminController,
         dictionary_by_path,
         process,

@@ -39,6 +39,7 @@ from application.processing.runner import AllProvidersFailed
 from domain.api_tokens import ApiTokenNotFound
 from domain.dictionary import UnknownDictionary
 from domain.errors import InvalidInput, ScribeError
+from domain.history import HistoryEntryNotFound
 from domain.sessions import SessionInvalid
 from domain.transcripts import (
     CaptionsUnavailable,
@@ -68,6 +69,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     PermissionDenied: (403, "forbidden"),
     NotFound: (404, "not_found"),
     ApiTokenNotFound: (404, "not_found"),
+    HistoryEntryNotFound: (404, "not_found"),
     EmailTaken: (409, "email_taken"),
     ProviderKeyRejected: (422, "provider_key_rejected"),
     InvalidVideoUrl: (400, "invalid_url"),

@@ -15,10 +15,18 @@ from application.accounts.api_tokens import (
     ListApiTokens,
     RevokeApiToken,
 )
+from application.accounts.closure import DeleteAccount
+from application.accounts.export import ExportMyData
 from application.accounts.usage import GetUsage
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
-from interfaces.http.controllers.me_schemas import ApiTokenView, CreateApiTokenBody, CreatedApiTokenView, UsageView
+from interfaces.http.controllers.me_schemas import (
+    ApiTokenView,
+    CreateApiTokenBody,
+    CreatedApiTokenView,
+    MyDataView,
+    UsageView,
+)
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
 from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
@@ -31,6 +39,33 @@ class MeController(Controller):
     path = "/me"
     tags = ["me"]
     security = BEARER_AUTH
+
+    @get(
+        "/export",
+        summary="All your data, as JSON",
+        description="Your profile, API tokens (never their secrets), provider keys (masked hints only), usage and "
+        "your whole history with every output, in one document.",
+        responses=errors(SIGNED_IN, ExportMyData),
+    )
+    @inject
+    async def export(self, principal: FromDishka[Principal], export: FromDishka[ExportMyData]) -> Envelope[MyDataView]:
+        return ok(MyDataView.of(await export(principal)))
+
+    @delete(
+        "/",
+        summary="Delete your account and all its data",
+        description="Needs `confirm=true` and a login session (not an API token). Your profile, sessions, API "
+        "tokens, provider keys, usage and history are deleted at once; your tokens stop working.",
+        responses=errors(PARAMETERS, SIGNED_IN, DeleteAccount),
+    )
+    @inject
+    async def delete_account(
+        self,
+        principal: FromDishka[Principal],
+        delete_account: FromDishka[DeleteAccount],
+        confirm: Annotated[bool, Parameter(description="Must be true")] = False,
+    ) -> None:
+        await delete_account(principal, confirm)
 
     @post(
         "/tokens",

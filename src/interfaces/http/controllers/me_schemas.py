@@ -9,8 +9,12 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from application.accounts.export import MyData
 from domain.api_tokens import ApiToken, Scope
 from domain.usage import UsageSummary
+from interfaces.http.controllers.api_keys import ProviderKeyView
+from interfaces.http.controllers.auth_schemas import UserView
+from interfaces.http.controllers.history_schemas import HistoryEntryView
 
 
 class CreateApiTokenBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,4 +83,22 @@ class UsageView(msgspec.Struct):
                 str(payer): PayerUsageView(spend.tokens_in, spend.tokens_out, round(spend.cost_usd, 6))
                 for payer, spend in usage.by_payer.items()
             },
+        )
+
+
+class MyDataView(msgspec.Struct):
+    user: UserView
+    api_tokens: Annotated[list[ApiTokenView], Meta(description="Names, scopes and dates: never a token itself")]
+    provider_keys: Annotated[list[ProviderKeyView], Meta(description="Masked hints: never a key itself")]
+    usage: UsageView
+    history: list[HistoryEntryView]
+
+    @classmethod
+    def of(cls, data: MyData) -> MyDataView:
+        return cls(
+            user=UserView.of(data.user),
+            api_tokens=[ApiTokenView.of(t) for t in data.api_tokens],
+            provider_keys=[ProviderKeyView.of(k) for k in data.provider_keys],
+            usage=UsageView.of(data.usage),
+            history=[HistoryEntryView.of(e) for e in data.history],
         )

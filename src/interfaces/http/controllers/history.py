@@ -1,0 +1,106 @@
+"""`/api/v1/history`: the caller's processing results, newest first; read one, delete one or all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, delete, get
+from litestar.params import FromPath, Parameter
+
+from application.auth.authenticate import Principal
+from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, HistoryQuery, ListHistory
+from domain.search import MAX_QUERY_CHARS
+from interfaces.http.controllers.history_schemas import HistoryEntryView, HistoryItemView
+from interfaces.http.controllers.me import CursorParam, Limit
+from interfaces.http.envelope import Envelope, ListPage, ok
+from interfaces.http.identity import BEARER_AUTH
+from interfaces.http.openapi import PARAMETERS, SIGNED_IN, errors
+
+Text = Annotated[str | None, Parameter(max_length=100)]
+MOMENT = "An ISO date (a whole day, UTC) or datetime (UTC unless it has an offset)"
+
+
+class HistoryController(Controller):
+    path = "/history"
+    tags = ["history"]
+    security = BEARER_AUTH
+
+    @get(
+        "/",
+        summary="Your processing history, newest first",
+        description="Filters combine with AND. `from`/`to` are inclusive. With `q`, the best matches come first "
+        "(then the newest) and each item has a `snippet` of where it matched. `next_cursor` pages on through the same "
+        "filters: a cursor altered, or minted for other filters or another user, is 400 `invalid_cursor`. Entries "
+        "added while you page come before your first page, so a walk never repeats or skips one.",
+        responses=errors(PARAMETERS, SIGNED_IN, ListHistory),
+    )
+    @inject
+    async def list_history(
+        self,
+        principal: FromDishka[Principal],
+        list_history: FromDishka[ListHistory],
+        purpose: Text = None,
+        language: Text = None,
+        provider: Text = None,
+        model: Text = None,
+        video_id: Text = None,
+        date_from: Annotated[str | None, Parameter(query="from", max_length=40, description=MOMENT)] = None,
+        date_to: Annotated[str | None, Parameter(query="to", max_length=40, description=MOMENT)] = None,
+        cached: bool | None = None,
+        q: Annotated[
+            str | None,
+            Parameter(
+                max_length=MAX_QUERY_CHARS,
+                description="Words to find in the title, summary, topics, social post or custom output; each "
+                "matches words that start with it, accents or not (`zrodlo` finds `źródło` and back)",
+            ),
+        ] = None,
+        limit: Limit = None,
+        cursor: CursorParam = None,
+    ) -> Envelope[ListPage[HistoryItemView]]:
+        query = HistoryQuery(purpose, language, provider, model, video_id, date_from, date_to, cached, q, limit, cursor)
+        page = await list_history(principal, query)
+        return ok(ListPage([HistoryItemView.of(hit) for hit in page.items], page.next_cursor))
+
+    @get(
+        "/{entry_id:uuid}",
+        summary="One history entry in full",
+        description="Every output, the mind map, the topics and who served and paid for each output.",
+        responses=errors(PARAMETERS, SIGNED_IN, GetHistoryEntry),
+    )
+    @inject
+    async def get_entry(
+        self, entry_id: FromPath[uuid.UUID], principal: FromDishka[Principal], get_entry: FromDishka[GetHistoryEntry]
+    ) -> Envelope[HistoryEntryView]:
+        return ok(HistoryEntryView.of(await get_entry(principal, entry_id)))
+
+    @delete(
+        "/{entry_id:uuid}",
+        summary="Delete one history entry",
+        responses=errors(PARAMETERS, SIGNED_IN, DeleteHistoryEntry),
+    )
+    @inject
+    async def delete_entry(
+        self,
+        entry_id: FromPath[uuid.UUID],
+        principal: FromDishka[Principal],
+        delete_entry: FromDishka[DeleteHistoryEntry],
+    ) -> None:
+        await delete_entry(principal, entry_id)
+
+    @delete(
+        "/",
+        summary="Delete your whole history",
+        description="Needs `confirm=true`; without it nothing is deleted and the answer is 400.",
+        responses=errors(PARAMETERS, SIGNED_IN, ClearHistory),
+    )
+    @inject
+    async def clear(
+        self,
+        principal: FromDishka[Principal],
+        clear: FromDishka[ClearHistory],
+        confirm: Annotated[bool, Parameter(description="Must be true")] = False,
+    ) -> None:
+        await clear(principal, confirm)
