@@ -7,7 +7,7 @@ from typing import Annotated
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, delete, get
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, Parameter, QueryParameter
 
 from application.auth.authenticate import Principal
 from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, HistoryQuery, ListHistory
@@ -46,9 +46,9 @@ class HistoryController(Controller):
         provider: Text = None,
         model: Text = None,
         video_id: Text = None,
-        date_from: Annotated[str | None, Parameter(query="from", max_length=40, description=MOMENT)] = None,
-        date_to: Annotated[str | None, Parameter(query="to", max_length=40, description=MOMENT)] = None,
-        cached: bool | None = None,
+        date_from: Annotated[str | None, QueryParameter(name="from", max_length=40, description=MOMENT)] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to", max_length=40, description=MOMENT)] = None,
+        cached: Annotated[bool | None, QueryParameter(description="Cached results (true) or fresh ones")] = None,
         q: Annotated[
             str | None,
             Parameter(
