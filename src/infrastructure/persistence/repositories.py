@@ -14,7 +14,20 @@ from typing import Any, TypeVar
 import msgspec
 from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, and_, column, delete, func, literal, literal_column, or_, select, table, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    column,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -475,25 +488,7 @@ class SqlEmailOutbox:
         await self._session.flush()
 
     async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[QueuedEmail]:
-        due = (
-            await self._session.execute(
-                select(EmailOutboxRow.id, EmailOutboxRow.next_attempt_at)
-                .where(EmailOutboxRow.status == "pending", EmailOutboxRow.next_attempt_at <= now)
-                .order_by(EmailOutboxRow.next_attempt_at, EmailOutboxRow.id)
-                .limit(limit)
-            )
-        ).all()
-        claimed = []
-        for email_id, seen in due:
-            # Compare-and-set on the due time: of several processes, exactly one moves it and wins.
-            result = await self._session.execute(
-                update(EmailOutboxRow)
-                .where(EmailOutboxRow.id == email_id, EmailOutboxRow.next_attempt_at == seen)
-                .values(next_attempt_at=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                claimed.append(email_id)
+        claimed = await _lease_due(self._session, EmailOutboxRow, EmailOutboxRow.status == "pending", limit, now, lease)
         if not claimed:
             return []
         rows = await self._session.scalars(select(EmailOutboxRow).where(EmailOutboxRow.id.in_(claimed)))
@@ -517,6 +512,37 @@ class SqlEmailOutbox:
         else:
             row.next_attempt_at = retry_at
         await self._session.flush()
+
+
+async def _lease_due(
+    session: AsyncSession,
+    row: type[EmailOutboxRow] | type[RevocationOutboxRow],
+    pending: ColumnElement[bool],
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+) -> list[uuid.UUID]:
+    """Ids of up to `limit` due outbox rows that this process now holds for `lease`. Compare-and-set on the due
+    time: of several processes claiming the same row, exactly one moves it and wins."""
+    due = (
+        await session.execute(
+            select(row.id, row.next_attempt_at)
+            .where(pending, row.next_attempt_at <= now)
+            .order_by(row.next_attempt_at, row.id)
+            .limit(limit)
+        )
+    ).all()
+    claimed = []
+    for row_id, seen in due:
+        result = await session.execute(
+            update(row)
+            .where(row.id == row_id, row.next_attempt_at == seen)
+            .values(next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            claimed.append(row_id)
+    return claimed
 
 
 class SqlAccountReader:
@@ -550,25 +576,7 @@ class SqlRevocationOutbox:
         await self._session.flush()
 
     async def claim(self, limit: int, now: datetime, lease: timedelta) -> Sequence[PendingRevocation]:
-        due = (
-            await self._session.execute(
-                select(RevocationOutboxRow.id, RevocationOutboxRow.next_attempt_at)
-                .where(RevocationOutboxRow.next_attempt_at <= now)
-                .order_by(RevocationOutboxRow.next_attempt_at, RevocationOutboxRow.id)
-                .limit(limit)
-            )
-        ).all()
-        claimed = []
-        for revocation_id, seen in due:
-            # Compare-and-set on the due time, as for e-mail: of several processes, exactly one wins each row.
-            result = await self._session.execute(
-                update(RevocationOutboxRow)
-                .where(RevocationOutboxRow.id == revocation_id, RevocationOutboxRow.next_attempt_at == seen)
-                .values(next_attempt_at=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                claimed.append(revocation_id)
+        claimed = await _lease_due(self._session, RevocationOutboxRow, true(), limit, now, lease)
         if not claimed:
             return []
         rows = await self._session.scalars(select(RevocationOutboxRow).where(RevocationOutboxRow.id.in_(claimed)))
