@@ -45,7 +45,7 @@ from domain.transcripts import (
     parse_transcript,
     without_control_characters,
 )
-from domain.usage import AttemptRecord, Attribution, Spend, UsageEvent
+from domain.usage import AttemptRecord, Attribution, Payer, Spend, UsageEvent
 from domain.users import language_code
 
 MAX_CUSTOM_PROMPT_CHARS = 10_000  # the prototype's limit; /api/v1 bodies keep their own, lower one
@@ -337,7 +337,7 @@ class ProcessTranscript:
 def _usage_events(entry: HistoryEntry, records: Sequence[AttemptRecord]) -> list[UsageEvent]:
     """One event per provider, model and payer that served an output or spent anything: quotas and bills are
     counted on who paid."""
-    groups: dict[tuple[str, str, Any], list[AttemptRecord]] = {}
+    groups: dict[tuple[str, str, Payer], list[AttemptRecord]] = {}
     for record in records:
         groups.setdefault((record.provider, record.model, record.payer), []).append(record)
     return [
