@@ -5,7 +5,7 @@ A presenter, yet in application rather than interfaces: history rows store this 
 showed it (README, "History"), so the processing use case renders it before saving, and the HTTP views (and later
 exports) render it from the same function. It imports no framework.
 
-Layout guarantee, for the box the prototype's frontend draws (`_box_width` wide, at most 80 px tall, at `position`,
+Layout guarantee, for the box the prototype's frontend draws (`box_width` wide, at most 80 px tall, at `position`,
 its top-left corner): a column starts COLUMN_GAP right of the widest box of the column before it, so every edge runs
 left to right in the open; within a column two nodes are at least ROW_SPACING > 80 px apart (each childless node gets
 its own row, in depth-first order, and a parent sits inside its subtree's rows), so no two boxes overlap."""
@@ -80,7 +80,7 @@ def _place(root: MindMapNode) -> list[_Placed]:
     return placed
 
 
-def _box_width(label: str, level: int) -> int:
+def box_width(label: str, level: int) -> int:
     """The width the prototype's frontend gives a node with this label."""
     return max(MIN_BOX_WIDTH[level], CHAR_WIDTH * len(label) + BOX_PADDING)
 
@@ -89,7 +89,7 @@ def _column_x(mind_map: MindMap) -> list[int]:
     """Left edge of each level's column: COLUMN_GAP past the widest box of the level before."""
     widest = [0] * len(LEVEL_TYPES)
     for node in mind_map.nodes():
-        widest[node.level] = max(widest[node.level], _box_width(node.label, node.level))
+        widest[node.level] = max(widest[node.level], box_width(node.label, node.level))
     column_x = [PROTOTYPE_X[0]]
     for level in range(1, len(LEVEL_TYPES)):
         column_x.append(max(PROTOTYPE_X[level], column_x[-1] + widest[level - 1] + COLUMN_GAP))
