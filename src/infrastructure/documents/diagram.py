@@ -207,9 +207,12 @@ class MindMapDiagram:
                 pdf.set_draw_color(*_BORDER[target.node.level])
                 pdf.set_line_width(1.2 if target.node.level == 1 else 0.8)
                 pdf.bezier([start, (middle, start[1]), (middle, end[1]), end])
+        breaks_pages, margin = pdf.auto_page_break, pdf.b_margin
+        pdf.set_auto_page_break(False)  # the bands are the page breaks; a label's cell must not add one
         for box in self.boxes.values():
             if top <= box.top < bottom:
                 self._draw_box(pdf, box, left + box.left, shift + box.top, link(box.node))
+        pdf.set_auto_page_break(breaks_pages, margin)
 
     def _draw_box(self, pdf: FPDF, box: Box, x: float, y: float, link: str | None) -> None:
         level = box.node.level
