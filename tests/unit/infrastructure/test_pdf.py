@@ -3,6 +3,7 @@ links, and the mind map diagram's labels (present once each, readable size, on t
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -10,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -19,7 +21,9 @@ from domain.history import HistoryEntry
 from domain.mind_map import MindMapNodeSpec, build_mind_map
 from domain.usage import Spend
 from infrastructure.documents import PdfHistoryRenderer
-from infrastructure.documents.pdf import render_pdf
+from infrastructure.documents.diagram import MindMapDiagram, read_graph
+from infrastructure.documents.pdf import FAMILY, FONTS, render_pdf
+from tests.unit.domain.test_mind_map import trees
 
 A4 = (595.28, 841.89)  # pt
 MIN_READABLE_PT = 6
@@ -302,3 +306,35 @@ def test_whatever_the_fields_hold_the_renderer_makes_a_readable_pdf(**fields: An
 
     assert len(reader.pages) >= 1
     assert "Page 1 of" in reader.pages[0].extract_text()
+
+
+@functools.cache
+def measuring_pdf() -> FPDF:
+    """A page with the shipped fonts: what the diagram's layout measures labels with (loaded once: it is slow)."""
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.add_font(FAMILY, "", FONTS / "DejaVuSansCondensed.ttf")
+    pdf.add_font(FAMILY, "B", FONTS / "DejaVuSansCondensed-Bold.ttf")
+    pdf.add_page()
+    return pdf
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=trees())
+def test_the_diagram_of_any_tree_fits_the_width_with_no_box_over_another(specs: list[MindMapNodeSpec]) -> None:
+    pdf = measuring_pdf()
+    nodes, edges = read_graph(react_flow_graph(build_mind_map(specs)))
+
+    boxes = list(MindMapDiagram(pdf, nodes, edges, pdf.epw, FAMILY, str).boxes.values())
+
+    assert len(boxes) == len(specs)
+    assert all(box.left >= 0 and box.left + box.width <= pdf.epw + 0.01 for box in boxes)
+    for one, other in itertools.combinations(boxes, 2):
+        apart = (
+            one.left + one.width <= other.left
+            or other.left + other.width <= one.left
+            or one.bottom <= other.top
+            or other.bottom <= one.top
+        )
+        assert apart, (one.node.label, other.node.label)
+    by_id = {box.node.id: box for box in boxes}
+    assert all(by_id[source].left + by_id[source].width < by_id[target].left for source, target in edges)
