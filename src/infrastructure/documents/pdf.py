@@ -113,6 +113,7 @@ class _Document(FPDF):
         if self.get_y() + HEADING_ROOM + room_after > self.page_break_trigger:
             self.add_page()
         self.ln(HEADING_ROOM - HEADING_LINE)
+        self.start_section(text)  # the reader's outline (bookmarks) lists the sections
         self._font(13, bold=True, color=ACCENT)
         self.cell(0, HEADING_LINE, text, new_x="LMARGIN", new_y="NEXT")
 

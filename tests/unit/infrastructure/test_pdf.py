@@ -15,6 +15,7 @@ from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from pypdf.generic import Destination
 
 from application.presenters.mind_map import react_flow_graph
 from domain.history import HistoryEntry
@@ -130,6 +131,13 @@ async def test_a_polish_entry_reads_back_whole_from_the_pdf() -> None:
     assert "jak jeść zdrowo bez liczenia kalorii" in text
     assert "Wypisz trzy przepisy" in text
     assert "Sałatka z ciecierzycą" in text
+    assert [item.title for item in reader.outline if isinstance(item, Destination)] == [
+        "Summary",
+        "Key topics",
+        "Mind map",
+        "Social post",
+        "Custom output",
+    ]
     assert reader.metadata is not None
     assert reader.metadata.title == "Jak jeść zdrowo — poradnik dietetyczki"
     assert reader.metadata.creator == "Scribe"
