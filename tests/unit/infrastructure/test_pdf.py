@@ -3,12 +3,15 @@ links, and the mind map diagram's labels (present once each, readable size, on t
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import io
 import itertools
 import re
+import tomllib
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
@@ -200,6 +203,16 @@ def test_characters_the_font_lacks_do_not_stop_the_document() -> None:
 def test_the_same_entry_renders_the_same_bytes() -> None:
     one = entry()
     assert render_pdf(one) == render_pdf(one)
+
+
+def test_the_shipped_fonts_and_their_licence_are_package_data() -> None:
+    """A non-editable install carries only what package-data names: the renderer opens these files."""
+    pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["infrastructure.documents"]
+    shipped = sorted(path.name for path in FONTS.iterdir())
+    assert shipped == ["DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed.ttf", "LICENSE"]
+    for name in shipped:
+        assert any(fnmatch.fnmatch(f"fonts/{name}", pattern) for pattern in patterns), name
 
 
 def big_map(branches: int, leaves: int, subleaves: int = 0) -> list[tuple[str, str, str | None, float | None]]:
