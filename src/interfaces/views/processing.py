@@ -163,7 +163,7 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
         return cls(
             provider=result.provider,
             model=result.model,
-            cached=False,
+            cached=result.cached,
             tokens=TokensView.of(result.spend),
             cost_usd=result.spend.cost_usd,
             duration_ms=result.duration_ms,
