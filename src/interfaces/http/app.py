@@ -28,6 +28,7 @@ from interfaces.http.controllers.docs import docs_assets, docs_page
 from interfaces.http.controllers.history import HistoryController
 from interfaces.http.controllers.me import MeController
 from interfaces.http.controllers.processing import (
+    CACHED_HEADER,
     compare_providers,
     process,
     process_transcript_prototype,
@@ -146,7 +147,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             allow_credentials=settings.cors_allow_credentials,
-            expose_headers=["X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS],
+            expose_headers=["X-Request-ID", "Retry-After", CACHED_HEADER, *RATE_LIMIT_HEADERS],
             max_age=600,
         ),
         openapi_config=_openapi() if settings.serves_docs else None,
