@@ -182,7 +182,8 @@ class CachedResults:
         chain: Sequence[tuple[str, str]],
     ) -> str:
         """`chain`: the (provider, model) pairs that would be asked, in order; never whose key pays."""
-        timed = [[s.start, s.duration] for s in transcript.segments] if transcript.has_timestamps else None
+        # A timed transcript reaches the model as `[mm:ss]` lines: where each segment starts and ends matters too.
+        timed = [[s.start, s.duration, len(s.text)] for s in transcript.segments] if transcript.has_timestamps else None
         inputs = [
             ENTRY_FORMAT,
             self._policy.prompt_version,
