@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 import pytest
+import redis
 from dishka import Provider, Scope, provide
 
 from application.processing.prompts import PROMPT_VERSION
@@ -200,3 +201,32 @@ def test_a_hit_is_much_faster_than_a_miss(ai: Api, llm: FakeLLMServer) -> None:
     process(ai, headers, outputs=["summary"], language="en")
     hit = time.perf_counter() - started
     assert hit < miss / 2
+
+
+def test_a_users_own_key_is_never_part_of_a_cached_entry(shared: Settings, llm: FakeLLMServer, redis_url: str) -> None:
+    secret = "sk-ada-own-key-123456"
+    with make_client(shared) as client:
+        api = Api(client)
+        ada, bob = signed_in(api), signed_in(api)
+        stored = api.client.put("/api/v1/me/api-keys/openai", json={"api_key": secret}, headers=ada)
+        assert stored.status_code == 200, stored.text
+        own = process(api, ada, outputs=["summary"], language="en").json()["data"]
+        servers = process(api, bob, outputs=["summary"], language="en").json()["data"]
+        assert own["served_by"] == {"summary": "openai/gpt-4.1-mini"}  # Ada's chain starts with her key
+        assert servers["cached"] is False  # Bob's chain is another: another answer
+
+    store = redis.Redis.from_url(redis_url)
+    try:
+        names = list(store.scan_iter(match=f"{shared.redis_prefix}results:*"))
+        assert any(b":entry:" in name for name in names)
+        for name in names:
+            kind = store.type(name)
+            if kind == b"string":
+                content = store.get(name) or b""
+            elif kind == b"set":
+                content = b" ".join(store.smembers(name))  # type: ignore[arg-type]
+            else:
+                content = b" ".join(member for member, _ in store.zrange(name, 0, -1, withscores=True))  # type: ignore[misc]
+            assert secret.encode() not in name + content
+    finally:
+        store.close()
