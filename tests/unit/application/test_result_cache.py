@@ -11,6 +11,7 @@ import pytest
 
 from application.access import Caller
 from application.errors import NotFound, ProviderFailure
+from application.processing.chain import Preference
 from application.processing.process import ProcessCommand
 from application.processing.result_cache import PurgeCachedResults, PurgeTarget, ResultCachePolicy
 from application.processing.runner import AllProvidersFailed
@@ -45,6 +46,21 @@ def setup(world: World) -> CacheSetup:
 def summary_of(text: str) -> dict[str, str]:
     """A valid summary answer that says `text` first (so tests can tell answers apart)."""
     return {"summary": f"{text} " + default_answer("summary", TRANSCRIPT)["summary"]}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ProcessCommand(
+            None, "pl", transcript=TRANSCRIPT, purpose="custom", custom_prompt="List the gases", min_words=1
+        ),  # type: ignore[arg-type]
+        ProcessCommand(("summary", "mind_map"), "en", url=VIDEO_URL, provider="a", model="a-small"),  # type: ignore[arg-type]
+        ProcessCommand(None, "en", transcript=TRANSCRIPT, model="a-small", preference=Preference.HINT),
+    ],
+)
+def test_the_warming_recipe_gives_back_the_same_command(command: ProcessCommand) -> None:
+    assert ProcessCommand.from_recipe(command.recipe()) == command
+    assert ProcessCommand.from_recipe(command.recipe(), force_refresh=True).force_refresh
 
 
 async def test_an_identical_request_is_answered_from_the_cache_saved_and_counted_as_cached(setup: CacheSetup) -> None:
