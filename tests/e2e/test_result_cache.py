@@ -20,7 +20,7 @@ from infrastructure.bootstrap.settings import Settings
 from tests import services
 from tests.conftest import make_settings
 from tests.data import TRANSCRIPT
-from tests.e2e.conftest import Api, ai_settings, make_client
+from tests.e2e.conftest import SERVER_KEYS, Api, ai_settings, make_client
 from tests.e2e.test_processing_api import process, signed_in, usage
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
 from tests.fakes.youtube_server import FakeVideo, FakeYouTube
@@ -230,3 +230,21 @@ def test_a_users_own_key_is_never_part_of_a_cached_entry(shared: Settings, llm: 
             assert secret.encode() not in name + content
     finally:
         store.close()
+
+
+def test_the_server_warms_a_popular_answer_before_it_expires(
+    settings: Settings, llm: FakeLLMServer, youtube: FakeYouTube
+) -> None:
+    # Answers live 3 s; every second, those expiring within 2 s are produced again on the server's key.
+    warming = cache_settings(settings, llm, youtube, result_cache_seconds=3, cache_warm_interval_seconds=1.0)
+    with make_client(warming) as client:
+        api = Api(client)
+        headers = signed_in(api)
+        assert process(api, headers, outputs=["summary"], language="en").json()["data"]["cached"] is False
+        time.sleep(4.5)  # longer than the answer's own lifetime
+        later = process(api, headers, outputs=["summary"], language="en").json()["data"]
+
+    assert later["cached"] is True
+    recomputed = [r for r in llm.requests if r.kind][1:]
+    assert recomputed
+    assert {r.api_key for r in recomputed} == {SERVER_KEYS["anthropic"]}
