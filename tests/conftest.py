@@ -19,6 +19,9 @@ TEST_DEFAULTS = {
     "SCRIBE_REGISTRATIONS_PER_IP": "1000000",
     # Tests deliver the outbox themselves (see tests/e2e/conftest.py), so the relay only runs at start-up.
     "SCRIBE_EMAIL_RELAY_SECONDS": "3600",
+    # Most processing tests repeat identical requests to watch what the providers do with each: the result cache
+    # would answer them. The cache's own tests (tests/e2e/test_result_cache.py) turn it on.
+    "SCRIBE_RESULT_CACHE_SECONDS": "0",
 }
 
 

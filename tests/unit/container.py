@@ -40,6 +40,7 @@ from application.processing.ports import (
     ProviderStats,
     TranscriptSource,
 )
+from application.processing.result_cache import ResultCachePolicy, ResultStore, SingleFlight
 from application.processing.runner import OutputRunner
 from infrastructure.bootstrap.use_cases import UseCaseProvider
 from tests.unit.fakes import World
@@ -76,6 +77,9 @@ PORTS: dict[Any, str] = {
     LanguageIdentifier: "languages",
     ProcessingPolicy: "processing",
     ProviderKeyPolicy: "provider_key_policy",
+    ResultStore: "results",
+    SingleFlight: "flights",
+    ResultCachePolicy: "result_cache",
 }
 
 

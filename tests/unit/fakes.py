@@ -25,6 +25,7 @@ from application.ports import (
 )
 from application.processing.catalog import ProviderCatalog, ProviderProfile
 from application.processing.ports import ApiKey, Generation, GenerationRequest
+from application.processing.result_cache import ResultCachePolicy
 from domain.api_tokens import ApiToken
 from domain.history import HistoryEntry
 from domain.search import searchable_text
@@ -34,6 +35,7 @@ from domain.usage import Payer, Spend, UsageEvent, UsageSummary
 from domain.users import EmailTaken, User
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.provider_stats import InMemoryProviderStats
+from infrastructure.cache.memory import InMemoryResultStore, InProcessSingleFlight
 from infrastructure.security.cursor_seal import HmacCursorSeal
 from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.secret_box import AesGcmSecretBox
@@ -498,6 +500,10 @@ class World:
         )
     )
     provider_key_policy: ProviderKeyPolicy = field(default_factory=ProviderKeyPolicy)
+    results: InMemoryResultStore = field(init=False)
+    flights: InProcessSingleFlight = field(default_factory=InProcessSingleFlight)
+    # Off, as in tests/conftest.py: most tests repeat identical requests to watch providers; the cache's own turn it on.
+    result_cache: ResultCachePolicy = field(default_factory=lambda: ResultCachePolicy(ttl_seconds=0))
     # The OutputRunner's limits, as the settings give them in production.
     max_output_tokens: int = 1000
     map_concurrency: int = 2
@@ -511,3 +517,4 @@ class World:
         # Two failures in a row keep a provider aside for a minute of the fake clock.
         self.breaker = InMemoryCircuitBreaker(failures=2, cooldown=60, clock=self.clock.monotonic)
         self.stats = InMemoryProviderStats(3600, clock=self.clock.monotonic)
+        self.results = InMemoryResultStore(clock=self.clock.monotonic, wall_clock=lambda: self.clock.now().timestamp())

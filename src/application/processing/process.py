@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 import uuid
 from collections import Counter
@@ -24,8 +26,10 @@ from application.processing.ports import (
     TranscriptSource,
 )
 from application.processing.prompts import language_name
+from application.processing.result_cache import AnswerRequest, CachedAnswer, CachedResults
 from application.processing.runner import (
     AllProvidersFailed,
+    Attempt,
     Job,
     OutputRunner,
     Produced,
@@ -45,7 +49,7 @@ from domain.transcripts import (
     parse_transcript,
     without_control_characters,
 )
-from domain.usage import AttemptRecord, Attribution, Payer, Spend, UsageEvent
+from domain.usage import AttemptRecord, Attribution, OutputAttribution, Payer, Spend, UsageEvent
 from domain.users import language_code
 
 MAX_CUSTOM_PROMPT_CHARS = 10_000  # the prototype's limit; /api/v1 bodies keep their own, lower one
@@ -69,6 +73,7 @@ class ProcessCommand:
     preference: Preference = Preference.REQUIRED
     # Shorter sources get shorter outputs; the prototype's route takes any transcript with a word in it.
     min_words: int = MIN_TRANSCRIPT_WORDS
+    force_refresh: bool = False  # produce a new answer even when one is cached (and cache the new one)
 
     def __post_init__(self) -> None:
         def source() -> None:
@@ -112,6 +117,18 @@ class ProcessCommand:
         for name in ("purpose", "outputs", "language", "custom_prompt"):
             object.__setattr__(self, name, parsed[name])  # frozen: set once, here, before anyone reads it
 
+    def recipe(self) -> bytes:
+        """The command as JSON, for the cache-warming task to run it again."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "force_refresh"}
+        return json.dumps({**fields, "preference": self.preference.value}, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_recipe(cls, raw: bytes, force_refresh: bool = False) -> ProcessCommand:
+        fields = json.loads(raw)
+        outputs = None if fields["outputs"] is None else tuple(fields["outputs"])
+        preference = Preference(fields["preference"])
+        return cls(**{**fields, "outputs": outputs, "preference": preference}, force_refresh=force_refresh)
+
     def wanted_outputs(self) -> tuple[Output, ...]:
         if self.outputs is not None:
             return self.outputs
@@ -151,6 +168,7 @@ class ProcessResult:
     history_id: uuid.UUID | None
     languages: Mapping[str, str]  # output → the language it is actually written in
     notices: tuple[Notice, ...] = ()
+    cached: bool = False  # another request's answer (stored, or shared while it ran): nothing spent for this one
 
     @property
     def language(self) -> str:
@@ -173,6 +191,38 @@ class ProcessResult:
             Fallback(o.output, a.provider, a.model, a.outcome)
             for o in self.attribution.outputs
             for a in o.attempts[:-1]
+        )
+
+    def cached_answer(self) -> CachedAnswer:
+        return CachedAnswer(
+            values=self.values,
+            key_topics=self.key_topics,
+            provider=self.provider,
+            model=self.model,
+            served_by={o.output: (o.provider, o.model) for o in self.attribution.outputs},
+            languages=self.languages,
+            notices=tuple((n.code, n.output, n.message) for n in self.notices),
+        )
+
+    @classmethod
+    def of_cached(cls, answer: CachedAnswer, transcript: Transcript, duration_ms: int) -> ProcessResult:
+        """A cached answer as this request's result: each output says who wrote it; nobody paid, nothing was spent."""
+        outputs = tuple(
+            OutputAttribution(o, p, m, Payer.NONE, (AttemptRecord(p, m, Payer.NONE, "served", 0, Spend()),))
+            for o, (p, m) in answer.served_by.items()
+        )
+        return cls(
+            values=answer.values,
+            key_topics=answer.key_topics,
+            transcript=transcript,
+            provider=answer.provider,
+            model=answer.model,
+            attribution=Attribution(outputs),
+            duration_ms=duration_ms,
+            history_id=None,
+            languages=answer.languages,
+            notices=tuple(Notice(*notice) for notice in answer.notices),
+            cached=True,
         )
 
 
@@ -201,7 +251,9 @@ class ProcessTranscript:
         throttle: Throttle,
         policy: ProcessingPolicy,
         languages: LanguageIdentifier,
+        results: CachedResults,
     ) -> None:
+        self._results = results
         self._source = source
         self._languages = languages
         self._runner = runner
@@ -223,6 +275,47 @@ class ProcessTranscript:
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
+        result = await self._answer(caller, command, transcript, chain, started)
+        if caller.principal is not None:
+            result = await self._save(caller.principal, command, result)
+        return result
+
+    async def _answer(
+        self, caller: Caller, command: ProcessCommand, transcript: Transcript, chain: list[Attempt], started: float
+    ) -> ProcessResult:
+        """From the result cache, or from the job of an identical request running now, else from a job of our own
+        (which the identical requests arriving meanwhile then share)."""
+        pairs = [(a.provider, a.model) for a in chain]
+        request = AnswerRequest(
+            key=self._results.key(transcript, command.wanted_outputs(), command.language, command.custom_prompt, pairs),
+            video_id=transcript.video_id,
+            user_id=caller.user_id,
+            # The warming task recomputes on the server's keys only: an answer that another chain gave is not its.
+            recipe=command.recipe() if pairs == self._server_chain(command) else None,
+            force_refresh=command.force_refresh,
+        )
+        own: list[ProcessResult] = []
+
+        async def produce() -> CachedAnswer:
+            own.append(await self._produce(command, transcript, chain, started))
+            return own[0].cached_answer()
+
+        found = await self._results.answer(request, produce)
+        if own:
+            return own[0]
+        return ProcessResult.of_cached(CachedAnswer.decode(found), transcript, _elapsed_ms(started))
+
+    def _server_chain(self, command: ProcessCommand) -> list[tuple[str, str]] | None:
+        """The providers and models that would answer on the server's keys alone, if any would."""
+        try:
+            chain = self._providers.chain(command, Caller(None, "server", operator=True), {})
+        except InvalidInput:
+            return None
+        return [(a.provider, a.model) for a in chain]
+
+    async def _produce(
+        self, command: ProcessCommand, transcript: Transcript, chain: list[Attempt], started: float
+    ) -> ProcessResult:
         job = Job(transcript, command.language, command.custom_prompt)
         outputs = command.wanted_outputs()
         try:
@@ -234,11 +327,7 @@ class ProcessTranscript:
             for task in job.condensed.values():
                 task.cancel()
         produced = [task.result() for task in tasks]
-        duration_ms = int((time.perf_counter() - started) * 1000)
-        result = self._result(produced, job, transcript, duration_ms)
-        if caller.principal is not None:
-            result = await self._save(caller.principal, command, result)
-        return result
+        return self._result(produced, job, transcript, _elapsed_ms(started))
 
     async def _read(self, command: ProcessCommand) -> Transcript:
         if command.url is not None:
@@ -325,13 +414,17 @@ class ProcessTranscript:
             spend=result.spend,
             attribution=result.attribution,
             duration_ms=result.duration_ms,
-            cached=False,
+            cached=result.cached,
             created_at=now,
         )
         await self._history.add(entry)
         await self._usage.add_job(principal.user.id, _usage_events(entry, result.attribution.records()))
         await self._uow.commit()
         return replace(result, history_id=entry.id)
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
 
 
 def _usage_events(entry: HistoryEntry, records: Sequence[AttemptRecord]) -> list[UsageEvent]:

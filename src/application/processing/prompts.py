@@ -17,6 +17,9 @@ from domain.outputs import (
 )
 from domain.transcripts import Transcript, format_timestamp
 
+# Part of every cached answer's key: bump it whenever what we ask the models changes (a task, the system prompt, a
+# schema), so answers to the old questions are no longer served from the result cache.
+PROMPT_VERSION = 1
 _LINE_SECONDS = 30.0  # timed transcripts are shown to the model in lines of about this length
 
 LANGUAGES = {

@@ -51,6 +51,7 @@ from application.processing.ports import (
     ProviderStats,
     TranscriptSource,
 )
+from application.processing.result_cache import ResultCachePolicy, ResultStore, SingleFlight
 from application.processing.runner import OutputRunner
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.language import Py3LangidIdentifier
@@ -61,6 +62,8 @@ from infrastructure.bootstrap.catalog import build_catalog
 from infrastructure.bootstrap.keyring import secret_box_from_settings
 from infrastructure.bootstrap.settings import Settings
 from infrastructure.bootstrap.use_cases import UseCaseProvider
+from infrastructure.cache.memory import InMemoryResultStore, InProcessSingleFlight
+from infrastructure.cache.redis import RedisResultStore, RedisSingleFlight
 from infrastructure.clock import SystemClock
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
@@ -125,6 +128,16 @@ class PolicyProvider(Provider):
     @provide(scope=Scope.APP)
     def provider_key_policy(self, settings: Settings) -> ProviderKeyPolicy:
         return ProviderKeyPolicy(key_checks_per_hour=settings.provider_key_checks_per_hour)
+
+    @provide(scope=Scope.APP)
+    def result_cache_policy(self, settings: Settings) -> ResultCachePolicy:
+        return ResultCachePolicy(
+            ttl_seconds=settings.result_cache_seconds,
+            warm_top_n=settings.cache_warm_top_n,
+            warm_budget_tokens=settings.cache_warm_budget_tokens,
+            # Recomputed when it would expire before the run after next: a late or failed run still leaves time.
+            warm_before_seconds=2 * settings.cache_warm_interval_seconds,
+        )
 
 
 class DatabaseAdapters(Provider):
@@ -213,6 +226,16 @@ class SharedStateAdapters(Provider):
     @provide
     def attempts(self, redis: Redis | None, settings: Settings) -> AttemptCounter:
         return RedisAttemptCounter(redis, settings.redis_prefix) if redis else InMemoryAttemptCounter()
+
+    @provide
+    def result_store(self, redis: Redis | None, settings: Settings) -> ResultStore:
+        return RedisResultStore(redis, settings.redis_prefix) if redis else InMemoryResultStore()
+
+    @provide
+    def single_flight(self, redis: Redis | None, settings: Settings) -> SingleFlight:
+        if redis is None:
+            return InProcessSingleFlight()
+        return RedisSingleFlight(redis, settings.redis_prefix, settings.single_flight_lease_seconds)
 
 
 class SystemAdapters(Provider):

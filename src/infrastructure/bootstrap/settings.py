@@ -134,6 +134,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     compatible_context_tokens: int = 30_000
     youtube_base_url: str = "https://www.youtube.com"
     youtube_timeout_seconds: float = 15.0
+    result_cache_seconds: int = 86_400  # how long a processing answer is served again; 0: no result cache
+    single_flight_lease_seconds: float = 15.0  # a dead leader's identical requests take over after this
+    cache_warm_top_n: int = 20  # the most requested answers (last 24 h) recomputed before they expire; 0: none
+    cache_warm_interval_seconds: float = 600.0
+    cache_warm_budget_tokens: int = 200_000  # upstream tokens one warming run may spend, on the server's keys
 
     @property
     def is_production(self) -> bool:
@@ -287,8 +292,14 @@ def _check(settings: Settings) -> None:
         "gemini_context_tokens",
         "compatible_context_tokens",
         "youtube_timeout_seconds",
+        "single_flight_lease_seconds",
+        "cache_warm_interval_seconds",
     )
     problems += [f"{ENV_PREFIX}{name.upper()} must be positive" for name in positive if getattr(settings, name) <= 0]
+    not_negative = ("result_cache_seconds", "cache_warm_top_n", "cache_warm_budget_tokens")
+    problems += [
+        f"{ENV_PREFIX}{name.upper()} must not be negative" for name in not_negative if getattr(settings, name) < 0
+    ]
     if len(settings.secret_key) < 32:
         problems.append(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters")
     elif _is_repetition(settings.secret_key) or estimated_entropy_bits(settings.secret_key) < MIN_SECRET_KEY_BITS:

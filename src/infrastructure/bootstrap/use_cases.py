@@ -45,7 +45,9 @@ from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntr
 from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessTranscript
+from application.processing.result_cache import CachedResults, PurgeCachedResults
 from application.processing.transcripts import FetchTranscript
+from application.processing.warming import WarmResultCache
 
 
 class UseCaseProvider(Provider):
@@ -55,6 +57,7 @@ class UseCaseProvider(Provider):
     authenticate = provide(Authenticate, scope=Scope.APP)
     user_provider_keys = provide(DecryptedUserKeys, provides=UserProviderKeys)
     provider_chain = provide(ProviderChainPolicy, scope=Scope.APP)
+    cached_results = provide(CachedResults, scope=Scope.APP)
 
     use_cases = provide_all(
         Throttle,
@@ -82,6 +85,8 @@ class UseCaseProvider(Provider):
         DeliverQueuedEmails,
         AnnounceRevocations,
         ProcessTranscript,
+        PurgeCachedResults,
+        WarmResultCache,
         FetchTranscript,
         CompareProviders,
         ListProviderKeys,

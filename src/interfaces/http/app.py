@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from application.auth.revocations import AnnounceRevocations
 from application.email import DeliverQueuedEmails
+from application.processing.warming import WarmResultCache
 from infrastructure.bootstrap.container import BackgroundLoops, make_container
 from infrastructure.bootstrap.settings import Settings
 from infrastructure.outages import outages, unavailable_dependency
@@ -27,6 +28,7 @@ from interfaces.http.controllers.docs import docs_assets, docs_page
 from interfaces.http.controllers.history import HistoryController
 from interfaces.http.controllers.me import MeController
 from interfaces.http.controllers.processing import (
+    CACHED_HEADER,
     compare_providers,
     process,
     process_transcript_prototype,
@@ -72,12 +74,12 @@ def _openapi() -> OpenAPIConfig:
 @contextlib.asynccontextmanager
 async def _background_work(app: Litestar) -> AsyncIterator[None]:
     """While the server runs: keep shared state in step with other processes, announce revoked sessions that
-    could not be announced at once, and deliver the e-mail outbox (the worker takes the outbox over when the
-    job queue lands)."""
+    could not be announced at once, deliver the e-mail outbox and warm the result cache (the worker takes the
+    outbox and the warming over when the job queue lands)."""
     container: AsyncContainer = app.state.dishka_container
     settings: Settings = app.state.settings
 
-    async def every(seconds: float, work: type[DeliverQueuedEmails | AnnounceRevocations]) -> None:
+    async def every(seconds: float, work: type[DeliverQueuedEmails | AnnounceRevocations | WarmResultCache]) -> None:
         while True:
             try:
                 async with container() as request_container:
@@ -95,6 +97,7 @@ async def _background_work(app: Litestar) -> AsyncIterator[None]:
         *(asyncio.create_task(loop()) for loop in background.loops),
         asyncio.create_task(every(settings.revocation_relay_seconds, AnnounceRevocations)),
         asyncio.create_task(every(settings.email_relay_seconds, DeliverQueuedEmails)),
+        asyncio.create_task(every(settings.cache_warm_interval_seconds, WarmResultCache)),
     ]
     try:
         yield
@@ -144,7 +147,7 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             allow_credentials=settings.cors_allow_credentials,
-            expose_headers=["X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS],
+            expose_headers=["X-Request-ID", "Retry-After", CACHED_HEADER, *RATE_LIMIT_HEADERS],
             max_age=600,
         ),
         openapi_config=_openapi() if settings.serves_docs else None,

@@ -129,7 +129,12 @@ class NoticeView(msgspec.Struct):
 class ProcessView(msgspec.Struct, omit_defaults=True):
     provider: str
     model: str
-    cached: bool
+    cached: Annotated[
+        bool,
+        Meta(
+            description="Another request's answer to identical inputs (cached, or shared while it ran): nothing spent"
+        ),
+    ]
     tokens: TokensView
     cost_usd: float
     duration_ms: int
@@ -163,7 +168,7 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
         return cls(
             provider=result.provider,
             model=result.model,
-            cached=False,
+            cached=result.cached,
             tokens=TokensView.of(result.spend),
             cost_usd=result.spend.cost_usd,
             duration_ms=result.duration_ms,

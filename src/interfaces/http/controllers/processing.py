@@ -31,6 +31,11 @@ from interfaces.views.processing import ProcessView
 
 UrlParam = Annotated[str, Parameter(max_length=2048, description="A YouTube link", examples=[])]
 LanguageParam = Annotated[str, Parameter(max_length=10, description="Preferred caption language (ISO 639-1)")]
+CACHED_HEADER = "X-Scribe-Cached"
+_CACHE_NOTE = (
+    " Answers are cached: identical inputs (transcript, outputs, language, custom prompt, providers and models, "
+    "prompt version) get the stored answer, saved to your history and counted as cached (no tokens, no cost)."
+)
 _ANONYMOUS_NOTE = (
     " Works without a token when the server allows anonymous processing (the default outside production), "
     "limited per address (`RateLimit-*` and the prototype's `X-RateLimit-*` headers say how far)."
@@ -44,7 +49,8 @@ _ANONYMOUS_NOTE = (
     description="`purpose` picks the outputs: summary and topics always, plus `mindMap` (learning), `socialPost` "
     "(social_media) or `customOutput` (custom, with `customPrompt`). The `gemini-2.5-*` model names choose the "
     "configured Gemini model when a Gemini key is available, else the server's default providers. Any transcript "
-    "with a word in it is processed, as the prototype did: a short source gets short outputs." + _ANONYMOUS_NOTE,
+    "with a word in it is processed, as the prototype did: a short source gets short outputs." + _CACHE_NOTE + " "
+    f"`{CACHED_HEADER}: true` says the answer came from the cache." + _ANONYMOUS_NOTE,
     tags=["processing"],
     responses=errors(JSON_BODY, SIGNED_IN, ProcessTranscript),
 )
@@ -63,7 +69,8 @@ async def process_transcript_prototype(
         min_words=1,
     )
     result = await process(caller, command)
-    headers = {**quota_headers(caller.quotas), **_content_language(result)}
+    # The body keeps the prototype's fields exactly; whether the answer came from the cache is said in a header.
+    headers = {**quota_headers(caller.quotas), **_content_language(result), CACHED_HEADER: str(result.cached).lower()}
     return Response(ok(PrototypeProcessView.of(result)), headers=headers)
 
 
@@ -75,7 +82,7 @@ async def process_transcript_prototype(
     "them as the prototype did; default: summary and topics). Providers are tried in order: `provider`/`model` "
     "you ask for, then those you stored keys for, then the server's chain; a timeout, rate limit, server error or "
     "an answer that fails validation (after one re-ask) moves on to the next. The result is saved to your history "
-    "and counted in your usage.",
+    "and counted in your usage." + _CACHE_NOTE + " `cached` says which; `force_refresh` asks for a new answer.",
     tags=["processing"],
     security=BEARER_AUTH,
     responses=errors(JSON_BODY, SIGNED_IN, ProcessTranscript),
@@ -96,6 +103,7 @@ async def process(
         purpose=data.purpose,
         provider=data.provider,
         model=data.model,
+        force_refresh=data.force_refresh,
     )
     result = await process(Caller(principal, address), command)
     return Response(ok(ProcessView.of(result)), headers=_content_language(result))

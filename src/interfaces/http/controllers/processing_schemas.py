@@ -66,7 +66,9 @@ class ProcessBody(msgspec.Struct, forbid_unknown_fields=True):
     custom_prompt: PromptText | None = None
     provider: Annotated[str, Meta(max_length=30, examples=["anthropic"])] | None = None
     model: Annotated[str, Meta(max_length=100, examples=["claude-sonnet-4-5"])] | None = None
-    force_refresh: bool = False  # results are not cached yet, so every request is fresh
+    force_refresh: Annotated[
+        bool, Meta(description="Produce a new answer even when a cached one exists (the new one replaces it)")
+    ] = False
 
 
 class PrototypeTranscriptView(msgspec.Struct):
