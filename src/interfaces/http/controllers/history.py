@@ -11,8 +11,9 @@ from litestar.params import FromPath, Parameter, QueryParameter
 
 from application.auth.authenticate import Principal
 from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, HistoryQuery, ListHistory
+from application.presenters.history import HistoryEntryView
 from domain.search import MAX_QUERY_CHARS
-from interfaces.http.controllers.history_schemas import HistoryEntryView, HistoryItemView
+from interfaces.http.controllers.history_schemas import HistoryItemView
 from interfaces.http.controllers.me import CursorParam, Limit
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
