@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from infrastructure.bootstrap.settings import masked, multi_process_needs_redis
+from interfaces.cli.history import history
 from interfaces.cli.keys import keys
 from interfaces.cli.process import process
 from interfaces.cli.runtime import settings_or_exit
@@ -106,3 +107,4 @@ def check() -> None:
 cli.add_command(users)
 cli.add_command(keys)
 cli.add_command(process)
+cli.add_command(history)
