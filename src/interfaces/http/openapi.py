@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
 
 from application.auth.authenticate import Authenticate
 from domain.errors import InvalidInput
@@ -89,16 +97,22 @@ def _example(status: int, code: str) -> Example:
     return Example(summary=code, value=value)
 
 
-def download(description: str, media_types: list[str]) -> type[Operation]:
-    """The operation of a route that answers with a file whose type a parameter picks: its 200 lists each type."""
+def download(description: str, media_types: list[str], json: Schema | Reference) -> type[Operation]:
+    """The operation of a route that answers with a file whose type a parameter picks: its 200 lists each type,
+    `json` the schema of the JSON one, the others as text or bytes."""
+    content = {
+        media_type: OpenAPIMediaType(
+            schema=json if media_type == "application/json" else Schema(type=OpenAPIType.STRING)
+        )
+        for media_type in media_types
+    }
 
     @dataclass
     class Download(Operation):
         def __post_init__(self) -> None:
-            binary = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary"))  # type: ignore[arg-type]
             self.responses = {
                 **(self.responses or {}),
-                "200": OpenAPIResponse(description=description, content=dict.fromkeys(media_types, binary)),
+                "200": OpenAPIResponse(description=description, content=content),
             }
 
     return Download

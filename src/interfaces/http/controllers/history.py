@@ -1,4 +1,4 @@
-"""`/api/v1/history`: the caller's processing results, newest first; read one, delete one or all."""
+"""`/api/v1/history`: the caller's processing results, newest first; read, export, delete one or all."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Response, delete, get
+from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Stream
 
@@ -42,6 +43,7 @@ Words = Annotated[
         "that start with it, accents or not (`zrodlo` finds `źródło` and back)",
     ),
 ]
+ENTRY_SCHEMA = Reference("#/components/schemas/HistoryEntryView")  # GET /history/{id} documents it
 Format = Annotated[
     ExportFormat,
     QueryParameter(
@@ -97,6 +99,7 @@ class HistoryController(Controller):
         operation_class=download(
             "The file, streamed; `Content-Disposition` names it `scribe-history-<today>.<format>`",
             media_types(many=True),
+            Schema(type=OpenAPIType.ARRAY, items=ENTRY_SCHEMA),
         ),
     )
     @inject
@@ -124,7 +127,9 @@ class HistoryController(Controller):
         summary="Download one history entry as a file",
         responses=errors(PARAMETERS, SIGNED_IN, ExportHistoryEntry),
         operation_class=download(
-            "The file; `Content-Disposition` names it `<date>-<video id>.<format>`", media_types(many=False)
+            "The file; `Content-Disposition` names it `<date>-<video id>.<format>`",
+            media_types(many=False),
+            ENTRY_SCHEMA,
         ),
     )
     @inject
