@@ -16,8 +16,14 @@ from typing import Protocol
 
 from application.auth.authenticate import Principal
 from application.errors import PermissionDenied
-from application.history import HistoryFilters, HistoryPageRequest, HistoryPosition, HistorySelection, HistoryStore
-from application.history import parse_filters as parse_history_filters
+from application.history import (
+    HistoryFilters,
+    HistoryPageRequest,
+    HistoryPosition,
+    HistorySelection,
+    HistoryStore,
+    parse_filters,
+)
 from application.ports import Clock
 from application.presenters.history_export import csv_rows, json_entry, markdown_entry
 from domain.api_tokens import Scope
@@ -112,7 +118,7 @@ class ExportHistory:
     ) -> HistoryExport:
         """Checks the request and counts what it selects now; the chunks are read and formatted as consumed."""
         principal.require(Scope.READ)
-        filters = parse_history_filters(selection)
+        filters = parse_filters(selection)
         total = await self._history.count_for_user(principal.user.id, filters)
         pages = self._pages(principal.user.id, filters)
         pdfs = export_format is ExportFormat.PDF
@@ -132,16 +138,15 @@ class ExportHistory:
             after = page.next
 
     async def _zip_of_pdfs(self, pages: AsyncIterator[list[HistoryEntry]]) -> AsyncIterator[ExportChunk]:
-        """A zip written front to back (sizes after each file: the stream is never sought), a chunk per PDF."""
+        """A zip written front to back, a chunk per PDF. Stored, not deflated: a PDF's streams are compressed
+        already."""
         sink = _Sink()
         names = _UniqueNames()
-        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(sink, "w") as archive:
             async for page in pages:
                 for entry in page:
                     pdf = await self._pdf.render(entry)
-                    member = zipfile.ZipInfo(names.take(entry_file_stem(entry), "pdf"), _zip_time(entry))
-                    member.compress_type = zipfile.ZIP_DEFLATED
-                    archive.writestr(member, pdf)
+                    archive.writestr(zipfile.ZipInfo(names.take(entry_file_stem(entry), "pdf"), _zip_time(entry)), pdf)
                     yield ExportChunk(sink.take(), 1)
         yield ExportChunk(sink.take(), 0)  # the central directory
 
@@ -193,8 +198,8 @@ def _zip_time(entry: HistoryEntry) -> tuple[int, int, int, int, int, int]:
 
 
 class _Sink:
-    """Where the zip writes: bytes collected until taken. It has no `tell` or `seek`, so zipfile writes each
-    member's sizes after its data instead of going back to its header."""
+    """Where the zip writes: bytes collected until taken. It has no `tell` or `seek`, so zipfile never goes back
+    over what was taken (and keeps its own count of offsets)."""
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
