@@ -45,8 +45,8 @@ class HistoryFilters:
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    """The filters as the caller typed them: dates still text, checked together."""
+class HistorySelection:
+    """The filters as the caller typed them: dates still text, checked together (`parse_filters`)."""
 
     purpose: str | None = None
     language: str | None = None
@@ -57,6 +57,12 @@ class HistoryQuery:
     date_to: str | None = None
     cached: bool | None = None
     q: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery(HistorySelection):
+    """The filters and one page of what they select."""
+
     limit: int | None = None
     cursor: str | None = None
 
@@ -108,6 +114,8 @@ class HistoryStore(Protocol):
         self, user_id: uuid.UUID, filters: HistoryFilters, page: HistoryPageRequest
     ) -> HistoryPage: ...
 
+    async def count_for_user(self, user_id: uuid.UUID, filters: HistoryFilters) -> int: ...
+
     async def get_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> HistoryEntry | None: ...
 
     async def delete_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> bool: ...
@@ -134,7 +142,7 @@ class ListHistory:
 
     async def __call__(self, principal: Principal, query: HistoryQuery) -> Page[HistoryHit]:
         principal.require(Scope.READ)
-        filters, limit = _filters(query), _limit(query.limit)
+        filters, limit = parse_filters(query), _limit(query.limit)
         context = f"{principal.user.id}\n{filters.fingerprint}"
         after = HistoryPosition.decode(self._seal.open(query.cursor, context)) if query.cursor else None
         found = await self._history.list_for_user(principal.user.id, filters, HistoryPageRequest(limit, after))
@@ -187,7 +195,8 @@ class ClearHistory:
         return deleted
 
 
-def _filters(query: HistoryQuery) -> HistoryFilters:
+def parse_filters(query: HistorySelection) -> HistoryFilters:
+    """The filters checked together; raises InvalidInput naming every bad one."""
     texts = {
         "purpose": query.purpose,
         "language": query.language,

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.history import HistoryFilters, HistoryPageRequest
 from application.pagination import PageRequest
 from application.ports import EmailMessage, PasswordResetRecord
 from domain.api_tokens import ApiToken, Scope
+from domain.history import HistoryEntry
 from domain.sessions import AuthSession, RefreshToken
 from domain.usage import Payer, Spend, UsageEvent
 from domain.users import Email, EmailTaken, Tier, User
@@ -22,6 +24,7 @@ from infrastructure.persistence.models import EmailOutboxRow, ProcessingHistoryR
 from infrastructure.persistence.repositories import (
     SqlApiTokenRepository,
     SqlEmailOutbox,
+    SqlHistoryRepository,
     SqlPasswordResetRepository,
     SqlRevocationOutbox,
     SqlRevocationSource,
@@ -175,6 +178,39 @@ async def test_api_tokens_are_listed_only_to_their_owner(sessions: async_session
         assert (await repo.list_for_user(bob.id, PageRequest())).items == []
         assert await repo.get_for_user(token.id, bob.id) is None
         assert await repo.find(token.token_hash) == token
+
+
+def _history_entry(user: User, language: str, summary: str) -> HistoryEntry:
+    return HistoryEntry(
+        uuid.uuid4(), user.id, "h" * 64, "general", "summary", summary, None, None, None, None, None, None,
+        "dQw4w9WgXcQ", None, "Talk", language, "anthropic", "claude-x", Spend(1, 1, 0.0), None, 10, False, NOW,
+    )  # fmt: skip
+
+
+async def test_history_counts_what_its_listing_would_walk(sessions: async_sessionmaker[AsyncSession]) -> None:
+    ada, bob = _user(), _user()
+    entries = [
+        _history_entry(ada, "pl", "Źródła Wisły"),
+        _history_entry(ada, "pl", "Góry"),
+        _history_entry(ada, "en", "Rivers"),
+        _history_entry(bob, "pl", "Źródła Odry"),
+    ]
+    async with sessions() as s:
+        await SqlUserRepository(s).add(ada)
+        await SqlUserRepository(s).add(bob)
+        for entry in entries:
+            await SqlHistoryRepository(s).add(entry)
+        await s.commit()
+        repo = SqlHistoryRepository(s)
+        for filters, expected in [
+            (HistoryFilters(), 3),
+            (HistoryFilters(language="pl"), 2),
+            (HistoryFilters(terms=("zrodla",)), 1),
+            (HistoryFilters(language="en", terms=("zrodla",)), 0),
+        ]:
+            assert await repo.count_for_user(ada.id, filters) == expected, filters
+            listed = await repo.list_for_user(ada.id, filters, HistoryPageRequest(limit=100))
+            assert len(listed.entries) == expected, filters
 
 
 async def test_usage_events_count_and_sum(sessions: async_sessionmaker[AsyncSession]) -> None:

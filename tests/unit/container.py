@@ -13,6 +13,7 @@ from application.accounts.ports import ProviderKeyRepository, SecretBox
 from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
 from application.history import CursorSeal, HistoryStore
+from application.history_export import HistoryPdfRenderer
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -73,6 +74,7 @@ PORTS: dict[Any, str] = {
     HistoryRepository: "history",
     HistoryStore: "history",
     CursorSeal: "cursor_seal",
+    HistoryPdfRenderer: "pdf",
     TranscriptSource: "transcripts",
     LanguageIdentifier: "languages",
     ProcessingPolicy: "processing",

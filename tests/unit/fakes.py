@@ -341,6 +341,23 @@ class InMemoryHistory:
 
     async def list_for_user(self, user_id: uuid.UUID, filters: HistoryFilters, page: HistoryPageRequest) -> HistoryPage:
         """Filters and keyset like the SQL store; full text by substring, newest first (no relevance)."""
+        found = sorted(
+            (
+                e
+                for e in self._selected(user_id, filters)
+                if page.after is None or (e.created_at, e.id) < (page.after.created_at, page.after.id)
+            ),
+            key=lambda e: (e.created_at, e.id),
+            reverse=True,
+        )
+        shown = found[: page.limit]
+        last = shown[-1] if len(found) > page.limit else None
+        return HistoryPage(shown, HistoryPosition(last.created_at, last.id) if last else None)
+
+    async def count_for_user(self, user_id: uuid.UUID, filters: HistoryFilters) -> int:
+        return len(self._selected(user_id, filters))
+
+    def _selected(self, user_id: uuid.UUID, filters: HistoryFilters) -> list[HistoryEntry]:
         wanted = {
             "purpose": filters.purpose,
             "language": filters.language,
@@ -358,13 +375,9 @@ class InMemoryHistory:
                 and (filters.since is None or e.created_at >= filters.since)
                 and (filters.before is None or e.created_at < filters.before)
                 and all(term in text for term in filters.terms)
-                and (page.after is None or (e.created_at, e.id) < (page.after.created_at, page.after.id))
             )
 
-        found = sorted(filter(matches, self.entries), key=lambda e: (e.created_at, e.id), reverse=True)
-        shown = found[: page.limit]
-        last = shown[-1] if len(found) > page.limit else None
-        return HistoryPage(shown, HistoryPosition(last.created_at, last.id) if last else None)
+        return [e for e in self.entries if matches(e)]
 
     async def get_for_user(self, entry_id: uuid.UUID, user_id: uuid.UUID) -> HistoryEntry | None:
         return next((e for e in self.entries if e.id == entry_id and e.user_id == user_id), None)
@@ -378,6 +391,13 @@ class InMemoryHistory:
         before = len(self.entries)
         self.entries = [e for e in self.entries if e.user_id != user_id]
         return before - len(self.entries)
+
+
+class FakePdfRenderer:
+    """Stands for the PDF adapter: a recognisable stand-in document that names its entry."""
+
+    async def render(self, entry: HistoryEntry) -> bytes:
+        return f"%PDF-fake {entry.id} {entry.title}".encode()
 
 
 class RecordingTransport:
@@ -492,6 +512,7 @@ class World:
     breaker: InMemoryCircuitBreaker = field(init=False)
     stats: InMemoryProviderStats = field(init=False)
     history: InMemoryHistory = field(default_factory=InMemoryHistory)
+    pdf: FakePdfRenderer = field(default_factory=FakePdfRenderer)
     transcripts: FixedTranscriptSource = field(default_factory=FixedTranscriptSource)
     languages: FixedLanguage = field(default_factory=FixedLanguage)
     processing: ProcessingPolicy = field(

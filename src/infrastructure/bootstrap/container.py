@@ -24,6 +24,7 @@ from application.accounts.provider_keys import (
 )
 from application.auth.policy import AuthPolicy
 from application.history import CursorSeal, HistoryStore
+from application.history_export import HistoryPdfRenderer
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -65,6 +66,7 @@ from infrastructure.bootstrap.use_cases import UseCaseProvider
 from infrastructure.cache.memory import InMemoryResultStore, InProcessSingleFlight
 from infrastructure.cache.redis import RedisResultStore, RedisSingleFlight
 from infrastructure.clock import SystemClock
+from infrastructure.documents.pdf import PdfHistoryRenderer
 from infrastructure.email.transports import LogEmailTransport, SmtpEmailTransport
 from infrastructure.persistence.database import SqlUnitOfWork, make_engine, make_session_factory
 from infrastructure.persistence.provider_keys import SqlProviderKeyRepository
@@ -343,6 +345,7 @@ class ProcessingAdapters(Provider):
 
     history = provide(SqlHistoryRepository, provides=HistoryRepository, scope=Scope.REQUEST)
     history_store = provide(SqlHistoryRepository, provides=HistoryStore, scope=Scope.REQUEST)
+    pdf = provide(PdfHistoryRenderer, provides=HistoryPdfRenderer, scope=Scope.APP)
     languages = provide(Py3LangidIdentifier, provides=LanguageIdentifier)
 
 

@@ -42,6 +42,7 @@ from application.auth.revocations import AnnounceRevocations
 from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
 from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, ListHistory
+from application.history_export import ExportHistory, ExportHistoryEntry
 from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessTranscript
@@ -98,6 +99,8 @@ class UseCaseProvider(Provider):
         GetHistoryEntry,
         DeleteHistoryEntry,
         ClearHistory,
+        ExportHistoryEntry,
+        ExportHistory,
         DeleteAccount,
         ExportMyData,
     )

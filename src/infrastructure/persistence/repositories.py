@@ -296,10 +296,8 @@ class SqlHistoryRepository:
         row = ProcessingHistoryRow
         relevance = self._relevance(filters.terms) if filters.terms else None
         query = select(row, relevance if relevance is not None else literal(None)).where(
-            row.user_id == user_id, *_history_conditions(filters)
+            *self._selected(user_id, filters)
         )
-        if filters.terms:
-            query = query.where(self._matches(filters.terms))
         newest = (row.created_at.desc(), row.id.desc())
         query = query.order_by(*((relevance.desc(), *newest) if relevance is not None else newest))
         if page.after is not None:
@@ -314,6 +312,14 @@ class SqlHistoryRepository:
             else None
         )
         return HistoryPage([_history_entry(r) for r, _ in found], position)
+
+    async def count_for_user(self, user_id: uuid.UUID, filters: HistoryFilters) -> int:
+        query = select(func.count()).select_from(ProcessingHistoryRow).where(*self._selected(user_id, filters))
+        return int(await self._session.scalar(query) or 0)
+
+    def _selected(self, user_id: uuid.UUID, filters: HistoryFilters) -> list[ColumnElement[bool]]:
+        conditions = [ProcessingHistoryRow.user_id == user_id, *_history_conditions(filters)]
+        return [*conditions, self._matches(filters.terms)] if filters.terms else conditions
 
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name

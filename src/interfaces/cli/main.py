@@ -12,6 +12,7 @@ from rich.console import Console
 
 from infrastructure.bootstrap.settings import masked, multi_process_needs_redis
 from interfaces.cli.cache import cache
+from interfaces.cli.history import history
 from interfaces.cli.keys import keys
 from interfaces.cli.process import process
 from interfaces.cli.runtime import settings_or_exit
@@ -108,3 +109,4 @@ cli.add_command(users)
 cli.add_command(keys)
 cli.add_command(process)
 cli.add_command(cache)
+cli.add_command(history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 from typing import Any
@@ -163,7 +164,7 @@ def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> 
 def handle_validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
     extra = error.extra if isinstance(error.extra, list) else []
     details = [
-        FieldErrorView(str(item.get("key") or item.get("source") or "request"), _lower(item.get("message", "")))
+        _parameter_error(request, str(item.get("key") or item.get("source") or "request"), item.get("message", ""))
         for item in extra
         if isinstance(item, dict)
     ]
@@ -195,6 +196,20 @@ def _read_body(request: Request[Any, Any, Any]) -> Any:
         return msgspec.json.decode(body)
     except (msgspec.DecodeError, RecursionError):
         return _MALFORMED
+
+
+def _parameter_error(request: Request[Any, Any, Any], key: str, message: str) -> FieldErrorView:
+    """Litestar names a bad parameter by its Python name: the client knows it by its query name (`from`, not
+    `date_from`); a bad choice lists the good ones."""
+    handler = request.scope.get("route_handler")
+    parameter = handler.parsed_fn_signature.parameters.get(key) if handler else None
+    if parameter is None:
+        return FieldErrorView(key, _lower(message))
+    definition = parameter.kwarg_definition  # Parameter(query=...) or QueryParameter(name=...)
+    name = getattr(definition, "query", None) or getattr(definition, "name", None) or key
+    if inspect.isclass(parameter.annotation) and issubclass(parameter.annotation, enum.Enum):
+        message = "must be one of " + ", ".join(str(choice.value) for choice in parameter.annotation)
+    return FieldErrorView(name, _lower(message))
 
 
 def _body_errors(request: Request[Any, Any, Any]) -> list[FieldErrorView]:

@@ -6,10 +6,19 @@ route names its use cases and its shape (`JSON_BODY`, `PARAMETERS`, `SIGNED_IN`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
 
 from application.auth.authenticate import Authenticate
 from domain.errors import InvalidInput
@@ -86,3 +95,24 @@ def _example(status: int, code: str) -> Example:
         value["details"] = [{"field": "email", "message": "is not a valid e-mail address"}]
     value["request_id"] = "3f2c9a0e5b7d4c1e8a6f0b2d4c6e8a0b"
     return Example(summary=code, value=value)
+
+
+def download(description: str, media_types: list[str], json: Schema | Reference) -> type[Operation]:
+    """The operation of a route that answers with a file whose type a parameter picks: its 200 lists each type,
+    `json` the schema of the JSON one, the others as text or bytes."""
+    content = {
+        media_type: OpenAPIMediaType(
+            schema=json if media_type == "application/json" else Schema(type=OpenAPIType.STRING)
+        )
+        for media_type in media_types
+    }
+
+    @dataclass
+    class Download(Operation):
+        def __post_init__(self) -> None:
+            self.responses = {
+                **(self.responses or {}),
+                "200": OpenAPIResponse(description=description, content=content),
+            }
+
+    return Download

@@ -11,20 +11,15 @@ import msgspec
 from msgspec import Meta
 
 from application.presenters.mind_map import react_flow_graph
+from application.presenters.results import AttemptView, KeyTopicView, OutputAttributionView, TokensView
 from application.processing.process import Fallback, Notice, ProcessResult
 from domain.outputs import Output
 from domain.transcripts import Transcript
-from domain.usage import AttemptRecord, OutputAttribution, Spend
 
 
 def mind_map_graph(values: Mapping[str, Any]) -> dict[str, Any] | None:
     """The mind map as the prototype's React Flow graph, when there is one."""
     return react_flow_graph(values[Output.MIND_MAP]) if Output.MIND_MAP in values else None
-
-
-class KeyTopicView(msgspec.Struct):
-    title: str
-    timestamp: float | None
 
 
 class TranscriptInfoView(msgspec.Struct):
@@ -58,62 +53,6 @@ class FallbackView(msgspec.Struct):
     @classmethod
     def of(cls, fallback: Fallback) -> FallbackView:
         return cls(fallback.output, fallback.provider, fallback.model, fallback.reason)
-
-
-class TokensView(msgspec.Struct):
-    input: int
-    output: int
-    total: int
-
-    @classmethod
-    def of(cls, spend: Spend) -> TokensView:
-        return cls(spend.tokens_in, spend.tokens_out, spend.tokens_total)
-
-
-class AttemptView(msgspec.Struct):
-    """One provider tried: its calls (re-asks, timed-out and cancelled calls included) and what they cost."""
-
-    provider: str
-    model: str
-    payer: Annotated[str, Meta(description="user_key, server_key or none (the offline provider)")]
-    outcome: Annotated[str, Meta(description="served, or why the next provider was asked")]
-    calls: int
-    tokens: TokensView
-    cost_usd: float
-
-    @classmethod
-    def of(cls, record: AttemptRecord) -> AttemptView:
-        spend = record.spend.rounded
-        return cls(
-            record.provider,
-            record.model,
-            record.payer,
-            record.outcome,
-            record.calls,
-            TokensView.of(spend),
-            spend.cost_usd,
-        )
-
-
-class OutputAttributionView(msgspec.Struct):
-    provider: str
-    model: str
-    payer: str
-    tokens: TokensView
-    cost_usd: float
-    attempts: list[AttemptView]
-
-    @classmethod
-    def of(cls, attribution: OutputAttribution) -> OutputAttributionView:
-        spend = attribution.spend.rounded
-        return cls(
-            provider=attribution.provider,
-            model=attribution.model,
-            payer=attribution.payer,
-            tokens=TokensView.of(spend),
-            cost_usd=spend.cost_usd,
-            attempts=[AttemptView.of(a) for a in attribution.attempts],
-        )
 
 
 class NoticeView(msgspec.Struct):

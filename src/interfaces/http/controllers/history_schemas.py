@@ -1,24 +1,19 @@
-"""The views of `/api/v1/history`: a short item for lists, the whole entry for one."""
+"""The views of `/api/v1/history`: a short item for lists (the whole entry is `application.presenters.history`)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from application.history import HistoryHit
-from domain.history import HistoryEntry
-from interfaces.views.processing import AttemptView, KeyTopicView, OutputAttributionView, TokensView
+from application.presenters.history import VideoView
+from application.presenters.results import TokensView
 
 EXCERPT_CHARS = 200
-
-
-class VideoView(msgspec.Struct):
-    id: str | None
-    url: str | None
 
 
 class SnippetView(msgspec.Struct):
@@ -66,69 +61,6 @@ class HistoryItemView(msgspec.Struct, omit_defaults=True):
             snippet=SnippetView(hit.snippet.field, hit.snippet.text, [list(h) for h in hit.snippet.highlights])
             if hit.snippet
             else None,
-        )
-
-
-class HistoryEntryView(msgspec.Struct):
-    id: uuid.UUID
-    created_at: datetime
-    video: VideoView
-    title: str | None
-    purpose: str | None
-    outputs: list[str]
-    language: str
-    provider: Annotated[str, Meta(description="The provider that served most outputs; `attribution` has each's")]
-    model: str
-    tokens: TokensView
-    cost_usd: float
-    duration_ms: int
-    cached: bool
-    transcript_hash: str
-    summary: str | None
-    topics: str | None
-    key_topics: list[KeyTopicView] | None
-    mind_map: Annotated[
-        dict[str, Any] | None, Meta(description="The mind map's React Flow graph, as the processing answer showed it")
-    ]
-    social_post: str | None
-    custom_prompt: str | None
-    custom_output: str | None
-    attribution: Annotated[
-        dict[str, OutputAttributionView] | None,
-        Meta(description="Per output: who served it and who paid; null on entries older than attribution"),
-    ]
-    map_step: list[AttemptView] | None
-
-    @classmethod
-    def of(cls, entry: HistoryEntry) -> HistoryEntryView:
-        spend = entry.spend.rounded
-        attribution = entry.attribution
-        return cls(
-            id=entry.id,
-            created_at=entry.created_at,
-            video=VideoView(entry.video_id, entry.video_url),
-            title=entry.title,
-            purpose=entry.purpose,
-            outputs=entry.outputs.split(),
-            language=entry.language,
-            provider=entry.provider,
-            model=entry.model,
-            tokens=TokensView.of(spend),
-            cost_usd=spend.cost_usd,
-            duration_ms=entry.duration_ms,
-            cached=entry.cached,
-            transcript_hash=entry.transcript_hash,
-            summary=entry.summary,
-            topics=entry.topics,
-            key_topics=[KeyTopicView(t["title"], t.get("timestamp")) for t in entry.key_topics]
-            if entry.key_topics
-            else None,
-            mind_map=entry.mind_map,
-            social_post=entry.social_post,
-            custom_prompt=entry.custom_prompt,
-            custom_output=entry.custom_output,
-            attribution={o.output: OutputAttributionView.of(o) for o in attribution.outputs} if attribution else None,
-            map_step=[AttemptView.of(a) for a in attribution.shared] if attribution else None,
         )
 
 

@@ -10,11 +10,11 @@ import msgspec
 from msgspec import Meta
 
 from application.accounts.export import MyData
+from application.presenters.history import HistoryEntryView
 from domain.api_tokens import ApiToken, Scope
 from domain.usage import UsageSummary
 from interfaces.http.controllers.api_keys import ProviderKeyView
 from interfaces.http.controllers.auth_schemas import UserView
-from interfaces.http.controllers.history_schemas import HistoryEntryView
 
 
 class CreateApiTokenBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from application.presenters.results import TokensView
 from application.processing.overview import ProviderOverview
 from application.processing.process import ProcessResult
 from domain.outputs import Output, Purpose
 from domain.transcripts import MAX_TRANSCRIPT_CHARS, Transcript
-from interfaces.views.processing import TokensView, mind_map_graph
+from interfaces.views.processing import mind_map_graph
 
 TranscriptText = Annotated[
     str,
