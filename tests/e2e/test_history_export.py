@@ -13,7 +13,7 @@ import zipfile
 from datetime import timedelta
 from typing import Any
 
-import pytest
+import pypdf
 
 from application.presenters.mind_map import react_flow_graph
 from domain.history import HistoryEntry
@@ -92,10 +92,6 @@ def test_one_entry_exports_in_each_format_and_parses_back(api: Api) -> None:
 
 
 def test_one_entry_as_a_pdf_has_the_summary_and_the_mind_maps_labels(api: Api) -> None:
-    pdf = pytest.importorskip("infrastructure.documents.pdf")
-    if getattr(pdf, "PLACEHOLDER", False):
-        pytest.skip("the PDF renderer comes with the pdf branch")
-    pypdf = pytest.importorskip("pypdf")
     me, headers = _user(api)
     entry = _full_entry(me, summary=f"Wisła płynie przez Kraków. {POLISH}.")
     _seed(api, entry)
@@ -149,10 +145,6 @@ def test_many_entries_export_filtered_in_each_format(api: Api) -> None:
 
 
 def test_many_entries_as_a_zip_of_pdfs(api: Api) -> None:
-    pdf = pytest.importorskip("infrastructure.documents.pdf")
-    if getattr(pdf, "PLACEHOLDER", False):
-        pytest.skip("the PDF renderer comes with the pdf branch")
-    pypdf = pytest.importorskip("pypdf")
     me, headers = _user(api)
     twice = [_full_entry(me, summary=f"Podsumowanie numer {n}.") for n in range(2)]  # one video, one day
     other = _full_entry(me, video_id=None, video_url=None, created_at=START + timedelta(days=1))
