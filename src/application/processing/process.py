@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections import Counter
@@ -223,17 +222,12 @@ class ProcessTranscript:
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
-        job = Job(transcript, command.language, command.custom_prompt)
-        outputs = command.wanted_outputs()
+        job = Job(transcript, command.language, command.custom_prompt, tuple(command.wanted_outputs()))
         try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._runner.produce(o, chain, job)) for o in outputs]
-        except BaseExceptionGroup as errors:
-            raise errors.exceptions[0] from None  # the first output that no provider could produce
+            produced = await self._runner.produce(chain, job)
         finally:
             for task in job.condensed.values():
                 task.cancel()
-        produced = [task.result() for task in tasks]
         duration_ms = int((time.perf_counter() - started) * 1000)
         result = self._result(produced, job, transcript, duration_ms)
         if caller.principal is not None:

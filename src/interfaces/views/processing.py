@@ -60,14 +60,19 @@ class FallbackView(msgspec.Struct):
         return cls(fallback.output, fallback.provider, fallback.model, fallback.reason)
 
 
-class TokensView(msgspec.Struct):
+class TokensView(msgspec.Struct, omit_defaults=True):
+    """`cached` is left out when nothing came from a prompt cache, as before prompt caching."""
+
     input: int
     output: int
     total: int
+    cached: Annotated[
+        int, Meta(description="Of `input`, the tokens the provider read from its prompt cache, billed at its discount")
+    ] = 0
 
     @classmethod
     def of(cls, spend: Spend) -> TokensView:
-        return cls(spend.tokens_in, spend.tokens_out, spend.tokens_total)
+        return cls(spend.tokens_in, spend.tokens_out, spend.tokens_total, spend.tokens_cached)
 
 
 class AttemptView(msgspec.Struct):
@@ -77,9 +82,14 @@ class AttemptView(msgspec.Struct):
     model: str
     payer: Annotated[str, Meta(description="user_key, server_key or none (the offline provider)")]
     outcome: Annotated[str, Meta(description="served, or why the next provider was asked")]
-    calls: int
+    calls: Annotated[int, Meta(description="Calls made for this output alone (on `combined_calls`: all of them)")]
     tokens: TokensView
     cost_usd: float
+    shared_calls: Annotated[
+        int,
+        Meta(description="Calls that asked for this output together with others: counted once, in `combined_calls`"),
+    ] = 0
+    outputs: Annotated[list[str], Meta(description="On `combined_calls`: the outputs those calls asked for")] = []
 
     @classmethod
     def of(cls, record: AttemptRecord) -> AttemptView:
@@ -92,6 +102,8 @@ class AttemptView(msgspec.Struct):
             record.calls,
             TokensView.of(spend),
             spend.cost_usd,
+            record.shared_calls,
+            list(record.outputs),
         )
 
 
@@ -145,6 +157,10 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
         list[AttemptView],
         Meta(description="A long transcript's notes, made once per provider and shared by its outputs"),
     ]
+    combined_calls: Annotated[
+        list[AttemptView],
+        Meta(description="Per provider, the calls that asked for several outputs at once, each counted once here"),
+    ]
     language: Annotated[str, Meta(description="The language the outputs are written in (most of them, if mixed)")]
     notices: Annotated[
         list[NoticeView],
@@ -173,6 +189,7 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
             fallbacks=[FallbackView.of(f) for f in result.fallbacks],
             attribution={o.output: OutputAttributionView.of(o) for o in result.attribution.outputs},
             map_step=[AttemptView.of(a) for a in result.attribution.shared],
+            combined_calls=[AttemptView.of(a) for a in result.attribution.combined],
             language=result.language,
             notices=[NoticeView.of(n) for n in result.notices],
             summary=values.get(Output.SUMMARY),
