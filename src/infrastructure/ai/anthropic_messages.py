@@ -17,8 +17,13 @@ from infrastructure.ai.schema import ANSWER_TOOL, StrictSchemas
 class AnthropicProvider:
     def __init__(self, server_key: str | None, timeout: float, base_url: str | None = None) -> None:
         self._timeout = timeout  # for the whole call, however slowly the answer arrives
+        # aiohttp underneath instead of httpx's own pool: less CPU per call (bench/job_cost.py).
         self._client = anthropic.AsyncAnthropic(
-            api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
+            api_key=server_key or "no-server-key",
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=anthropic.DefaultAioHttpClient(),
         )
         self._schemas = StrictSchemas()
 

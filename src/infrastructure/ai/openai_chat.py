@@ -26,8 +26,13 @@ class OpenAIChatProvider:
         self._name = name
         self._timeout = timeout  # for the whole call, however slowly the answer arrives
         # Retries are ours (fallback to the next provider), so the SDK must not spend the time budget on them.
+        # aiohttp underneath instead of httpx's own pool: less CPU per call (bench/job_cost.py).
         self._client = openai.AsyncOpenAI(
-            api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
+            api_key=server_key or "no-server-key",
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(),
         )
         # OpenAI's newer models take `max_completion_tokens`; compatible servers know `max_tokens`.
         self._token_limit_parameter = token_limit_parameter
