@@ -175,7 +175,7 @@ class OutputRunner:
                 failed_provider = None
             try:
                 body = await self._source_text(attempt, job)
-                checked, problems = await self._checked(pending, attempt, job, job.transcript, body)
+                checked, problems = await self._checked(pending, job.outputs, attempt, job, job.transcript, body)
             except ProviderFailure as failure:
                 for output in pending:
                     failures[output].append(Failure(output, attempt, failure.kind, failure.retry_after))
@@ -192,11 +192,17 @@ class OutputRunner:
         return [produced[output] for output in job.outputs]
 
     async def _checked(
-        self, kinds: Sequence[str], attempt: Attempt, job: Job, transcript: Transcript, body: str
+        self,
+        kinds: Sequence[str],
+        all_kinds: tuple[str, ...],
+        attempt: Attempt,
+        job: Job,
+        transcript: Transcript,
+        body: str,
     ) -> tuple[dict[str, Checked], dict[str, str]]:
-        """Ask for `kinds` in one call and validate each separately; ask once more, in one call, for the invalid
-        ones with the reasons. Returns the valid answers and, for those still invalid, why."""
-        all_kinds = job.outputs if kinds[0] != MAP_STEP else (MAP_STEP,)
+        """Ask for `kinds` in one call, under the schema of `all_kinds` (the same on every call reading this
+        source), and validate each separately; ask once more, in one call, for the invalid ones with the reasons.
+        Returns the valid answers and, for those still invalid, why."""
         request = GenerationRequest(
             kinds=tuple(kinds),
             system=system_prompt(job.language),
@@ -302,7 +308,8 @@ class OutputRunner:
                 source=source.source,
             )
             async with slots:
-                answers, problems = await self._checked((MAP_STEP,), attempt, job, part, render_transcript(part))
+                notes = (MAP_STEP,)
+                answers, problems = await self._checked(notes, notes, attempt, job, part, render_transcript(part))
             if problems:
                 raise ProviderFailure(attempt.provider, "invalid_output", problems[MAP_STEP])
             checked = answers[MAP_STEP]
