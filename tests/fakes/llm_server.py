@@ -467,7 +467,8 @@ class _PromptCache:
         """(tokens read, tokens written): the longest marked prefix seen before is read, the longer marked ones
         that reach the minimum are written."""
         minimum = self.ANTHROPIC_HAIKU_MINIMUM if "haiku" in str(body.get("model")) else self.ANTHROPIC_MINIMUM
-        head = json.dumps([key, body.get("model"), body.get("tools")], sort_keys=True)
+        # Changing the tools changes every prefix; changing tool_choice, every prefix that reaches into messages.
+        head = json.dumps([key, body.get("model"), body.get("tools"), body.get("tool_choice")], sort_keys=True)
         breakpoints: list[tuple[str, int]] = []  # (the prefix's identity, its tokens) at each marked block
         texts: list[str] = []
         blocks: list[Any] = []
