@@ -5,8 +5,10 @@
 Two jobs, each through the real app and the real SDKs, chain anthropic → openai → local:
 - a 600-word lecture (fits any model's context);
 - a 20,000-word lecture on an Anthropic model with an 8k context (map-reduce).
-Prints, per job: the upstream calls by provider and kind, input/output tokens the fake counted, who served each
-output, and the tokens the answer reports. Asserts nothing. See bench/README.md."""
+Prints, per job: the upstream calls by provider and kind (a call asking for several outputs at once shows them
+joined, `summary+topics+mind_map`), input/output tokens the fake counted, who served each output, and the tokens
+and cost the answer reports. Expected since one call per request: 1 call for the 600-word lecture, and for the
+20k-word one the map calls plus 1 reduce call. Asserts nothing. See bench/README.md."""
 
 from __future__ import annotations
 

@@ -11,15 +11,20 @@ from enum import StrEnum
 
 @dataclass(frozen=True, slots=True)
 class Spend:
-    """Tokens in and out of upstream calls and what they cost."""
+    """Tokens in and out of upstream calls and what they cost. `tokens_cached` are the input tokens a provider read
+    from its prompt cache: part of `tokens_in`, billed at its discount."""
 
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+    tokens_cached: int = 0
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(
-            self.tokens_in + other.tokens_in, self.tokens_out + other.tokens_out, self.cost_usd + other.cost_usd
+            self.tokens_in + other.tokens_in,
+            self.tokens_out + other.tokens_out,
+            self.cost_usd + other.cost_usd,
+            self.tokens_cached + other.tokens_cached,
         )
 
     @property
@@ -29,7 +34,7 @@ class Spend:
     @property
     def rounded(self) -> Spend:
         """Cost to a millionth of a dollar, as stored and shown (sums are taken before rounding)."""
-        return Spend(self.tokens_in, self.tokens_out, round(self.cost_usd, 6))
+        return Spend(self.tokens_in, self.tokens_out, round(self.cost_usd, 6), self.tokens_cached)
 
     @staticmethod
     def total(spends: Iterable[Spend]) -> Spend:
@@ -49,14 +54,18 @@ class Payer(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
-    """One provider tried for an output (or for the map step of a long transcript)."""
+    """One provider tried for an output; or, in `Attribution.shared` and `.combined`, calls made once for several
+    outputs."""
 
     provider: str
     model: str
     payer: Payer
     outcome: str  # "served", or why it was left: a provider failure kind, "invalid_output", "cooling_down"
-    calls: int  # upstream calls made, re-asks and cancelled ones included
-    spend: Spend
+    calls: int  # upstream calls made for this output alone, re-asks and cancelled ones included
+    spend: Spend  # of those calls
+    # Calls that asked for this output together with others: counted (once) in `Attribution.combined`.
+    shared_calls: int = 0
+    outputs: tuple[str, ...] = ()  # on a combined record: the outputs its calls asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +85,21 @@ class OutputAttribution:
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """Who served and who paid, per output. `shared` is the map step of a long transcript: notes made once per
-    provider and read by every output that provider served (or tried to)."""
+    provider and read by every output that provider served (or tried to). `combined` holds, per provider, the calls
+    that asked for several outputs at once (a job's outputs share one call): each call is counted once, there, and
+    the outputs it asked for name it in their attempts' `shared_calls`. Every call is in exactly one place, so the
+    sums are the job's."""
 
     outputs: tuple[OutputAttribution, ...]
     shared: tuple[AttemptRecord, ...] = ()
+    combined: tuple[AttemptRecord, ...] = ()
 
     @property
     def spend(self) -> Spend:
-        return Spend.total([*(o.spend for o in self.outputs), *(a.spend for a in self.shared)])
+        return Spend.total(r.spend for r in self.records())
 
     def records(self) -> list[AttemptRecord]:
-        return [*(a for o in self.outputs for a in o.attempts), *self.shared]
+        return [*(a for o in self.outputs for a in o.attempts), *self.shared, *self.combined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from application.processing.prompts import TASKS
 from infrastructure.bootstrap.settings import Settings
 from infrastructure.persistence.models import ProcessingHistoryRow, UsageEventRow
 from tests.data import TRANSCRIPT
@@ -48,6 +49,17 @@ def me(api: Api, headers: dict[str, str]) -> dict[str, Any]:
     return api.client.get("/api/v1/auth/profile", headers=headers).json()["data"]  # type: ignore[no-any-return]
 
 
+def billed(provider: str, usage: dict[str, Any]) -> float:
+    """What a call costs at the default list prices (claude-sonnet-4-6, gpt-4.1-mini), by the usage the provider
+    reported: Anthropic bills cache reads at 0.1 and writes at 1.25 times the input price, OpenAI cached input at
+    half of it."""
+    if provider == "anthropic":
+        read, written = usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"]
+        return ((usage["input_tokens"] + 0.1 * read + 1.25 * written) * 3.0 + usage["output_tokens"] * 15.0) / 1e6
+    cached = usage["prompt_tokens_details"]["cached_tokens"]
+    return ((usage["prompt_tokens"] - cached + 0.5 * cached) * 0.4 + usage["completion_tokens"] * 1.6) / 1e6
+
+
 _KIND_OF = {"summary": "summary", "topics": "topics", "mindMap": "mind_map", "socialPost": "social_post"}
 _KIND_OF["customOutput"] = "custom"
 
@@ -85,11 +97,11 @@ def test_the_prototype_contract_for_every_purpose_and_language(
         post, _, tags = data["socialPost"].rpartition("\n\n")
         assert 800 <= len(post) <= 1200
         assert tags.startswith("#")
-    asked = [r for r in llm.requests if r.kind]
-    assert {r.provider for r in asked} == {"anthropic"}
-    assert sorted(r.kind for r in asked) == sorted(_KIND_OF[key] for key in keys)  # one call each: no re-ask
-    assert all(f"language code: {language}" in r.prompt for r in asked)
-    assert all(r.api_key == SERVER_KEYS["anthropic"] for r in asked)
+    [asked] = [r for r in llm.requests if r.kind]  # one call for every output, and no re-ask
+    assert asked.provider == "anthropic"
+    assert sorted(asked.kinds) == sorted(_KIND_OF[key] for key in keys)
+    assert f"language code: {language}" in asked.prompt
+    assert asked.api_key == SERVER_KEYS["anthropic"]
     polish_word = "Film" if language == "pl" else "The video"
     assert data["summary"].startswith(polish_word)
 
@@ -203,22 +215,55 @@ def test_retry_after_keeps_the_provider_aside_until_then(ai: Api, llm: FakeLLMSe
 
 
 def test_an_invalid_answer_is_asked_again_with_the_reason(ai: Api, llm: FakeLLMServer) -> None:
-    llm.enqueue(Behaviour(answer={"summary": "Much too short."}), provider="anthropic", kind="summary")
+    llm.enqueue(Behaviour(answers={"summary": {"summary": "Much too short."}}), provider="anthropic", kind="summary")
     response = process(ai, signed_in(ai), outputs=["summary"])
 
     assert response.json()["data"]["served_by"] == {"summary": "anthropic/claude-sonnet-4-6"}
     first, second = [r for r in llm.requests if r.kind == "summary"]
     assert "rejected" not in first.prompt
-    assert "It was rejected: The summary has 3 words" in second.prompt
+    assert "It was rejected:\n- `summary`: The summary has 3 words" in second.prompt
 
 
-def test_malformed_json_twice_moves_on_to_the_next_provider(ai: Api, llm: FakeLLMServer) -> None:
-    llm.enqueue(Behaviour(malformed=True), provider="anthropic", kind="topics", times=2)
-    data = process(ai, signed_in(ai), outputs=["summary", "topics"]).json()["data"]
-    assert data["served_by"] == {"summary": "anthropic/claude-sonnet-4-6", "topics": "openai/gpt-4.1-mini"}
+def test_only_the_invalid_outputs_are_asked_again_together_then_moved_on(ai: Api, llm: FakeLLMServer) -> None:
+    """One call for all three; the topics and the mind map come back invalid and are asked again in one call; the
+    mind map, invalid again, goes on to the next provider alone."""
+    no_topics = {"topics": []}
+    only_a_root = {"nodes": [{"id": "r", "label": "Only a root", "parent": None, "timestamp": None}]}
+    llm.enqueue(Behaviour(answers={"topics": no_topics, "mind_map": only_a_root}), "anthropic", "mind_map")
+    llm.enqueue(Behaviour(answers={"mind_map": only_a_root}), "anthropic", "mind_map")
+    data = process(ai, signed_in(ai), purpose="learning", language="en").json()["data"]
+
+    assert data["served_by"] == {
+        "summary": "anthropic/claude-sonnet-4-6",
+        "topics": "anthropic/claude-sonnet-4-6",
+        "mind_map": "openai/gpt-4.1-mini",
+    }
     assert data["fallbacks"] == [
-        {"output": "topics", "provider": "anthropic", "model": "claude-sonnet-4-6", "reason": "invalid_output"}
+        {"output": "mind_map", "provider": "anthropic", "model": "claude-sonnet-4-6", "reason": "invalid_output"}
     ]
+    first, again, fallback = [r for r in llm.requests if r.kind]
+    assert (first.provider, again.provider, fallback.provider) == ("anthropic", "anthropic", "openai")
+    assert all(f"`{kind}`: {TASKS[kind]}" in first.prompt for kind in ("summary", "topics", "mind_map"))
+    assert "It was rejected" not in first.prompt
+    assert f"`summary`: {TASKS['summary']}" not in again.prompt  # the valid summary is not asked again
+    assert all(f"`{kind}`: {TASKS[kind]}" in again.prompt for kind in ("topics", "mind_map"))
+    assert "Set `summary` to null" in again.prompt
+    assert "It was rejected:\n- `topics`: " in again.prompt
+    assert "\n- `mind_map`: " in again.prompt
+    assert f"`mind_map`: {TASKS['mind_map']}" in fallback.prompt
+    assert f"`topics`: {TASKS['topics']}" not in fallback.prompt
+    assert "Set `summary`, `topics` to null" in fallback.prompt
+
+
+def test_malformed_json_twice_moves_every_output_on_to_the_next_provider(ai: Api, llm: FakeLLMServer) -> None:
+    llm.enqueue(Behaviour(malformed=True), provider="anthropic", times=2)
+    data = process(ai, signed_in(ai), outputs=["summary", "topics"]).json()["data"]
+    assert data["served_by"] == {"summary": "openai/gpt-4.1-mini", "topics": "openai/gpt-4.1-mini"}
+    assert [(f["output"], f["reason"]) for f in data["fallbacks"]] == [
+        ("summary", "invalid_output"),
+        ("topics", "invalid_output"),
+    ]
+    assert [r.provider for r in llm.requests if r.kind] == ["anthropic", "anthropic", "openai"]
 
 
 def test_when_every_provider_fails_the_error_names_them_and_nothing_is_kept(ai: Api, llm: FakeLLMServer) -> None:
@@ -421,9 +466,9 @@ def test_every_purpose_is_served_by_the_first_provider_without_a_re_ask(
     data = response.json()["data"]
     assert set(data["served_by"].values()) == {"anthropic/claude-sonnet-4-6"}
     assert data["fallbacks"] == []
-    asked = [r for r in llm.requests if r.kind]
-    assert sorted(r.kind for r in asked) == sorted(data["served_by"])
-    assert not any("It was rejected" in r.prompt for r in asked)
+    [asked] = [r for r in llm.requests if r.kind]
+    assert sorted(asked.kinds) == sorted(data["served_by"])
+    assert "It was rejected" not in asked.prompt
 
 
 def test_a_20k_word_transcript_on_an_8k_model_is_mapped_and_reduced_on_that_model(
@@ -448,16 +493,18 @@ def test_a_20k_word_transcript_on_an_8k_model_is_mapped_and_reduced_on_that_mode
 
 
 def test_a_mixed_fallback_says_per_output_who_served_who_paid_and_what_it_cost(ai: Api, llm: FakeLLMServer) -> None:
-    """The user's own OpenAI key first, the server's Anthropic key next: the summary stays on the user's key, the
-    topics fall back after a 500, the mind map after two invalid answers (both paid for)."""
+    """The user's own OpenAI key first, the server's Anthropic key next. One call asks OpenAI for all three outputs;
+    the topics and mind map are invalid and asked again in one call; the mind map, invalid again, goes to Anthropic
+    alone. Each call is counted once: the two shared calls in `combined_calls`, the mind map's own on its attempt."""
     headers = signed_in(ai)
     stored = ai.client.put("/api/v1/me/api-keys/openai", json={"api_key": "sk-ada-own-key-123456"}, headers=headers)
     assert stored.status_code == 200, stored.text
     llm.clear()
     llm.default = Behaviour(input_tokens=1000, output_tokens=100)
     too_small = {"nodes": [{"id": "r", "label": "Only a root", "parent": None, "timestamp": None}]}
-    llm.enqueue(Behaviour(status=500), provider="openai", kind="topics")
-    llm.enqueue(Behaviour(answer=too_small, input_tokens=1000, output_tokens=100), "openai", "mind_map", times=2)
+    first = Behaviour(answers={"topics": {"topics": []}, "mind_map": too_small}, input_tokens=1000, output_tokens=100)
+    llm.enqueue(first, "openai", "mind_map")
+    llm.enqueue(Behaviour(answers={"mind_map": too_small}, input_tokens=1000, output_tokens=100), "openai", "mind_map")
 
     response = process(ai, headers, purpose="learning", language="en")
 
@@ -466,37 +513,51 @@ def test_a_mixed_fallback_says_per_output_who_served_who_paid_and_what_it_cost(a
     by_output = data["attribution"]
     assert {k: (v["provider"], v["payer"]) for k, v in by_output.items()} == {
         "summary": ("openai", "user_key"),
-        "topics": ("anthropic", "server_key"),
+        "topics": ("openai", "user_key"),
         "mind_map": ("anthropic", "server_key"),
     }
-    attempts = {k: [(a["provider"], a["outcome"], a["calls"]) for a in v["attempts"]] for k, v in by_output.items()}
-    assert attempts == {
-        "summary": [("openai", "served", 1)],
-        "topics": [("openai", "unavailable", 0), ("anthropic", "served", 1)],
-        "mind_map": [("openai", "invalid_output", 2), ("anthropic", "served", 1)],
+    attempts = {
+        k: [(a["provider"], a["outcome"], a["calls"], a["shared_calls"]) for a in v["attempts"]]
+        for k, v in by_output.items()
     }
-    assert by_output["mind_map"]["tokens"] == {"input": 3000, "output": 300, "total": 3300}
+    assert attempts == {
+        "summary": [("openai", "served", 0, 1)],
+        "topics": [("openai", "served", 0, 2)],
+        "mind_map": [("openai", "invalid_output", 0, 2), ("anthropic", "served", 1, 0)],
+    }
+    [combined] = data["combined_calls"]
+    assert (combined["provider"], combined["payer"], combined["outcome"]) == ("openai", "user_key", "served")
+    assert (combined["calls"], combined["outputs"]) == (2, ["summary", "topics", "mind_map"])
+    gpt_first, gpt_again, claude = [usage for _, usage in llm.usages]
+    cached = gpt_again["prompt_tokens_details"]["cached_tokens"]  # the re-ask read the source from OpenAI's cache
+    assert cached > 0
+    assert gpt_first["prompt_tokens_details"]["cached_tokens"] == 0
+    assert combined["tokens"] == {"input": 2000, "output": 200, "total": 2200, "cached": cached}
+    assert by_output["mind_map"]["tokens"] == {"input": 1000, "output": 100, "total": 1100}
+    assert by_output["summary"]["tokens"]["total"] == 0  # its only call is the shared one, counted there
     assert data["fallbacks"] == [
-        {"output": "topics", "provider": "openai", "model": "gpt-4.1-mini", "reason": "unavailable"},
-        {"output": "mind_map", "provider": "openai", "model": "gpt-4.1-mini", "reason": "invalid_output"},
+        {"output": "mind_map", "provider": "openai", "model": "gpt-4.1-mini", "reason": "invalid_output"}
     ]
-    answered = [r for r in llm.requests if r.kind]  # every call but the 500 answered 1000 in, 100 out
-    assert len(answered) == 6
-    assert data["tokens"] == {"input": 5000, "output": 500, "total": 5500}
-    gpt, claude = (1000 * 0.4 + 100 * 1.6) / 1e6, (1000 * 3.0 + 100 * 15.0) / 1e6  # the default prices
-    assert data["cost_usd"] == pytest.approx(3 * gpt + 2 * claude)
-    assert sum(v["cost_usd"] for v in by_output.values()) == pytest.approx(data["cost_usd"])
+    assert len([r for r in llm.requests if r.kind]) == 3
+    assert data["tokens"] == {"input": 3000, "output": 300, "total": 3300, "cached": cached}
+    assert data["cost_usd"] == pytest.approx(
+        billed("openai", gpt_first) + billed("openai", gpt_again) + billed("anthropic", claude)
+    )
+    counted = [*by_output.values(), *data["combined_calls"], *data["map_step"]]
+    assert sum(v["cost_usd"] for v in counted) == pytest.approx(data["cost_usd"])
 
     user = me(ai, headers)
     [entry] = rows(ai, ProcessingHistoryRow, user["id"])
-    assert entry.attribution["outputs"][2]["attempts"][0]["calls"] == 2
-    assert (entry.tokens_in, entry.tokens_out) == (5000, 500)
+    assert entry.attribution["outputs"][2]["attempts"][0]["shared_calls"] == 2
+    assert (entry.tokens_in, entry.tokens_out) == (3000, 300)
     events = {(e.provider, e.payer): (e.tokens_in, e.tokens_out) for e in rows(ai, UsageEventRow, user["id"])}
-    assert events == {("openai", "user_key"): (3000, 300), ("anthropic", "server_key"): (2000, 200)}
+    assert events == {("openai", "user_key"): (2000, 200), ("anthropic", "server_key"): (1000, 100)}
     totals = usage(ai, headers)
     assert totals["usage_count"] == 1  # one job, two events
-    assert totals["by_payer"]["user_key"]["tokens_in"] == 3000
-    assert totals["by_payer"]["server_key"]["cost_usd"] == pytest.approx(2 * claude)
+    assert totals["by_payer"]["user_key"]["tokens_in"] == 2000
+    assert totals["by_payer"]["server_key"]["cost_usd"] == pytest.approx(billed("anthropic", claude))
+    history = ai.client.get(f"/api/v1/history/{entry.id}", headers=headers).json()["data"]
+    assert history["combined_calls"] == data["combined_calls"]
 
 
 def test_calls_cancelled_when_a_sibling_part_fails_are_still_counted(settings: Settings, llm: FakeLLMServer) -> None:
@@ -519,5 +580,76 @@ def test_calls_cancelled_when_a_sibling_part_fails_are_still_counted(settings: S
     assert mapped["calls"] >= len(sent_and_cancelled) >= 1  # a call cancelled before it was sent counts too
     assert mapped["tokens"]["input"] > 0
     assert mapped["tokens"]["output"] == 0
+    [combined] = data["combined_calls"]  # openai's one call for both outputs
+    assert (combined["provider"], combined["outputs"]) == ("openai", ["summary", "topics"])
     outputs_total = sum(v["tokens"]["input"] for v in data["attribution"].values())
-    assert data["tokens"]["input"] == outputs_total + mapped["tokens"]["input"]
+    assert data["tokens"]["input"] == outputs_total + combined["tokens"]["input"] + mapped["tokens"]["input"]
+
+
+def test_a_learning_request_sends_the_transcript_once(ai: Api, llm: FakeLLMServer) -> None:
+    """Summary, topics and mind map come from one call: the transcript travels once, and the input tokens are the
+    transcript's own plus a fixed prompt (instructions, the three tasks), not three times the transcript."""
+    sentence = "Sentence number 7 explains how plants turn light, water and carbon dioxide into sugar and oxygen."
+    assert TRANSCRIPT.count(sentence) == 1
+    response = process(ai, signed_in(ai), purpose="learning", language="en")
+
+    assert response.status_code == 200, response.text
+    asked = [r for r in llm.requests if r.kind]
+    assert sum(r.prompt.count(sentence) for r in asked) == 1
+    transcript_tokens = len(TRANSCRIPT) // 4  # the fake's count
+    assert response.json()["data"]["tokens"]["input"] <= 1.15 * transcript_tokens + 1200
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_a_re_ask_reads_the_transcript_from_the_prompt_cache_at_its_discount(
+    settings: Settings, llm: FakeLLMServer, provider: str
+) -> None:
+    """The source block leads every call of the job with the same bytes (Anthropic: marked for caching), so the
+    re-ask of an invalid summary reads it from the provider's cache; the answer counts those tokens as cached and
+    prices them at the provider's discount."""
+    lecture = " ".join([TRANSCRIPT] * 2)  # over the 1024 tokens both providers need before they cache
+    order = [provider, "anthropic" if provider == "openai" else "openai"]
+    llm.enqueue(Behaviour(answers={"summary": {"summary": "Far too short."}}), provider=provider)  # type: ignore[arg-type]
+    with make_client(ai_settings(settings, llm, ai_chain=order)) as client:
+        api = Api(client)
+        response = process(api, signed_in(api), transcript=lecture, outputs=["summary", "topics"], language="en")
+
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    first, again = [r for r in llm.requests if r.kind]
+    if provider == "anthropic":
+        marked = first.body["messages"][0]["content"][0]
+        assert marked["cache_control"] == {"type": "ephemeral"}
+        assert lecture[:2000] in marked["text"]
+        for part in ("tools", "system", "tool_choice"):
+            assert first.body[part] == again.body[part]
+        assert again.body["messages"][0]["content"][0] == marked
+        (_, written), (_, read) = llm.usages
+        assert written["cache_creation_input_tokens"] > 1024
+        assert read["cache_read_input_tokens"] == written["cache_creation_input_tokens"]
+        cached = read["cache_read_input_tokens"]
+    else:
+        assert first.body["response_format"] == again.body["response_format"]
+        assert first.body["messages"][0] == again.body["messages"][0]
+        assert again.body["messages"][1]["content"].startswith(
+            first.body["messages"][1]["content"].split("</transcript>")[0]
+        )
+        (_, written), (_, read) = llm.usages
+        assert written["prompt_tokens_details"]["cached_tokens"] == 0
+        cached = read["prompt_tokens_details"]["cached_tokens"]
+        assert cached >= 1024
+    assert data["tokens"]["cached"] == cached
+    assert data["cost_usd"] == pytest.approx(billed(provider, written) + billed(provider, read), abs=1e-6)
+    uncached = billed(provider, written) + billed(provider, _uncached(provider, read))
+    assert data["cost_usd"] < uncached
+
+
+def _uncached(provider: str, usage: dict[str, Any]) -> dict[str, Any]:
+    """The same usage as if nothing had come from the cache (to price the call without the discount)."""
+    if provider == "anthropic":
+        return {
+            **usage,
+            "input_tokens": usage["input_tokens"] + usage["cache_read_input_tokens"],
+            "cache_read_input_tokens": 0,
+        }
+    return {**usage, "prompt_tokens_details": {"cached_tokens": 0}}

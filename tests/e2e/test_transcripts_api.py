@@ -117,7 +117,7 @@ def test_processing_a_url_uses_the_captions_and_keeps_the_video(
         data = response.json()["data"]
         assert data["transcript"]["video_id"] == VIDEO
         assert data["transcript"]["title"] == "How leaves make food"
-        [prompt] = {r.prompt for r in llm.requests if r.kind == "topics"}
+        [prompt] = [r.prompt for r in llm.requests if r.kind == "topics+mind_map"]  # one call for both
         assert "Video title: How leaves make food" in prompt
         assert "[00:35] Cue 5" in prompt
         assert any(t["timestamp"] is not None for t in data["key_topics"])

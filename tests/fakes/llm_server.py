@@ -10,9 +10,20 @@ answer (default or scripted) is only given when it is valid under the schema the
 JSON-Schema validator against the request as received, never against Scribe's types (`tests/fakes/wire_schema.py`).
 Otherwise the fake refuses with 400, since the real model could not have produced that answer.
 
+What is asked: a tool (Anthropic) or json_schema (OpenAI) named after an output kind asks for that kind's answer;
+under any other name the schema's root properties are the kinds, and the answer holds one per property (Scribe
+asks for every output of a request in one call this way).
+
 Scripting: `fake.enqueue(Behaviour(status=429, retry_after=7), provider="anthropic", kind="summary")` queues a
-behaviour for the next matching request; unmatched requests get `fake.default`. Every request is recorded in
-`fake.requests`.
+behaviour for the next matching request (one that asks for `kind`, among others or alone); unmatched requests get
+`fake.default`. Every request is recorded in `fake.requests`, and the usage of every answer given in
+`fake.usages`.
+
+Prompt caching, reported in `usage` as the real APIs do. Anthropic: a prefix ending at a block marked
+`cache_control` (tools, then system, then messages, in that order) is written to the cache when it is at least
+the model's minimum cacheable length, and read from it when the same prefix comes again. OpenAI: automatic for
+prompts of 1024 tokens or more, the longest prefix seen before (same schema) counted in 128-token steps. Token
+counts are the fake's own (about a token per 4 characters of the system and message text).
 
 Standalone, for benchmarks: `python -m tests.fakes.llm_server --port 0 --delay 0.05` prints the URL and serves
 until killed."""
@@ -22,12 +33,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import json
 import secrets
 import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -74,6 +87,7 @@ class Behaviour:
     should_retry: bool | None = None  # sent as `x-should-retry` with an error status
     malformed: bool = False  # prose instead of JSON (Anthropic: a text block instead of tool_use)
     answer: dict[str, Any] | None = None  # this answer object instead of the default one
+    answers: dict[str, Any] | None = None  # per kind: this part instead of its default (answers asking for several)
     # A provider that does not enforce the schema (a compatible server, a model without strict mode) may return an
     # answer the schema forbids; by default the fake, like a strict provider, cannot.
     ignores_schema: bool = False
@@ -89,10 +103,15 @@ class RecordedRequest:
     provider: Provider
     method: str
     path: str
-    kind: str | None  # the requested output kind; None for the models list
+    kinds: tuple[str, ...]  # the output kinds the answer's schema holds; () for the models list
     api_key: str | None
     body: Any  # the parsed JSON body; None for GET
     at: float  # time.monotonic() when it arrived
+
+    @property
+    def kind(self) -> str | None:
+        """The kinds joined with "+" ("summary", "summary+topics+mind_map"); None for the models list."""
+        return "+".join(self.kinds) or None
 
     @property
     def prompt(self) -> str:
@@ -115,8 +134,10 @@ class FakeLLMServer(LoopbackServer):
         self._lock = threading.Lock()
         self._queue: deque[_Queued] = deque()
         self._requests: list[RecordedRequest] = []
+        self._usages: list[tuple[Provider, dict[str, Any]]] = []
         self.default = Behaviour()
         self.accepted_keys: set[str] = set()
+        self._cache = _PromptCache()
 
     def enqueue(
         self, behaviour: Behaviour, provider: Provider | None = None, kind: str | None = None, times: int = 1
@@ -132,6 +153,12 @@ class FakeLLMServer(LoopbackServer):
             return list(self._requests)
 
     @property
+    def usages(self) -> list[tuple[Provider, dict[str, Any]]]:
+        """The `usage` object of every answer given, in the order given, in its provider's format."""
+        with self._lock:
+            return list(self._usages)
+
+    @property
     def pending(self) -> int:
         """Queued behaviours not yet consumed."""
         with self._lock:
@@ -141,19 +168,22 @@ class FakeLLMServer(LoopbackServer):
         """Forgets recorded requests."""
         with self._lock:
             self._requests.clear()
+            self._usages.clear()
 
     def reset(self) -> None:
         """Back to the state of a fresh server: no recordings, no queue, default behaviour, any key accepted."""
         with self._lock:
             self._requests.clear()
+            self._usages.clear()
             self._queue.clear()
             self.default = Behaviour()
             self.accepted_keys = set()
+            self._cache = _PromptCache()
 
-    def _next_behaviour(self, provider: Provider, kind: str | None) -> Behaviour:
+    def _next_behaviour(self, provider: Provider, kinds: tuple[str, ...]) -> Behaviour:
         with self._lock:
             for queued in self._queue:
-                if queued.provider in (None, provider) and queued.kind in (None, kind):
+                if queued.provider in (None, provider) and (queued.kind is None or queued.kind in kinds):
                     self._queue.remove(queued)
                     return queued.behaviour
             return self.default
@@ -176,17 +206,17 @@ class FakeLLMServer(LoopbackServer):
         except ValueError:
             return _error(provider, 400, "The request body is not valid JSON")
         problem = _request_problem(provider, body)
-        kind = _requested_kind(provider, body) if problem is None else None
+        name, kinds = _requested_kinds(provider, body) if problem is None else (None, ())
         key = _api_key(provider, request)
-        self._record(provider, request, kind, key, body)
+        self._record(provider, request, kinds, key, body)
         if problem:
             return _error(provider, 400, problem)
         schema, strict = _wire_schema(provider, body)
         if strict and (schema_problem := strict_schema_problem(schema)):
-            return _error(provider, 400, f"Invalid schema for {kind!r}: {schema_problem}")
+            return _error(provider, 400, f"Invalid schema for {name!r}: {schema_problem}")
         if not self._key_accepted(key):
             return _error(provider, 401)
-        behaviour = self._next_behaviour(provider, kind)
+        behaviour = self._next_behaviour(provider, kinds)
         if failure := await _fail(provider, behaviour):
             return None if failure == "drop" else failure
         if behaviour.raw_body is not None:
@@ -195,27 +225,54 @@ class FakeLLMServer(LoopbackServer):
         answer: dict[str, Any] | None = None
         if behaviour.malformed:
             text = _MALFORMED_TEXT
-        elif behaviour.answer is None and kind not in KINDS:
-            return _error(provider, 400, f"fake LLM server cannot answer kind {kind!r}; use one of {', '.join(KINDS)}")
         else:
-            answer = behaviour.answer if behaviour.answer is not None else default_answer(kind or "", prompt)
+            scripted = behaviour.answers or {}
+            unknown = [kind for kind in kinds if kind not in KINDS and kind not in scripted]
+            if behaviour.answer is None and (unknown or not kinds):
+                asked = unknown[0] if unknown else name
+                return _error(
+                    provider, 400, f"fake LLM server cannot answer kind {asked!r}; use one of {', '.join(KINDS)}"
+                )
+            if behaviour.answer is not None:
+                answer = behaviour.answer
+            elif name in KINDS:  # a tool named after the kind: its answer is the whole input
+                answer = scripted.get(name) or default_answer(name, prompt)
+            else:
+                answer = {kind: scripted[kind] if kind in scripted else default_answer(kind, prompt) for kind in kinds}
             if schema is not None and not behaviour.ignores_schema and (off := answer_problem(schema, answer)):
-                return _error(provider, 400, f"fake model: no answer to {kind!r} fits the request's schema ({off})")
+                return _error(provider, 400, f"fake model: no answer to {name!r} fits the request's schema ({off})")
             text = json.dumps(answer, ensure_ascii=False)
         tokens_in = behaviour.input_tokens if behaviour.input_tokens is not None else _tokens(prompt)
         tokens_out = behaviour.output_tokens if behaviour.output_tokens is not None else _tokens(text)
         if provider == "anthropic":
-            response = _anthropic_message(body, kind or "", answer, tokens_in, tokens_out)
+            read, written = self._cache.anthropic(key, body)
+            read = min(read, tokens_in)  # a scripted total bounds the cached part of it
+            written = min(written, tokens_in - read)
+            usage: dict[str, Any] = {
+                "input_tokens": max(0, tokens_in - read - written),
+                "output_tokens": tokens_out,
+                "cache_creation_input_tokens": written,
+                "cache_read_input_tokens": read,
+            }
+            response = _anthropic_message(body, name or "", answer, usage)
         else:
-            response = _openai_completion(body, text, tokens_in, tokens_out)
+            usage = {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+                "prompt_tokens_details": {"cached_tokens": min(tokens_in, self._cache.openai(key, body, prompt))},
+            }
+            response = _openai_completion(body, text, usage)
+        with self._lock:
+            self._usages.append((provider, usage))
         return dataclasses.replace(response, byte_interval=behaviour.trickle)
 
     async def _models(self, request: HttpRequest, provider: Provider) -> HttpResponse | None:
         key = _api_key(provider, request)
-        self._record(provider, request, None, key, None)
+        self._record(provider, request, (), key, None)
         if not self._key_accepted(key):
             return _error(provider, 401)
-        behaviour = self._next_behaviour(provider, None)
+        behaviour = self._next_behaviour(provider, ())
         if failure := await _fail(provider, behaviour):
             return None if failure == "drop" else failure
         if provider == "anthropic":
@@ -241,8 +298,10 @@ class FakeLLMServer(LoopbackServer):
         response = HttpResponse.of_json(200, {"object": "list", "data": data}, {"x-request-id": _request_id()})
         return dataclasses.replace(response, byte_interval=behaviour.trickle)
 
-    def _record(self, provider: Provider, request: HttpRequest, kind: str | None, key: str | None, body: Any) -> None:
-        record = RecordedRequest(provider, request.method, request.path, kind, key, body, time.monotonic())
+    def _record(
+        self, provider: Provider, request: HttpRequest, kinds: tuple[str, ...], key: str | None, body: Any
+    ) -> None:
+        record = RecordedRequest(provider, request.method, request.path, kinds, key, body, time.monotonic())
         with self._lock:
             self._requests.append(record)
 
@@ -324,16 +383,22 @@ def _wire_schema(provider: Provider, body: dict[str, Any]) -> tuple[dict[str, An
     return wrapper.get("schema"), bool(wrapper.get("strict"))
 
 
-def _requested_kind(provider: Provider, body: dict[str, Any]) -> str | None:
+def _requested_kinds(provider: Provider, body: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The tool's (or json_schema's) name, and the kinds it asks for: the name itself when it names a kind, else
+    the root properties of its schema."""
     if provider == "anthropic":
         choice = body.get("tool_choice") or {}
-        if choice.get("type") == "tool":
-            return str(choice["name"])
         tools = body.get("tools") or []
-        return str(tools[0]["name"]) if tools else None
-    schema = (body.get("response_format") or {}).get("json_schema") or {}
-    name = schema.get("name")
-    return str(name) if name else None
+        name = choice.get("name") if choice.get("type") == "tool" else (tools[0].get("name") if tools else None)
+    else:
+        name = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
+    if not name:
+        return None, ()
+    if name in KINDS:
+        return str(name), (str(name),)
+    schema, _ = _wire_schema(provider, body)
+    properties = (schema or {}).get("properties") if isinstance(schema, dict) else None
+    return str(name), tuple(properties) if isinstance(properties, dict) else ()
 
 
 def _api_key(provider: Provider, request: HttpRequest) -> str | None:
@@ -345,13 +410,13 @@ def _api_key(provider: Provider, request: HttpRequest) -> str | None:
 
 
 def _anthropic_message(
-    body: dict[str, Any], kind: str, answer: dict[str, Any] | None, tokens_in: int, tokens_out: int
+    body: dict[str, Any], name: str, answer: dict[str, Any] | None, usage: dict[str, Any]
 ) -> HttpResponse:
     """`answer` None: the model wrote prose instead of calling the tool."""
     if answer is None:
         content: list[dict[str, Any]] = [{"type": "text", "text": _MALFORMED_TEXT}]
     else:
-        content = [{"type": "tool_use", "id": f"toolu_{secrets.token_hex(12)}", "name": kind, "input": answer}]
+        content = [{"type": "tool_use", "id": f"toolu_{secrets.token_hex(12)}", "name": name, "input": answer}]
     message = {
         "id": f"msg_{secrets.token_hex(12)}",
         "type": "message",
@@ -360,12 +425,12 @@ def _anthropic_message(
         "content": content,
         "stop_reason": "end_turn" if answer is None else "tool_use",
         "stop_sequence": None,
-        "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+        "usage": usage,
     }
     return HttpResponse.of_json(200, message, {"request-id": _request_id()})
 
 
-def _openai_completion(body: dict[str, Any], text: str, tokens_in: int, tokens_out: int) -> HttpResponse:
+def _openai_completion(body: dict[str, Any], text: str, usage: dict[str, Any]) -> HttpResponse:
     completion = {
         "id": f"chatcmpl-{secrets.token_hex(12)}",
         "object": "chat.completion",
@@ -379,9 +444,86 @@ def _openai_completion(body: dict[str, Any], text: str, tokens_in: int, tokens_o
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out, "total_tokens": tokens_in + tokens_out},
+        "usage": usage,
     }
     return HttpResponse.of_json(200, completion, {"x-request-id": _request_id()})
+
+
+class _PromptCache:
+    """The providers' prompt caches, per key and model, as far as their usage reports show them."""
+
+    ANTHROPIC_MINIMUM = 1024  # tokens: the shortest prefix Sonnet and Opus models cache
+    ANTHROPIC_HAIKU_MINIMUM = 2048
+    OPENAI_MINIMUM = 1024
+    OPENAI_STEP = 128
+    _KEPT = 256  # prompts remembered per key, model and schema (OpenAI)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._anthropic: set[str] = set()
+        self._openai: dict[tuple[str | None, str, str], deque[str]] = {}
+
+    def anthropic(self, key: str | None, body: dict[str, Any]) -> tuple[int, int]:
+        """(tokens read, tokens written): the longest marked prefix seen before is read, the longer marked ones
+        that reach the minimum are written."""
+        minimum = self.ANTHROPIC_HAIKU_MINIMUM if "haiku" in str(body.get("model")) else self.ANTHROPIC_MINIMUM
+        # Changing the tools changes every prefix; changing tool_choice, every prefix that reaches into messages.
+        head = json.dumps([key, body.get("model"), body.get("tools"), body.get("tool_choice")], sort_keys=True)
+        breakpoints: list[tuple[str, int]] = []  # (the prefix's identity, its tokens) at each marked block
+        texts: list[str] = []
+        blocks: list[Any] = []
+        for block, text in _blocks(body):
+            blocks.append(block)
+            texts.append(text)
+            if isinstance(block, dict) and block.get("cache_control"):
+                identity = hashlib.sha256((head + json.dumps(blocks, sort_keys=True)).encode()).hexdigest()
+                breakpoints.append((identity, _tokens("\n".join(texts))))
+        with self._lock:
+            hits = [tokens for identity, tokens in breakpoints if identity in self._anthropic]
+            read = max(hits, default=0)
+            longest = max((tokens for _, tokens in breakpoints), default=0)
+            written = longest - read if longest > read and longest >= minimum else 0
+            if written:
+                self._anthropic.update(identity for identity, tokens in breakpoints if tokens >= minimum)
+        return read, written
+
+    def openai(self, key: str | None, body: dict[str, Any], prompt: str) -> int:
+        """Cached tokens: the longest prefix shared with an earlier prompt (same key, model and schema), counted in
+        128-token steps from 1024; prompts shorter than 1024 tokens are not cached at all."""
+        if _tokens(prompt) < self.OPENAI_MINIMUM:
+            return 0
+        slot = (key, str(body.get("model")), json.dumps(body.get("response_format"), sort_keys=True))
+        with self._lock:
+            seen = self._openai.setdefault(slot, deque(maxlen=self._KEPT))
+            shared = max((_common_prefix(prompt, earlier) for earlier in seen), default=0)
+            seen.append(prompt)
+        tokens = _tokens(prompt[:shared]) if shared else 0
+        if tokens < self.OPENAI_MINIMUM:
+            return 0
+        return self.OPENAI_MINIMUM + (tokens - self.OPENAI_MINIMUM) // self.OPENAI_STEP * self.OPENAI_STEP
+
+
+def _common_prefix(one: str, other: str) -> int:
+    """The length of the longest common prefix of two strings (a binary search over slice comparisons)."""
+    low, high = 0, min(len(one), len(other))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if one[:middle] == other[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _blocks(body: dict[str, Any]) -> Iterator[tuple[Any, str]]:
+    """System blocks, then each message's content blocks, in prompt order, with their text."""
+    system = body.get("system")
+    for block in [system] if isinstance(system, str) else system or []:
+        yield block, "\n".join(_texts(block))
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in [content] if isinstance(content, str) else content or []:
+            yield block, "\n".join(_texts(block))
 
 
 def _prompt(body: dict[str, Any]) -> str:

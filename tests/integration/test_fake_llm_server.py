@@ -406,3 +406,99 @@ def test_it_runs_standalone_for_benchmarks() -> None:
         process.terminate()
         assert process.wait(timeout=5) == 0
     assert json.loads(completion.choices[0].message.content)["output"]
+
+
+def outputs_schema(kinds: tuple[str, ...]) -> dict[str, Any]:
+    """An answer holding several outputs, each under its kind's name (what Scribe sends for a whole request)."""
+    return {
+        "type": "object",
+        "properties": {kind: {"anyOf": [wire_schema(kind), {"type": "null"}]} for kind in kinds},
+        "required": list(kinds),
+        "additionalProperties": False,
+    }
+
+
+async def test_an_answer_of_several_outputs_holds_each_and_one_of_them_can_be_scripted(
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic
+) -> None:
+    kinds = ("summary", "topics", "mind_map")
+    llm.enqueue(Behaviour(answers={"topics": {"topics": []}}), kind="topics")
+    tool = {"name": "outputs", "description": "d", "input_schema": outputs_schema(kinds), "strict": True}
+    for _ in range(2):
+        message = await claude.messages.create(
+            model="claude-sonnet-4-6",
+            max_tokens=4096,
+            messages=[{"role": "user", "content": "All three. language code: en"}],
+            tools=[tool],  # type: ignore[list-item]
+            tool_choice={"type": "tool", "name": "outputs"},
+        )
+        block = message.content[0]
+        assert block.type == "tool_use"
+        assert set(block.input) == set(kinds)  # type: ignore[arg-type]
+        check_answer("summary", json.dumps(block.input["summary"]), NORMAL_TRANSCRIPT)  # type: ignore[index]
+    scripted, default = llm.requests
+    assert scripted.kinds == default.kinds == kinds
+    assert scripted.kind == "summary+topics+mind_map"
+    assert block.input["topics"]["topics"]  # type: ignore[index]  # the scripted part was used once only
+
+
+def long_text(words: int) -> str:
+    return " ".join(f"word{i}" for i in range(words))
+
+
+async def anthropic_usage(
+    claude: anthropic.AsyncAnthropic, source: str, marked: bool = True, tool: str = "Give the summary"
+) -> tuple[int, int, int]:
+    """(uncached input, cache read, cache written) of one call whose first block is `source`."""
+    first: dict[str, Any] = {"type": "text", "text": source}
+    if marked:
+        first["cache_control"] = {"type": "ephemeral"}
+    message = await claude.messages.create(
+        model="claude-sonnet-4-6",
+        max_tokens=2048,
+        system="Answer by calling the tool. language code: en",
+        messages=[{"role": "user", "content": [first, {"type": "text", "text": "Summarise it."}]}],  # type: ignore[list-item]
+        tools=[{"name": "summary", "description": tool, "input_schema": wire_schema("summary"), "strict": True}],
+        tool_choice={"type": "tool", "name": "summary"},
+    )
+    usage = message.usage
+    return usage.input_tokens, usage.cache_read_input_tokens or 0, usage.cache_creation_input_tokens or 0
+
+
+async def test_anthropic_caches_a_marked_prefix_long_enough_and_reads_it_back(
+    llm: FakeLLMServer, claude: anthropic.AsyncAnthropic
+) -> None:
+    source = long_text(1500)  # ~2.6k of the fake's tokens
+    uncached, read, written = await anthropic_usage(claude, source)
+    assert (read, written > 1024) == (0, True)
+    again = await anthropic_usage(claude, source)
+    assert again == (uncached, written, 0)  # the same prefix: read from the cache, the rest counted as before
+    assert (await anthropic_usage(claude, source, tool="Another tool"))[1] == 0  # other tools: another prefix
+    assert (await anthropic_usage(claude, long_text(1499)))[1] == 0  # another text: another prefix
+    assert (await anthropic_usage(claude, long_text(1400), marked=False))[1:] == (0, 0)  # not marked: no cache
+    assert (await anthropic_usage(claude, long_text(100)))[1:] == (0, 0)  # below the minimum: no cache
+
+
+async def test_openai_caches_long_prompts_by_prefix_in_128_token_steps(
+    llm: FakeLLMServer, gpt: openai.AsyncOpenAI
+) -> None:
+    async def cached(prompt: str) -> int:
+        completion = await gpt.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "system", "content": "Answer in JSON."}, {"role": "user", "content": prompt}],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "summary", "schema": wire_schema("summary"), "strict": True},
+            },
+        )
+        assert completion.usage is not None
+        assert completion.usage.prompt_tokens_details is not None
+        return completion.usage.prompt_tokens_details.cached_tokens or 0
+
+    source = long_text(1500)
+    assert await cached(f"{source}\n\nSummarise it.") == 0
+    hit = await cached(f"{source}\n\nSummarise it again, shorter.")
+    assert hit >= 1024
+    assert (hit - 1024) % 128 == 0
+    short = long_text(200)
+    assert await cached(short) == await cached(short) == 0  # under 1024 tokens nothing is cached

@@ -4,6 +4,7 @@ never drift apart (the export is written in application, hence the view lives he
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -48,11 +49,14 @@ class HistoryEntryView(msgspec.Struct):
         Meta(description="Per output: who served it and who paid; null on entries older than attribution"),
     ]
     map_step: list[AttemptView] | None
+    combined_calls: list[AttemptView] | None
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryEntryView:
-        spend = entry.spend.rounded
         attribution = entry.attribution
+        spend = entry.spend.rounded
+        if attribution is not None:  # the history row's columns do not keep the cached tokens; its attribution does
+            spend = replace(spend, tokens_cached=attribution.spend.tokens_cached)
         return cls(
             id=entry.id,
             created_at=entry.created_at,
@@ -79,4 +83,5 @@ class HistoryEntryView(msgspec.Struct):
             custom_output=entry.custom_output,
             attribution={o.output: OutputAttributionView.of(o) for o in attribution.outputs} if attribution else None,
             map_step=[AttemptView.of(a) for a in attribution.shared] if attribution else None,
+            combined_calls=[AttemptView.of(a) for a in attribution.combined] if attribution else None,
         )

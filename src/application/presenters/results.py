@@ -17,14 +17,19 @@ class KeyTopicView(msgspec.Struct):
     timestamp: float | None
 
 
-class TokensView(msgspec.Struct):
+class TokensView(msgspec.Struct, omit_defaults=True):
+    """`cached` is left out when nothing came from a prompt cache, as before prompt caching."""
+
     input: int
     output: int
     total: int
+    cached: Annotated[
+        int, Meta(description="Of `input`, the tokens the provider read from its prompt cache, billed at its discount")
+    ] = 0
 
     @classmethod
     def of(cls, spend: Spend) -> TokensView:
-        return cls(spend.tokens_in, spend.tokens_out, spend.tokens_total)
+        return cls(spend.tokens_in, spend.tokens_out, spend.tokens_total, spend.tokens_cached)
 
 
 class AttemptView(msgspec.Struct):
@@ -34,9 +39,14 @@ class AttemptView(msgspec.Struct):
     model: str
     payer: Annotated[str, Meta(description="user_key, server_key or none (the offline provider)")]
     outcome: Annotated[str, Meta(description="served, or why the next provider was asked")]
-    calls: int
+    calls: Annotated[int, Meta(description="Calls made for this output alone (on `combined_calls`: all of them)")]
     tokens: TokensView
     cost_usd: float
+    shared_calls: Annotated[
+        int,
+        Meta(description="Calls that asked for this output together with others: counted once, in `combined_calls`"),
+    ] = 0
+    outputs: Annotated[list[str], Meta(description="On `combined_calls`: the outputs those calls asked for")] = []
 
     @classmethod
     def of(cls, record: AttemptRecord) -> AttemptView:
@@ -49,6 +59,8 @@ class AttemptView(msgspec.Struct):
             record.calls,
             TokensView.of(spend),
             spend.cost_usd,
+            record.shared_calls,
+            list(record.outputs),
         )
 
 

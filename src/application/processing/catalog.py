@@ -20,6 +20,9 @@ class ProviderProfile:
     context_tokens: int  # transcript budget per call; longer transcripts are mapped and reduced
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model → USD per 1M tokens in, out
     translates: bool = True  # writes in the requested language; `local` quotes the transcript in its own
+    # Prompt-cache pricing, as multiples of the input price: tokens read from the cache, tokens written to it.
+    cache_read_price: float = 1.0
+    cache_write_price: float = 1.0
 
     @property
     def default_model(self) -> str:
@@ -29,9 +32,12 @@ class ProviderProfile:
     def accepts_user_keys(self) -> bool:
         return self.name in KEYED_PROVIDERS
 
-    def spend(self, model: str, tokens_in: int, tokens_out: int) -> Spend:
+    def spend(self, model: str, tokens_in: int, tokens_out: int, cache_read: int = 0, cache_write: int = 0) -> Spend:
+        """`tokens_in` counts every input token; `cache_read` and `cache_write` of them are priced as the cache is."""
         price_in, price_out = self.prices.get(model, (0.0, 0.0))
-        return Spend(tokens_in, tokens_out, (tokens_in * price_in + tokens_out * price_out) / 1_000_000)
+        uncached = tokens_in - cache_read - cache_write
+        weighted_in = uncached + cache_read * self.cache_read_price + cache_write * self.cache_write_price
+        return Spend(tokens_in, tokens_out, (weighted_in * price_in + tokens_out * price_out) / 1_000_000, cache_read)
 
 
 @dataclass(frozen=True, slots=True)

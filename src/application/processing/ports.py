@@ -23,12 +23,16 @@ TRANSCRIPT_SOURCE_ERRORS = (VideoUnavailable, CaptionsUnavailable, TranscriptSou
 
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
-    """One structured answer wanted from a provider. LLMs read `system` + `prompt` and must answer with JSON
-    matching `schema`; the offline `local` provider reads `transcript` (and `custom_prompt`) directly."""
+    """Structured answers wanted from a provider in one call. LLMs read `system`, then `context`, then `prompt`, and
+    answer with one JSON object matching `schema`: a property per output of the job, of which this call fills
+    `kinds`. `system`, `context` and `schema` are the same bytes on every call of a job that reads the same source
+    (the first call, a re-ask), so providers can serve that prefix from their prompt cache; only `prompt` changes.
+    The offline `local` provider reads `transcript` (and `custom_prompt`) directly."""
 
-    kind: str  # an Output value, or "chunk_notes" for the map step of a long transcript
+    kinds: tuple[str, ...]  # Output values, or ("chunk_notes",) for the map step of a long transcript
     system: str
-    prompt: str
+    context: str  # the source: title, description and transcript (or notes of it); cacheable
+    prompt: str  # what this call asks for
     schema: Mapping[str, Any]
     transcript: Transcript
     language: str
@@ -39,8 +43,10 @@ class GenerationRequest:
 @dataclass(frozen=True, slots=True)
 class Generation:
     text: str  # the JSON answer, not yet validated
-    tokens_in: int
+    tokens_in: int  # every input token, cached ones included
     tokens_out: int
+    cache_read: int = 0  # input tokens served from the provider's prompt cache (billed at a discount)
+    cache_write: int = 0  # input tokens written to it (Anthropic bills them at a premium)
 
 
 @dataclass(frozen=True, slots=True)

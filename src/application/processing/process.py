@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import time
@@ -316,17 +315,12 @@ class ProcessTranscript:
     async def _produce(
         self, command: ProcessCommand, transcript: Transcript, chain: list[Attempt], started: float
     ) -> ProcessResult:
-        job = Job(transcript, command.language, command.custom_prompt)
-        outputs = command.wanted_outputs()
+        job = Job(transcript, command.language, command.custom_prompt, tuple(command.wanted_outputs()))
         try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._runner.produce(o, chain, job)) for o in outputs]
-        except BaseExceptionGroup as errors:
-            raise errors.exceptions[0] from None  # the first output that no provider could produce
+            produced = await self._runner.produce(chain, job)
         finally:
             for task in job.condensed.values():
                 task.cancel()
-        produced = [task.result() for task in tasks]
         return self._result(produced, job, transcript, _elapsed_ms(started))
 
     async def _read(self, command: ProcessCommand) -> Transcript:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
 from domain.mind_map import LABEL_MAX_WORDS, LEVEL_TYPES
 from domain.outputs import (
     HASHTAGS_ASKED,
@@ -14,6 +19,7 @@ from domain.outputs import (
     TOPIC_MAX_WORDS,
     TOPICS_ASKED,
     Output,
+    answer_schema,
 )
 from domain.transcripts import Transcript, format_timestamp
 
@@ -115,10 +121,10 @@ def render_transcript(transcript: Transcript) -> str:
     return "\n".join(lines)
 
 
-def user_prompt(kind: str, transcript: Transcript, body: str, custom_prompt: str | None = None) -> str:
-    parts = [TASKS[kind]]
-    if kind == Output.CUSTOM and custom_prompt:
-        parts.append(f"The user's instruction:\n<instruction>\n{custom_prompt}\n</instruction>")
+def source_block(transcript: Transcript, body: str) -> str:
+    """What every call of a job reads first, the same bytes each time (so a provider's prompt cache can serve it):
+    the video's title and description, and the transcript as the model reads it (`body`: whole, or notes of it)."""
+    parts = []
     if transcript.title:
         parts.append(f"Video title: {transcript.title}")
     if transcript.description:
@@ -127,12 +133,43 @@ def user_prompt(kind: str, transcript: Transcript, body: str, custom_prompt: str
     return "\n\n".join(parts)
 
 
-def correction(prompt: str, previous_answer: str, problem: str) -> str:
-    """The re-ask: the same task, the rejected answer, and what was wrong with it."""
+def task_prompt(kinds: Sequence[str], all_kinds: Sequence[str], custom_prompt: str | None = None) -> str:
+    """What one call asks for: each of `kinds` in its own property of the answer; the job's other outputs (in the
+    schema so that it stays the same on every call) are left null."""
+    tasks = [f"`{kind}`: {TASKS[kind]}" for kind in kinds]
+    if len(all_kinds) == 1:
+        parts = [TASKS[kinds[0]]]
+    else:
+        parts = ["Fill in these properties of the answer, each on its own:", *tasks]
+        skipped = [kind for kind in all_kinds if kind not in kinds]
+        if skipped:
+            parts.append(f"Set {', '.join(f'`{kind}`' for kind in skipped)} to null: they are not asked this time.")
+    if Output.CUSTOM in kinds and custom_prompt:
+        parts.append(f"The user's instruction:\n<instruction>\n{custom_prompt}\n</instruction>")
+    return "\n\n".join(parts)
+
+
+def correction(prompt: str, previous_answer: str, problems: Mapping[str, str]) -> str:
+    """The re-ask: the same task for the rejected outputs, the rejected answer, and what was wrong with each."""
+    reasons = "\n".join(f"- `{kind}`: {problem}" for kind, problem in problems.items())
     return (
         f"{prompt}\n\nYour previous answer was:\n{previous_answer[:4000]}\n\n"
-        f"It was rejected: {problem}. Answer again, meeting every rule."
+        f"It was rejected:\n{reasons}\nAnswer again, meeting every rule."
     )
+
+
+@functools.cache
+def answer_envelope(kinds: tuple[str, ...]) -> Mapping[str, Any]:
+    """The schema of one answer holding every output of a job, each under its own name (`answer_schema` of it).
+    With several outputs each may be null, so a re-ask can leave the valid ones out under the same schema."""
+    definitions: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    for kind in kinds:
+        schema = dict(answer_schema(kind))
+        definitions.update(schema.pop("$defs", {}))
+        properties[kind] = {"anyOf": [schema, {"type": "null"}]} if len(kinds) > 1 else schema
+    envelope = {"type": "object", "properties": properties, "required": list(kinds), "$defs": definitions}
+    return MappingProxyType(envelope)
 
 
 def estimate_tokens(text: str) -> int:

@@ -1,15 +1,19 @@
-"""Producing one validated output over a chain of providers: re-ask once on an invalid answer, fall back on
-failure, skip providers whose circuit is open, map and reduce transcripts longer than a model's budget. Every
-upstream call the provider may bill is written to the job's ledger, which says who served and who paid."""
+"""Producing a request's validated outputs over a chain of providers: every output asked in one call (the
+transcript is sent once), the invalid ones asked again together once, the rest moving on to the next provider on
+failure; providers whose circuit is open are skipped, transcripts longer than a model's budget are mapped and
+reduced. Every upstream call the provider may bill is written to the job's ledger, which says who served and who
+paid."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+
+import msgspec
 
 from application.errors import ApplicationError, ProviderFailure
 from application.processing.catalog import ProviderCatalog, ProviderProfile
@@ -23,14 +27,16 @@ from application.processing.ports import (
     ProviderStats,
 )
 from application.processing.prompts import (
+    answer_envelope,
     correction,
     estimate_tokens,
     render_transcript,
+    source_block,
     system_prompt,
-    user_prompt,
+    task_prompt,
 )
 from domain.errors import InvalidAnswer
-from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
+from domain.outputs import AnswerContext, Checked, check_answer
 from domain.transcripts import Segment, Transcript, format_timestamp
 from domain.usage import AttemptRecord, Attribution, OutputAttribution, Payer, Spend
 
@@ -98,7 +104,7 @@ class Call:
     """One upstream call that the provider may bill: answered (its reported tokens), or timed out or cancelled
     after it was sent (the request's estimated input tokens; the provider may have read it all)."""
 
-    kind: str  # the output it was made for, or MAP_STEP
+    kinds: tuple[str, ...]  # the outputs it asked for, or (MAP_STEP,)
     attempt: Attempt
     spend: Spend
 
@@ -111,6 +117,7 @@ class Job:
     transcript: Transcript
     language: str
     custom_prompt: str | None
+    outputs: tuple[str, ...] = ()  # every output the request wants: the answer schema of each call holds them all
     calls: list[Call] = field(default_factory=list)
     condensed: dict[str, asyncio.Task[str]] = field(default_factory=dict)
     tripped: set[str] = field(default_factory=set)  # breaker keys this request already reported as failing
@@ -147,52 +154,79 @@ class OutputRunner:
         self._map_slots = map_concurrency
         self._budget = request_budget_seconds
 
-    async def produce(self, output: str, chain: Sequence[Attempt], job: Job) -> Produced:
-        failures: list[Failure] = []
+    async def produce(self, chain: Sequence[Attempt], job: Job) -> list[Produced]:
+        """Every output of the job, asked together: one call per provider (and one re-ask of the invalid ones);
+        the outputs still missing move on to the next provider together."""
+        failures: dict[str, list[Failure]] = {output: [] for output in job.outputs}
+        produced: dict[str, Produced] = {}
+        pending = job.outputs
         failed_provider: str | None = None  # counted as a fallback once the next provider is actually asked
         for attempt in chain:
+            if not pending:
+                break
             wait = self._breaker.retry_in(attempt.breaker_key)
             if wait > 0:
-                failures.append(Failure(output, attempt, "cooling_down", wait))
+                for output in pending:
+                    failures[output].append(Failure(output, attempt, "cooling_down", wait))
                 continue
             if failed_provider is not None:
-                self._stats.fallback(failed_provider)
+                for _ in pending:
+                    self._stats.fallback(failed_provider)
                 failed_provider = None
             try:
                 body = await self._source_text(attempt, job)
-                checked = await self._checked(output, attempt, job, job.transcript, body)
+                checked, problems = await self._checked(pending, job.outputs, attempt, job, job.transcript, body)
             except ProviderFailure as failure:
-                failures.append(Failure(output, attempt, failure.kind, failure.retry_after))
+                for output in pending:
+                    failures[output].append(Failure(output, attempt, failure.kind, failure.retry_after))
                 failed_provider = attempt.provider
                 continue
-            return Produced(output, checked, attempt, tuple(failures))
-        raise AllProvidersFailed(output, failures)
+            for output, answer in checked.items():
+                produced[output] = Produced(output, answer, attempt, tuple(failures[output]))
+            for output in problems:
+                failures[output].append(Failure(output, attempt, "invalid_output"))
+            pending = tuple(problems)
+            failed_provider = attempt.provider if pending else None
+        if pending:
+            raise AllProvidersFailed(pending[0], failures[pending[0]])
+        return [produced[output] for output in job.outputs]
 
-    async def _checked(self, kind: str, attempt: Attempt, job: Job, transcript: Transcript, body: str) -> Checked:
-        """Ask, validate, and on an invalid answer ask once more with the reason."""
+    async def _checked(
+        self,
+        kinds: Sequence[str],
+        all_kinds: tuple[str, ...],
+        attempt: Attempt,
+        job: Job,
+        transcript: Transcript,
+        body: str,
+    ) -> tuple[dict[str, Checked], dict[str, str]]:
+        """Ask for `kinds` in one call, under the schema of `all_kinds` (the same on every call reading this
+        source), and validate each separately; ask once more, in one call, for the invalid ones with the reasons.
+        Returns the valid answers and, for those still invalid, why."""
         request = GenerationRequest(
-            kind=kind,
+            kinds=tuple(kinds),
             system=system_prompt(job.language),
-            prompt=user_prompt(kind, job.transcript, body, job.custom_prompt),
-            schema=answer_schema(kind),
+            context=source_block(job.transcript, body),
+            prompt=task_prompt(kinds, all_kinds, job.custom_prompt),
+            schema=answer_envelope(all_kinds),
             transcript=transcript,
             language=job.language,
             custom_prompt=job.custom_prompt,
             max_output_tokens=self._max_output_tokens,
         )
+        valid: dict[str, Checked] = {}
+        problems: dict[str, str] = {}
         for last_try in (False, True):
             generation, call = await self._call(attempt, request, job)
-            try:
-                checked = check_answer(kind, generation.text, job.answer_context)
-            except InvalidAnswer as problem:
-                self._stats.record(replace(call, outcome="invalid_output"))
-                if last_try:
-                    raise ProviderFailure(attempt.provider, "invalid_output", str(problem)) from None
-                request = replace(request, prompt=correction(request.prompt, generation.text, str(problem)))
-                continue
-            self._stats.record(call)
-            return checked
-        raise AssertionError("unreachable")
+            answers, problems, rejected = _parts(request.kinds, generation.text, job.answer_context)
+            valid.update(answers)
+            self._stats.record(replace(call, outcome="invalid_output") if problems else call)
+            if not problems or last_try:
+                break
+            asked = tuple(problems)
+            prompt = task_prompt(asked, all_kinds, job.custom_prompt)
+            request = replace(request, kinds=asked, prompt=correction(prompt, rejected, problems))
+        return valid, problems
 
     async def _call(self, attempt: Attempt, request: GenerationRequest, job: Job) -> tuple[Generation, CallRecord]:
         """One provider call, paid for (tokens count whether or not the answer turns out valid); its record for
@@ -208,15 +242,15 @@ class OutputRunner:
                 async with asyncio.timeout(remaining):  # the request's budget, over every attempt of the chain
                     generation = await adapter.generate(request, attempt.model, attempt.key)
             except TimeoutError:
-                job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
+                job.calls.append(Call(request.kinds, attempt, _unanswered(profile, attempt, request)))
                 raise ProviderFailure(attempt.provider, OUT_OF_TIME) from None
         except asyncio.CancelledError:
-            job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
+            job.calls.append(Call(request.kinds, attempt, _unanswered(profile, attempt, request)))
             raise
         except ProviderFailure as failure:
             latency = (time.perf_counter() - started) * 1000
             if failure.kind == "timeout":
-                job.calls.append(Call(request.kind, attempt, _unanswered(profile, attempt, request)))
+                job.calls.append(Call(request.kinds, attempt, _unanswered(profile, attempt, request)))
             self._stats.record(CallRecord(attempt.provider, attempt.model, latency, failure.kind))
             if failure.kind == OUT_OF_TIME:  # the request ran out, which says nothing about the provider
                 raise
@@ -229,8 +263,10 @@ class OutputRunner:
                 self._breaker.success(attempt.breaker_key)
             raise
         self._breaker.success(attempt.breaker_key)
-        spend = profile.spend(attempt.model, generation.tokens_in, generation.tokens_out)
-        job.calls.append(Call(request.kind, attempt, spend))
+        spend = profile.spend(
+            attempt.model, generation.tokens_in, generation.tokens_out, generation.cache_read, generation.cache_write
+        )
+        job.calls.append(Call(request.kinds, attempt, spend))
         latency = (time.perf_counter() - started) * 1000
         return generation, CallRecord(attempt.provider, attempt.model, latency, "ok", spend)
 
@@ -272,7 +308,11 @@ class OutputRunner:
                 source=source.source,
             )
             async with slots:
-                checked = await self._checked(MAP_STEP, attempt, job, part, render_transcript(part))
+                notes = (MAP_STEP,)
+                answers, problems = await self._checked(notes, notes, attempt, job, part, render_transcript(part))
+            if problems:
+                raise ProviderFailure(attempt.provider, "invalid_output", problems[MAP_STEP])
+            checked = answers[MAP_STEP]
             start = f"[{format_timestamp(part.segments[0].start)}] " if source.has_timestamps else ""
             topics = "; ".join(
                 f"{t.title}" + (f" [{format_timestamp(t.timestamp)}]" if t.timestamp is not None else "")
@@ -294,19 +334,67 @@ def _unanswered(profile: ProviderProfile, attempt: Attempt, request: GenerationR
     """A call that got no answer may still be billed for the input it sent: counted at its estimate."""
     if attempt.payer is Payer.NONE:
         return Spend()
-    return profile.spend(attempt.model, estimate_tokens(request.system + request.prompt), 0)
+    return profile.spend(attempt.model, estimate_tokens(request.system + request.context + request.prompt), 0)
+
+
+def _parts(kinds: Sequence[str], text: str, context: AnswerContext) -> tuple[dict[str, Checked], dict[str, str], str]:
+    """Each asked output of one answer, validated on its own: the valid ones, why each other one is not, and the
+    rejected part of the answer (to quote in the re-ask)."""
+    try:
+        answer = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        answer = None
+    if not isinstance(answer, dict):
+        problem = "The answer is not a JSON object with a property per output"
+        return {}, dict.fromkeys(kinds, problem), text
+    valid: dict[str, Checked] = {}
+    problems: dict[str, str] = {}
+    for kind in kinds:
+        part = answer.get(kind)
+        if part is None:
+            problems[kind] = f"`{kind}` was not filled in"
+            continue
+        try:
+            valid[kind] = check_answer(kind, msgspec.json.encode(part), context)
+        except InvalidAnswer as problem:
+            problems[kind] = str(problem)
+    rejected = msgspec.json.encode({kind: answer.get(kind) for kind in problems}).decode()
+    return valid, problems, rejected
 
 
 def attribution(produced: Sequence[Produced], job: Job) -> Attribution:
-    """Per output: each provider tried, in order, with its calls and spend; the last one served it. The map step's
-    calls are listed once per provider, as `shared`."""
-    spent: dict[tuple[str, str], list[Spend]] = defaultdict(list)
+    """Per output: each provider tried, in order, with the calls made for that output alone and the number of calls
+    it shared with other outputs; the last one served it. Calls shared by several outputs are listed once per
+    provider in `combined`, the map step's once per provider in `shared`: every call is counted exactly once."""
+    own: dict[tuple[str, str], list[Spend]] = defaultdict(list)
+    shared_calls: Counter[tuple[str, str]] = Counter()
+    combined: dict[str, list[Call]] = defaultdict(list)
     for call in job.calls:
-        spent[(call.kind, call.attempt.provider)].append(call.spend)
+        name = call.attempt.provider
+        if len(call.kinds) == 1:
+            own[(call.kinds[0], name)].append(call.spend)
+        else:
+            combined[name].append(call)
+            shared_calls.update((kind, name) for kind in call.kinds)
+    outcomes: dict[tuple[str, str], str] = {}
+    for p in produced:
+        outcomes.update(((f.output, f.provider), f.reason) for f in p.failures)
+        outcomes[(p.output, p.attempt.provider)] = "served"
 
     def record(kind: str, attempt: Attempt, outcome: str) -> AttemptRecord:
-        spends = spent.get((kind, attempt.provider), [])
-        return AttemptRecord(attempt.provider, attempt.model, attempt.payer, outcome, len(spends), Spend.total(spends))
+        spends = own.get((kind, attempt.provider), [])
+        shared = shared_calls[(kind, attempt.provider)]
+        return AttemptRecord(
+            attempt.provider, attempt.model, attempt.payer, outcome, len(spends), Spend.total(spends), shared
+        )
+
+    def combined_record(calls: list[Call]) -> AttemptRecord:
+        attempt = calls[0].attempt
+        kinds = tuple(dict.fromkeys(kind for call in calls for kind in call.kinds))
+        reasons = [outcomes.get((kind, attempt.provider), "cancelled") for kind in kinds]
+        outcome = "served" if "served" in reasons else reasons[0]
+        spend = Spend.total(call.spend for call in calls)
+        return AttemptRecord(attempt.provider, attempt.model, attempt.payer, outcome, len(calls), spend, 0, kinds)
 
     outputs = tuple(
         OutputAttribution(
@@ -321,9 +409,9 @@ def attribution(produced: Sequence[Produced], job: Job) -> Attribution:
         )
         for p in produced
     )
-    mapped = {call.attempt.provider: call.attempt for call in job.calls if call.kind == MAP_STEP}
+    mapped = {call.attempt.provider: call.attempt for call in job.calls if call.kinds == (MAP_STEP,)}
     shared = tuple(record(MAP_STEP, attempt, _map_outcome(job.condensed.get(name))) for name, attempt in mapped.items())
-    return Attribution(outputs, shared)
+    return Attribution(outputs, shared, tuple(combined_record(calls) for calls in combined.values()))
 
 
 def _map_outcome(task: asyncio.Task[str] | None) -> str:

@@ -6,19 +6,24 @@ import asyncio
 
 import anthropic
 import msgspec
-from anthropic.types import ToolParam
+from anthropic.types import TextBlockParam, ToolParam
 
 from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from infrastructure.ai.failures import as_failure, key_check_failure
-from infrastructure.ai.schema import StrictSchemas
+from infrastructure.ai.schema import ANSWER_TOOL, StrictSchemas
 
 
 class AnthropicProvider:
     def __init__(self, server_key: str | None, timeout: float, base_url: str | None = None) -> None:
         self._timeout = timeout  # for the whole call, however slowly the answer arrives
+        # aiohttp underneath instead of httpx's own pool: less CPU per call (bench/job_cost.py).
         self._client = anthropic.AsyncAnthropic(
-            api_key=server_key or "no-server-key", base_url=base_url, timeout=timeout, max_retries=0
+            api_key=server_key or "no-server-key",
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=anthropic.DefaultAioHttpClient(),
         )
         self._schemas = StrictSchemas()
 
@@ -27,20 +32,26 @@ class AnthropicProvider:
 
     async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
         tool: ToolParam = {
-            "name": request.kind,
-            "description": f"Record the {request.kind.replace('_', ' ')} for the transcript.",
-            "input_schema": self._schemas(request.kind, request.schema),
+            "name": ANSWER_TOOL,
+            "description": "Record the requested outputs for the transcript.",
+            "input_schema": self._schemas(request.schema),
             "strict": True,  # the answer is decoded under the schema, as OpenAI's strict json_schema does
         }
+        # Tools, system and the source block are the same on every call of a job: the breakpoint after the source
+        # lets a re-ask read them from the prompt cache (tools come first in Anthropic's cache prefix).
+        content: list[TextBlockParam] = [
+            {"type": "text", "text": request.context, "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": request.prompt},
+        ]
         try:
             async with asyncio.timeout(self._timeout):  # the SDK's timeout is per read: a trickle never trips it
                 response = await self._client_for(key).messages.create(
                     model=model,
                     max_tokens=request.max_output_tokens,
                     system=request.system,
-                    messages=[{"role": "user", "content": request.prompt}],
+                    messages=[{"role": "user", "content": content}],
                     tools=[tool],
-                    tool_choice={"type": "tool", "name": request.kind},
+                    tool_choice={"type": "tool", "name": ANSWER_TOOL},
                 )
         except Exception as error:
             raise as_failure("anthropic", error) from None
@@ -51,7 +62,11 @@ class AnthropicProvider:
             else:  # no tool call: hand back whatever it wrote, validation will say what is wrong
                 text = "".join(getattr(block, "text", None) or "" for block in response.content)
             usage = response.usage
-            return Generation(text, int(usage.input_tokens or 0), int(usage.output_tokens or 0))
+            # `input_tokens` are those after the last cache breakpoint; the cached prefix is counted apart.
+            read = int(usage.cache_read_input_tokens or 0)
+            written = int(usage.cache_creation_input_tokens or 0)
+            tokens_in = int(usage.input_tokens or 0) + read + written
+            return Generation(text, tokens_in, int(usage.output_tokens or 0), read, written)
         except Exception as error:
             raise ProviderFailure("anthropic", "invalid_output", type(error).__name__) from None
 

@@ -62,8 +62,10 @@ CUSTOM_NOTICE = {
 
 class LocalProvider:
     async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
-        if request.kind not in _ANSWERS:
-            raise ProviderFailure("local", "bad_request", f"no offline answer for {request.kind!r}")
+        """One answer holding each output asked for, under its name, as an LLM fills in the request's schema."""
+        unknown = [kind for kind in request.kinds if kind not in _ANSWERS]
+        if unknown:
+            raise ProviderFailure("local", "bad_request", f"no offline answer for {unknown[0]!r}")
         # CPU-bound: a thread keeps the event loop answering other requests meanwhile.
         return await asyncio.to_thread(_generate, request)
 
@@ -87,7 +89,7 @@ def _generate(request: GenerationRequest) -> Generation:
         if not analysis.content:
             # The domain refuses such transcripts before any provider is asked; this is the last line, and a 422.
             raise TranscriptUnusable("nothing in it reads as speech that can be quoted")
-        answer = _ANSWERS[request.kind](analysis, request)
+        answer = {kind: _ANSWERS[kind](analysis, request) for kind in request.kinds}
     return Generation(text=msgspec.json.encode(answer).decode(), tokens_in=0, tokens_out=0)
 
 

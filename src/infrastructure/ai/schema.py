@@ -11,16 +11,21 @@ from typing import Any
 _ANNOTATIONS_DROPPED = ("$defs", "title")
 
 
+ANSWER_TOOL = "outputs"  # the name of the answer's tool (Anthropic) or json_schema (OpenAI), the same on every call
+
+
 class StrictSchemas:
-    """Per output kind, converted once: the conversion costs more than the rest of building a request."""
+    """Per answer schema (the outputs it holds), converted once: the conversion costs more than the rest of building
+    a request."""
 
     def __init__(self) -> None:
-        self._by_kind: dict[str, dict[str, Any]] = {}
+        self._by_outputs: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def __call__(self, kind: str, schema: Mapping[str, Any]) -> dict[str, Any]:
-        found = self._by_kind.get(kind)
+    def __call__(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        outputs = tuple(schema["properties"])
+        found = self._by_outputs.get(outputs)
         if found is None:
-            found = self._by_kind[kind] = strict_schema(schema)
+            found = self._by_outputs[outputs] = strict_schema(schema)
         return found
 
 

@@ -18,6 +18,10 @@ log = structlog.get_logger("scribe.ai")
 
 LOCAL_MODEL = "extractive-v2"  # bump when the algorithm's answers change
 LOCAL_CONTEXT_TOKENS = 10**9  # the local algorithm reads any length in one pass
+# Prompt-cache prices as multiples of the input price (read, write), from the providers' price lists: Anthropic
+# bills cache reads at 0.1x and 5-minute cache writes at 1.25x; OpenAI's automatic cache reads at 0.5x (writes
+# cost nothing extra); Gemini 2.5's implicit cache reads at 0.25x. A compatible server's pricing is unknown.
+CACHE_PRICES = {"anthropic": (0.1, 1.25), "openai": (0.5, 1.0), "gemini": (0.25, 1.0)}
 
 
 def build_catalog(settings: Settings) -> tuple[ProviderCatalog, list[Callable[[], Awaitable[None]]]]:
@@ -32,7 +36,8 @@ def build_catalog(settings: Settings) -> tuple[ProviderCatalog, list[Callable[[]
         name: str, adapter: AnthropicProvider | OpenAIChatProvider, models: list[str], has_key: bool, context: int
     ) -> None:
         adapters[name] = adapter
-        profiles[name] = ProviderProfile(name, tuple(models), has_key, context, prices)
+        read, write = CACHE_PRICES.get(name, (1.0, 1.0))
+        profiles[name] = ProviderProfile(name, tuple(models), has_key, context, prices, True, read, write)
         closers.append(adapter.aclose)
 
     add(

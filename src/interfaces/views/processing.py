@@ -89,6 +89,10 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
         list[AttemptView],
         Meta(description="A long transcript's notes, made once per provider and shared by its outputs"),
     ]
+    combined_calls: Annotated[
+        list[AttemptView],
+        Meta(description="Per provider, the calls that asked for several outputs at once, each counted once here"),
+    ]
     language: Annotated[str, Meta(description="The language the outputs are written in (most of them, if mixed)")]
     notices: Annotated[
         list[NoticeView],
@@ -117,6 +121,7 @@ class ProcessView(msgspec.Struct, omit_defaults=True):
             fallbacks=[FallbackView.of(f) for f in result.fallbacks],
             attribution={o.output: OutputAttributionView.of(o) for o in result.attribution.outputs},
             map_step=[AttemptView.of(a) for a in result.attribution.shared],
+            combined_calls=[AttemptView.of(a) for a in result.attribution.combined],
             language=result.language,
             notices=[NoticeView.of(n) for n in result.notices],
             summary=values.get(Output.SUMMARY),

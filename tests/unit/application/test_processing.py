@@ -35,29 +35,32 @@ from tests.unit.fakes import World
 @dataclass
 class Call:
     provider: str
-    kind: str
+    kinds: tuple[str, ...]
     model: str
     key: ApiKey | None
-    prompt: str
+    prompt: str  # the source block and what the call asks, as the model reads them
 
 
 @dataclass
 class ScriptedProvider:
-    """Answers like a model would (valid JSON for the asked kind) unless told to fail or misbehave."""
+    """Answers like a model would (a valid part for each asked kind) unless told to fail or misbehave."""
 
     name: str
     calls: list[Call]
-    script: list[object] = field(default_factory=list)  # ProviderFailure to raise, or a dict to answer with
+    script: list[object] = field(default_factory=list)  # ProviderFailure to raise, or {kind: part} to answer with
     delay: float = 0.0  # seconds before answering
+    cache_read: int = 0  # tokens it reports as read from its prompt cache, on every call
 
     async def generate(self, request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
-        self.calls.append(Call(self.name, request.kind, model, key, request.prompt))
+        prompt = f"{request.context}\n\n{request.prompt}"
+        self.calls.append(Call(self.name, request.kinds, model, key, prompt))
         await asyncio.sleep(self.delay)
         step = self.script.pop(0) if self.script else None
         if isinstance(step, ProviderFailure):
             raise step
-        answer = step if isinstance(step, dict) else default_answer(request.kind, request.system + request.prompt)
-        return Generation(msgspec.json.encode(answer).decode(), 100, 50)
+        scripted = step if isinstance(step, dict) else {}
+        answer = {k: scripted.get(k) or default_answer(k, request.system + prompt) for k in request.kinds}
+        return Generation(msgspec.json.encode(answer).decode(), 100, 50, cache_read=self.cache_read)
 
     async def check_key(self, secret: str) -> None:
         return None
@@ -120,8 +123,13 @@ async def test_learning_outputs_come_back_valid_saved_and_counted(setup: Setup) 
     assert result.values["topics"].startswith("Key topics:\n- ")
     assert result.values["mind_map"].root.children
     assert (result.provider, result.model) == ("a", "a-large")
-    assert (result.spend.tokens_in, result.spend.tokens_out) == (300, 150)
-    assert result.spend.cost_usd == pytest.approx((300 * 1.0 + 150 * 2.0) / 1e6)
+    [call] = setup.calls  # one call for all three outputs
+    assert call.kinds == LEARNING
+    assert (result.spend.tokens_in, result.spend.tokens_out) == (100, 50)
+    assert result.spend.cost_usd == pytest.approx((100 * 1.0 + 50 * 2.0) / 1e6)
+    [combined] = result.attribution.combined  # counted once, and named by each output it served
+    assert (combined.calls, combined.outputs, combined.spend.tokens_in) == (1, LEARNING, 100)
+    assert [(o.attempts[0].calls, o.attempts[0].shared_calls) for o in result.attribution.outputs] == [(0, 1)] * 3
     [entry] = setup.world.history.entries
     assert entry.id == result.history_id
     assert entry.purpose == "learning"
@@ -131,27 +139,39 @@ async def test_learning_outputs_come_back_valid_saved_and_counted(setup: Setup) 
     assert setup.world.uow.commits == 1
     summary = await setup.world.usage.summary(caller.principal.user.id)  # type: ignore[union-attr]
     assert summary.usage_count == 1
-    assert summary.spend.tokens_in == 300
+    assert summary.spend.tokens_in == 100
 
 
-async def test_outputs_of_one_request_run_concurrently(setup: Setup) -> None:
-    started: list[str] = []
-    release = asyncio.Event()
-    provider = setup.providers["a"]
-    original = provider.generate
+async def test_a_provider_is_asked_for_every_output_in_one_call_and_re_asked_only_for_the_invalid(setup: Setup) -> None:
+    setup.providers["a"].script = [{"topics": {"topics": []}, "mind_map": {"nodes": []}}, {"mind_map": {"nodes": []}}]
+    result = await setup.process(await setup.user(), ProcessCommand(LEARNING, "en", transcript=TRANSCRIPT))
 
-    async def slow(request: GenerationRequest, model: str, key: ApiKey | None) -> Generation:
-        started.append(request.kind)
-        await release.wait()
-        return await original(request, model, key)
+    assert [(c.provider, c.kinds) for c in setup.calls] == [
+        ("a", LEARNING),
+        ("a", ("topics", "mind_map")),  # the two invalid ones, asked again together
+        ("b", ("mind_map",)),  # still invalid: on to the next provider
+    ]
+    assert dict(result.served_by) == {"summary": "a/a-large", "topics": "a/a-large", "mind_map": "b/b-large"}
+    assert "It was rejected:\n- `topics`: " in setup.calls[1].prompt
+    stats = {s.provider: s for s in await setup.world.stats.snapshot()}
+    assert (stats["a"].calls, stats["a"].errors, stats["a"].fallbacks) == (2, 2, 1)
 
-    provider.generate = slow  # type: ignore[method-assign]
-    task = asyncio.ensure_future(setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT)))
-    for _ in range(20):
-        await asyncio.sleep(0)
-    assert sorted(started) == sorted(LEARNING)  # all three asked before any answered
-    release.set()
-    await task
+
+async def test_cached_input_is_counted_and_priced_at_the_providers_discount(world: World) -> None:
+    setup = Setup(world)
+    setup.profiles["a"] = replace(setup.profiles["a"], cache_read_price=0.1)
+    setup.providers["a"].cache_read = 80  # of its 100 input tokens
+    result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
+
+    assert (result.spend.tokens_in, result.spend.tokens_cached) == (100, 80)
+    assert result.spend.cost_usd == pytest.approx(((20 + 80 * 0.1) * 1.0 + 50 * 2.0) / 1e6)
+
+
+def test_cache_writes_are_priced_at_their_premium() -> None:
+    profile = ProviderProfile("x", ("m",), True, 1000, {"m": (3.0, 15.0)}, cache_read_price=0.1, cache_write_price=1.25)
+    spend = profile.spend("m", 1000, 100, cache_read=200, cache_write=700)
+    assert spend.tokens_cached == 200
+    assert spend.cost_usd == pytest.approx(((100 + 200 * 0.1 + 700 * 1.25) * 3.0 + 100 * 15.0) / 1e6)
 
 
 @pytest.mark.parametrize("kind", ["timeout", "rate_limited", "unavailable", "connection", "rejected_key"])
@@ -166,16 +186,17 @@ async def test_each_failure_falls_back_to_the_next_provider(setup: Setup, kind: 
 
 
 async def test_an_invalid_answer_is_asked_again_with_the_reason(setup: Setup) -> None:
-    setup.providers["a"].script = [{"summary": "Far too short."}]
+    setup.providers["a"].script = [{"summary": {"summary": "Far too short."}}]
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), "en", transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "a/a-large"}
     first, second = setup.calls
     assert "rejected" not in first.prompt
-    assert "It was rejected: The summary has 3 words" in second.prompt
+    assert "It was rejected:\n- `summary`: The summary has 3 words" in second.prompt
+    assert second.prompt.startswith(first.prompt.split("</transcript>")[0])  # the same source block leads both
 
 
 async def test_two_invalid_answers_move_on_to_the_next_provider(setup: Setup) -> None:
-    setup.providers["a"].script = [{"summary": "Too short."}, {"wrong": "shape"}]
+    setup.providers["a"].script = [{"summary": {"summary": "Too short."}}, {"summary": {"wrong": "shape"}}]
     result = await setup.process(await setup.user(), ProcessCommand(("summary",), transcript=TRANSCRIPT))
     assert result.served_by == {"summary": "b/b-large"}
     assert [(f.provider, f.reason) for f in result.fallbacks] == [("a", "invalid_output")]
@@ -219,10 +240,12 @@ async def test_the_breaker_skips_a_failing_provider_then_lets_one_trial_through(
 
 async def test_one_request_failing_on_every_output_counts_as_one_failure(setup: Setup) -> None:
     setup.providers["a"].script = [ProviderFailure("a", "unavailable")] * 3
-    await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
+    result = await setup.process(await setup.user(), ProcessCommand(LEARNING, transcript=TRANSCRIPT))
     assert setup.world.breaker.retry_in("a:server") == 0  # threshold 2: one bad moment of one request is not an outage
     [stats_a] = [s for s in await setup.world.stats.snapshot() if s.provider == "a"]
-    assert (stats_a.errors, stats_a.fallbacks) == (3, 3)
+    assert (stats_a.errors, stats_a.fallbacks) == (1, 3)  # one failed call; three outputs moved on
+    assert [(f.output, f.reason) for f in result.fallbacks] == [(o, "unavailable") for o in LEARNING]
+    assert [c.kinds for c in setup.calls] == [LEARNING, LEARNING]  # and moved on together
 
 
 async def test_a_failing_trial_opens_the_circuit_again(setup: Setup) -> None:
@@ -242,7 +265,7 @@ async def test_an_unsplittable_long_text_is_still_cut_to_the_budget() -> None:
     setup = Setup(World(), context_tokens=4500)
     text = "光合作用是植物利用光能制造有机物的过程" * 600  # no spaces at all
     await setup.process(await setup.user(), ProcessCommand(("summary",), "zh", transcript=text))
-    notes = [c for c in setup.calls if c.kind == "chunk_notes"]
+    notes = [c for c in setup.calls if c.kinds == ("chunk_notes",)]
     assert len(notes) >= 2
     assert all(estimate_tokens(c.prompt) < 4500 - 1000 for c in notes)
 
@@ -252,7 +275,7 @@ async def test_notes_too_long_for_the_budget_are_condensed_again() -> None:
     caller = await setup.user()
     text = " ".join(f"Sentence {i} about leaves, light and sugar." for i in range(1500))
     result = await setup.process(caller, ProcessCommand(("summary",), "en", transcript=text))
-    notes = [c for c in setup.calls if c.kind == "chunk_notes"]
+    notes = [c for c in setup.calls if c.kinds == ("chunk_notes",)]
     first_round = split_segments(parse_transcript(text).segments, int(500 * 0.9), estimate_tokens)
     assert len(notes) > len(first_round)  # a second round ran over the first round's notes
     assert result.values["summary"]
@@ -354,12 +377,13 @@ async def test_long_transcripts_are_mapped_and_reduced_keeping_timestamps() -> N
         caller, ProcessCommand(("summary", "topics"), "en", url="https://youtu.be/dQw4w9WgXcQ")
     )
 
-    chunk_calls = [c for c in setup.calls if c.kind == "chunk_notes"]
+    chunk_calls = [c for c in setup.calls if c.kinds == ("chunk_notes",)]
     assert len(chunk_calls) >= 2
     assert "[00:00]" in chunk_calls[0].prompt
     assert "[00:00]" not in chunk_calls[1].prompt
-    summary_call = next(c for c in setup.calls if c.kind == "summary")
-    assert "Topics:" in summary_call.prompt  # the reduce step reads the notes, not the raw transcript
+    [reduce_call] = [c for c in setup.calls if c.kinds != ("chunk_notes",)]
+    assert reduce_call.kinds == ("summary", "topics")  # the reduce step is one call for both outputs
+    assert "Topics:" in reduce_call.prompt  # it reads the notes, not the raw transcript
     lecture = setup.world.transcripts.transcript
     parts = split_segments(lecture.segments, int((4500 - 1000 - 1500) * 0.9), estimate_tokens)
     assert len(chunk_calls) == len(parts)  # each part asked once, shared by both outputs
@@ -440,7 +464,8 @@ async def test_a_provider_that_cannot_translate_says_so_per_output(world: World)
     the answer says which outputs are not translated."""
     setup = Setup(world, chain=("a", "c"))
     setup.profiles["c"] = replace(setup.profiles["c"], has_server_key=True, translates=False)
-    setup.providers["a"].script = [ProviderFailure("a", "unavailable")]  # the summary falls back to c
+    too_short = {"summary": {"summary": "Too short."}}
+    setup.providers["a"].script = [too_short, too_short]  # the summary falls back to c
     setup.world.languages.code = "pl"
     caller = await setup.user()
 

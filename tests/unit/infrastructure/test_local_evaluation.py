@@ -9,11 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import simplemma
 
 from application.processing.ports import GenerationRequest
-from domain.outputs import AnswerContext, answer_schema, check_answer
+from domain.outputs import AnswerContext, check_answer
 from domain.transcripts import Transcript, parse_transcript
 from infrastructure.ai.language import Py3LangidIdentifier, identify_language
 from infrastructure.ai.local import LocalProvider
@@ -45,10 +46,10 @@ def transcript(name: str) -> Transcript:
 async def output(kind: str, name: str, prompt: str | None = None) -> Any:
     source = transcript(name)
     language = reference(name)["language"]
-    request = GenerationRequest(kind, "", "", answer_schema(kind), source, language, custom_prompt=prompt)
+    request = GenerationRequest((kind,), "", "", "", {}, source, language, custom_prompt=prompt)
     generation = await LocalProvider().generate(request, "local", None)
     context = AnswerContext(source.words, len(source.text), source.duration if source.has_timestamps else 0.0)
-    return check_answer(kind, generation.text, context)
+    return check_answer(kind, msgspec.json.encode(msgspec.json.decode(generation.text)[kind]), context)
 
 
 async def every_text(name: str) -> list[str]:

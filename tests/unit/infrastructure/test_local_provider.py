@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from application.errors import ProviderFailure
-from application.processing.ports import GenerationRequest
-from domain.outputs import AnswerContext, Checked, answer_schema, check_answer
+from application.processing.ports import Generation, GenerationRequest
+from application.processing.prompts import answer_envelope
+from domain.outputs import AnswerContext, Checked, check_answer
 from domain.transcripts import Segment, Transcript, parse_transcript
 from infrastructure.ai.extractive import MAX_SENTENCE_WORDS, TextAnalysis
 from infrastructure.ai.local import LocalProvider
@@ -56,14 +57,20 @@ def context(source: Transcript) -> AnswerContext:
 
 def request(kind: str, source: Transcript, name: str = "", language: str = "en") -> GenerationRequest:
     prompt = CUSTOM_PROMPTS[name][0] if name in CUSTOM_PROMPTS else None
-    return GenerationRequest(kind, "system", "prompt", answer_schema(kind), source, language, custom_prompt=prompt)
+    kinds = (kind,)
+    return GenerationRequest(kinds, "system", "source", "prompt", answer_envelope(kinds), source, language, prompt)
+
+
+def answer_to(generation: Generation, kind: str) -> str:
+    """The answer to `kind` in the provider's one answer holding every asked output."""
+    return json.dumps(json.loads(generation.text)[kind], ensure_ascii=False)
 
 
 async def answer(kind: str, name: str, language: str = "en") -> tuple[str, Checked]:
     source = transcript(name)
     generation = await LocalProvider().generate(request(kind, source, name, language), "local", None)
     assert (generation.tokens_in, generation.tokens_out) == (0, 0)
-    return generation.text, check_answer(kind, generation.text, context(source))
+    return answer_to(generation, kind), check_answer(kind, answer_to(generation, kind), context(source))
 
 
 def words(text: str) -> set[str]:
@@ -96,13 +103,13 @@ async def test_a_transcript_of_a_few_words_still_gets_every_answer(text: str, ki
     """The prototype's route processes any transcript with a word in it."""
     source = parse_transcript(text)
     generation = await LocalProvider().generate(request(kind, source), "local", None)
-    check_answer(kind, generation.text, context(source))  # raises InvalidAnswer otherwise
+    check_answer(kind, answer_to(generation, kind), context(source))  # raises InvalidAnswer otherwise
 
 
 async def test_the_map_of_a_one_sentence_text_names_nothing_twice() -> None:
     source = parse_transcript("This is a test transcript for AI processing.")
     generation = await LocalProvider().generate(request("mind_map", source), "local", None)
-    tree = check_answer("mind_map", generation.text, context(source)).value
+    tree = check_answer("mind_map", answer_to(generation, "mind_map"), context(source)).value
     labels = [node.label.casefold() for node in tree.nodes()]
     assert len(labels) == len(set(labels)) >= 2
 
@@ -121,7 +128,7 @@ async def test_the_same_input_gives_the_same_bytes(name: str) -> None:
     # A different description is a different transcript to the cache, so this one is computed afresh.
     fresh = dataclasses.replace(transcript(name), description="computed again")
     recomputed = await LocalProvider().generate(request("mind_map", fresh, name), "local", None)
-    assert first == again == recomputed.text
+    assert first == again == answer_to(recomputed, "mind_map")
 
 
 def test_answers_do_not_depend_on_the_hash_seed() -> None:
@@ -129,13 +136,12 @@ def test_answers_do_not_depend_on_the_hash_seed() -> None:
         "import asyncio, json, sys\n"
         "from pathlib import Path\n"
         "from application.processing.ports import GenerationRequest\n"
-        "from domain.outputs import answer_schema\n"
         "from domain.transcripts import parse_transcript\n"
         "from infrastructure.ai.local import LocalProvider\n"
         "source = parse_transcript(Path(sys.argv[1]).read_text(encoding='utf-8'))\n"
         "async def main():\n"
         "    kinds = ['summary', 'topics', 'mind_map', 'social_post', 'custom']\n"
-        "    made = [await LocalProvider().generate(GenerationRequest(k, '', '', answer_schema(k), source, 'en',"
+        "    made = [await LocalProvider().generate(GenerationRequest((k,), '', '', '', {}, source, 'en',"
         " custom_prompt='naps and memory'), 'local', None) for k in kinds]\n"
         "    print(json.dumps([m.text for m in made]))\n"
         "asyncio.run(main())\n"
@@ -233,7 +239,7 @@ async def test_the_social_post_carries_hashtags_from_its_keyphrases() -> None:
 async def test_the_mind_map_root_is_a_main_topic_not_a_long_title() -> None:
     source = dataclasses.replace(transcript("en_lecture_sleep_memory.vtt"), title="How sleep shapes memory | Lecture 7")
     generation = await LocalProvider().generate(request("mind_map", source), "local", None)
-    root = check_answer("mind_map", generation.text, context(source)).value.root.label
+    root = check_answer("mind_map", answer_to(generation, "mind_map"), context(source)).value.root.label
     _, topics = await answer("topics", "en_lecture_sleep_memory.vtt")
     assert root in [t.title for t in topics.topics]
     assert len(root.split()) <= 4
@@ -284,7 +290,7 @@ async def test_a_summary_never_opens_with_a_caption_phrase_that_continues_the_on
     assert openers["że"]
     assert openers["który"]
     generation = await LocalProvider().generate(request("summary", source, language="pl"), "local", None)
-    summary = check_answer("summary", generation.text, context(source)).value
+    summary = check_answer("summary", answer_to(generation, "summary"), context(source)).value
     assert summary.split()[0].lower() not in {"że", "który", "a", "i", "czyli", "dlatego"}, summary
 
 
@@ -299,7 +305,7 @@ async def test_a_two_hour_transcript_meets_the_contract() -> None:
     provider = LocalProvider()
     for kind in KINDS:
         generation = await provider.generate(request(kind, source), "local", None)
-        check_answer(kind, generation.text, context(source))
+        check_answer(kind, answer_to(generation, kind), context(source))
 
 
 def test_unpunctuated_captions_are_cut_at_caption_boundaries_without_invented_full_stops() -> None:
@@ -315,8 +321,19 @@ def test_unpunctuated_captions_are_cut_at_caption_boundaries_without_invented_fu
     assert not any(s.ends or re.search(r"[.!?]", s.text) for s in sentences)
 
 
+async def test_it_answers_several_outputs_in_one_answer_each_under_its_name() -> None:
+    """As the LLM providers fill in one schema holding every output of a request, so does it."""
+    source = transcript("en_lecture_sleep_memory.vtt")
+    kinds = ("summary", "topics", "mind_map")
+    request = GenerationRequest(kinds, "system", "source", "prompt", answer_envelope(kinds), source, "en")
+    generation = await LocalProvider().generate(request, "local", None)
+    assert set(json.loads(generation.text)) == set(kinds)
+    for kind in kinds:
+        check_answer(kind, answer_to(generation, kind), context(source))  # raises InvalidAnswer otherwise
+
+
 async def test_kinds_it_cannot_answer_are_refused_as_bad_requests() -> None:
-    sentiment = GenerationRequest("sentiment", "", "", {}, transcript("en_very_short_reminder.txt"), "en")
+    sentiment = GenerationRequest(("sentiment",), "", "", "", {}, transcript("en_very_short_reminder.txt"), "en")
     with pytest.raises(ProviderFailure) as refused:
         await LocalProvider().generate(sentiment, "local", None)
     assert refused.value.kind == "bad_request"

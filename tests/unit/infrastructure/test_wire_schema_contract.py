@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.processing.prompts import answer_envelope
 from domain.errors import InvalidAnswer
 from domain.outputs import ANSWER_TYPES, AnswerContext, answer_schema, check_answer
 from infrastructure.ai.schema import strict_schema
@@ -102,3 +103,23 @@ def _structs(struct: type[msgspec.Struct]) -> list[type[msgspec.Struct]]:
     for field in info.fields:
         walk(field.type)
     return found
+
+
+REQUEST_SETS = [("summary",), ("summary", "topics", "mind_map"), ("summary", "topics", "social_post", "custom")]
+
+
+@pytest.mark.parametrize("kinds", REQUEST_SETS)
+def test_the_answer_holding_every_output_of_a_request_is_in_the_strict_subset(kinds: tuple[str, ...]) -> None:
+    assert strict_schema_problem(strict_schema(answer_envelope(kinds))) is None
+
+
+@pytest.mark.parametrize("kinds", REQUEST_SETS)
+def test_each_output_has_its_own_place_in_the_answer_and_may_be_left_out_of_a_re_ask(kinds: tuple[str, ...]) -> None:
+    envelope = strict_schema(answer_envelope(kinds))
+    answers = {kind: default_answer(kind, "language code: en [00:10] a [05:00] b") for kind in kinds}
+    assert answer_problem(envelope, answers) is None
+    assert answer_problem(envelope, {kind: answers[kind] for kind in kinds[:-1]}) is not None  # all are required
+    left_out = {**answers, kinds[0]: None}
+    assert (answer_problem(envelope, left_out) is None) == (len(kinds) > 1)  # null only beside other outputs
+    for kind in kinds:  # each part is exactly the output's own wire schema
+        assert answer_problem(wire(kind), answers[kind]) is None
