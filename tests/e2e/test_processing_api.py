@@ -178,7 +178,7 @@ def test_v1_process_reports_what_ran_and_saves_it_once(ai: Api) -> None:
         (Behaviour(status=500), "unavailable"),
         (Behaviour(status=529), "unavailable"),
         (Behaviour(status=429, retry_after=30), "rate_limited"),
-        (Behaviour(delay=1.5), "timeout"),
+        (Behaviour(delay=4.0), "timeout"),
         (Behaviour(drop=True), "connection"),
     ],
 )

@@ -43,9 +43,9 @@ def setup(world: World) -> CacheSetup:
     return CacheSetup(world)
 
 
-def summary_of(text: str) -> dict[str, str]:
-    """A valid summary answer that says `text` first (so tests can tell answers apart)."""
-    return {"summary": f"{text} " + default_answer("summary", TRANSCRIPT)["summary"]}
+def summary_of(text: str) -> dict[str, dict[str, str]]:
+    """A valid answer of a summary call that says `text` first (so tests can tell answers apart)."""
+    return {"summary": {"summary": f"{text} " + default_answer("summary", TRANSCRIPT)["summary"]}}
 
 
 @pytest.mark.parametrize(
