@@ -38,6 +38,9 @@ class GenerationRequest:
     language: str
     custom_prompt: str | None = None
     max_output_tokens: int = 4096
+    # Worth a cache write: false for one part of a long transcript, which only a re-ask would read again (Anthropic
+    # bills a write at 1.25x, so marking every part would make the map step dearer, not cheaper).
+    cache_source: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,6 +199,8 @@ class OutputRunner:
         job: Job,
         transcript: Transcript,
         body: str,
+        *,
+        cache_source: bool = True,
     ) -> tuple[dict[str, Checked], dict[str, str]]:
         """Ask for `kinds` in one call, under the schema of `all_kinds` (the same on every call reading this
         source), and validate each separately; ask once more, in one call, for the invalid ones with the reasons.
@@ -213,6 +215,7 @@ class OutputRunner:
             language=job.language,
             custom_prompt=job.custom_prompt,
             max_output_tokens=self._max_output_tokens,
+            cache_source=cache_source,
         )
         valid: dict[str, Checked] = {}
         problems: dict[str, str] = {}
@@ -309,7 +312,9 @@ class OutputRunner:
             )
             async with slots:
                 notes = (MAP_STEP,)
-                answers, problems = await self._checked(notes, notes, attempt, job, part, render_transcript(part))
+                answers, problems = await self._checked(
+                    notes, notes, attempt, job, part, render_transcript(part), cache_source=False
+                )
             if problems:
                 raise ProviderFailure(attempt.provider, "invalid_output", problems[MAP_STEP])
             checked = answers[MAP_STEP]

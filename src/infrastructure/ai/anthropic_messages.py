@@ -39,10 +39,10 @@ class AnthropicProvider:
         }
         # Tools, system and the source block are the same on every call of a job: the breakpoint after the source
         # lets a re-ask read them from the prompt cache (tools come first in Anthropic's cache prefix).
-        content: list[TextBlockParam] = [
-            {"type": "text", "text": request.context, "cache_control": {"type": "ephemeral"}},
-            {"type": "text", "text": request.prompt},
-        ]
+        source: TextBlockParam = {"type": "text", "text": request.context}
+        if request.cache_source:
+            source["cache_control"] = {"type": "ephemeral"}
+        content: list[TextBlockParam] = [source, {"type": "text", "text": request.prompt}]
         try:
             async with asyncio.timeout(self._timeout):  # the SDK's timeout is per read: a trickle never trips it
                 response = await self._client_for(key).messages.create(
