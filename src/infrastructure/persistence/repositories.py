@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     table,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -372,7 +373,9 @@ def _tsquery(terms: tuple[str, ...]) -> ColumnElement[Any]:
 def _after(position: HistoryPosition, relevance: ColumnElement[Any] | None) -> ColumnElement[bool]:
     """Entries strictly after `position` in (relevance DESC, created_at DESC, id DESC) order."""
     row = ProcessingHistoryRow
-    newer = or_(row.created_at < position.created_at, and_(row.created_at == position.created_at, row.id < position.id))
+    # A row comparison rather than its OR spelling: PostgreSQL reads it as a range of the (user_id, created_at, id)
+    # index, so a deep page starts where the last one ended instead of filtering out every newer row.
+    newer = tuple_(row.created_at, row.id) < (position.created_at, position.id)
     if relevance is None or position.relevance is None:
         return newer
     return or_(relevance < position.relevance, and_(relevance == position.relevance, newer))
