@@ -298,6 +298,7 @@ class SqlHistoryRepository:
         conditions = [row.user_id == user_id, *_history_conditions(filters)]
         after, since = page.after, page.after.ranked_since if page.after else None
         found: list[tuple[ProcessingHistoryRow, float | None]] = []
+        match = self._matches(filters.terms) if filters.terms else None
         if filters.terms:
             if self._dialect() == "postgresql":
                 # How many rows a full-text match selects depends on its words and on the user, which a cached
@@ -307,19 +308,37 @@ class SqlHistoryRepository:
             if after is None or after.relevance is not None:
                 found, since = await self._best_matches(conditions, filters.terms, page)
                 after = None
-            conditions.append(self._matches(filters.terms))
         if len(found) <= page.limit and (since is not None or not filters.terms):
             # Newest first: without a full-text query, or the matches older than the ranked ones.
             older = [*conditions, *([_before(since)] if since else [])]
             if after is not None:
                 older.append(_before((after.created_at, after.id)))
-            query = select(row).where(*older).order_by(row.created_at.desc(), row.id.desc())
-            found += [(r, None) for r in await self._session.scalars(query.limit(page.limit + 1 - len(found)))]
+            rows = await self._newest(older, match, page.limit + 1 - len(found), page.ranked_entries)
+            found += [(r, None) for r in rows]
         more = len(found) > page.limit
         found = found[: page.limit]
         last = found[-1] if more and found else None
         position = HistoryPosition(last[0].created_at, last[0].id, last[1], since) if last else None
         return HistoryPage([_history_entry(r) for r, _ in found], position)
+
+    async def _newest(
+        self, conditions: list[ColumnElement[bool]], match: ColumnElement[bool] | None, count: int, window: int
+    ) -> Sequence[ProcessingHistoryRow]:
+        """The newest `count` rows that meet the conditions and match. PostgreSQL takes words for independent of
+        each other, so for two words that come together (common in the table and in this history) it expects
+        few matches and collects every match in the table through the GIN index, then sorts them (0.5 s for a
+        100,000-entry history). So the next `window` entries are looked through first: a bounded cost, and enough
+        matches there are the answer; for rarer words the planner's own way follows."""
+        row = ProcessingHistoryRow
+        newest = (row.created_at.desc(), row.id.desc())
+        if match is not None:
+            entries = select(row.id).where(*conditions).order_by(*newest).limit(window)
+            near = select(row).where(row.id.in_(entries), match).order_by(*newest).limit(count)
+            rows = (await self._session.scalars(near)).all()
+            if len(rows) == count:
+                return rows
+            conditions = [*conditions, match]
+        return (await self._session.scalars(select(row).where(*conditions).order_by(*newest).limit(count))).all()
 
     async def _best_matches(
         self, conditions: list[ColumnElement[bool]], terms: tuple[str, ...], page: HistoryPageRequest
