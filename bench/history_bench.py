@@ -8,10 +8,11 @@
 For the heavy user of bench/seed_history.py (heavy@bench.example), each sample is one `ListHistory` call as the
 HTTP route makes it: a request scope of the production container (`make_container`), its SQLAlchemy session,
 the SQL of `SqlHistoryRepository.list_for_user`, the entries, snippets and the sealed cursor. Only HTTP and JSON
-encoding are left out. Cases, `--samples` each after a few warm-up calls: page 1 without filters; page 1,000
-(limit 20: the 999 pages before it are walked once for the cursor, then page 1,000 is fetched repeatedly); full
-text with a common and a rarer word and language=pl; a common word alone (every match ranked); `zrodlo`, which
-must find `źródło`. Targets: p95 < 50 ms; page 1,000 within 2x of page 1.
+encoding are left out. Cases, `--samples` each after a few warm-up calls: page 1 without filters and page 1,000
+(limit 20: the 999 pages before it are walked once for the cursor), sampled in turn; full text with two words
+and language=pl (two that come together; a word in most rows and a rarer one); a word in most rows alone;
+`zrodlo`, which must find `źródło`; and pages past the ranked matches of the two-word queries. Targets: p95 < 50
+ms; page 1,000 within 2x of page 1.
 
 CSV export (when `application.history_export` exists): the heavy user's whole history through `ExportHistory`,
 consumed and discarded: time, bytes, and the process's peak RSS during the export (peak reset before it).

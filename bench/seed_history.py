@@ -1,6 +1,6 @@
 """Seeds PostgreSQL with a large processing history for bench/history_bench.py.
 
-    .venv/bin/python bench/seed_history.py                         # 1,000,000 rows, 1,000 users: ~10 minutes
+    .venv/bin/python bench/seed_history.py          # 1,000,000 rows, 1,000 users: 16 min on a busy 2-core box
     .venv/bin/python bench/seed_history.py --rows 20000 --users 50 --heavy 5000
     .venv/bin/python bench/seed_history.py --database-url postgresql://postgres@127.0.0.1:5432/mydb
 
