@@ -67,34 +67,55 @@ class HistoryQuery(HistorySelection):
     cursor: str | None = None
 
 
+# With a full-text query, the matches among the newest this many entries (that pass the other filters) come first,
+# best match first; older matches follow, newest first. Ranking reads each candidate entry, so ranking every match
+# of a common word in a 100,000-entry history takes seconds; this bounds the work whatever the words, and a history
+# with fewer entries is ranked whole.
+RANKED_ENTRIES = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryPosition:
-    """Where a page ended: entries come by relevance (with a full-text query), then newest first, then by id."""
+    """Where a page ended: newest first, then by id; with a full-text query, the ranked matches first by relevance
+    (`relevance` set), then the older ones (`relevance` None). `ranked_since` is the oldest ranked entry, fixed
+    when the first page was read (None: every match is ranked), so the two parts keep their rows while others
+    arrive."""
 
     created_at: datetime
     id: uuid.UUID
     relevance: float | None = None
+    ranked_since: tuple[datetime, uuid.UUID] | None = None
 
     def encode(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), str(self.id), self.relevance], separators=(",", ":"))
+        since = [self.ranked_since[0].isoformat(), str(self.ranked_since[1])] if self.ranked_since else []
+        raw = json.dumps([self.created_at.isoformat(), str(self.id), self.relevance, *since], separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, text: str) -> HistoryPosition:
         try:
-            created_at, ident, relevance = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            moment = datetime.fromisoformat(created_at)
-            if moment.tzinfo is None or not isinstance(relevance, int | float | None):
+            created_at, ident, relevance, *since = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            if not isinstance(relevance, int | float | None) or len(since) not in (0, 2):
                 raise InvalidCursor
-            return cls(moment.astimezone(UTC), uuid.UUID(ident), None if relevance is None else float(relevance))
+            ranked_since = (_aware(since[0]), uuid.UUID(since[1])) if since else None
+            relevance = None if relevance is None else float(relevance)
+            return cls(_aware(created_at), uuid.UUID(ident), relevance, ranked_since)
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as error:
             raise InvalidCursor from error
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise InvalidCursor
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryPageRequest:
     limit: int = DEFAULT_PAGE_SIZE
     after: HistoryPosition | None = None
+    ranked_entries: int = RANKED_ENTRIES
 
 
 @dataclass(frozen=True, slots=True)

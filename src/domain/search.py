@@ -18,12 +18,28 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits: nothing a query language c
 
 def fold(text: str) -> str:
     """Lower case without accents, one character for each of `text`'s, so a match's offsets are the original's."""
-    return "".join(_fold_char(c) for c in text.translate(_UNDECOMPOSABLE))
+    return text.translate(_FOLDED)
 
 
 def _fold_char(char: str) -> str:
+    char = char.translate(_UNDECOMPOSABLE)
     base = unicodedata.normalize("NFKD", char)[:1].lower()[:1]
     return base if len(base) == 1 and base.isascii() else char.lower()[:1] or char
+
+
+class _Folding(dict[int, str]):
+    """Each character's folding, worked out once: `str.translate` then folds a text in C, not a Python call per
+    character (snippets fold every listed entry's text). Only the Basic Multilingual Plane is remembered, so odd
+    input cannot grow it without bound."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if code < 0x10000:
+            self[code] = folded
+        return folded
+
+
+_FOLDED = _Folding()
 
 
 def search_terms(query: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.history import HistoryFilters, HistoryPageRequest
+from application.history import HistoryFilters, HistoryPageRequest, HistoryPosition
 from application.pagination import PageRequest
 from application.ports import EmailMessage, PasswordResetRecord
 from domain.api_tokens import ApiToken, Scope
@@ -380,3 +380,63 @@ async def test_the_seed_tables_keep_their_columns(sessions: async_sessionmaker[A
     assert row.encrypted_api_key is None
     assert history is not None
     assert history.mind_map == {"nodes": [], "edges": []}
+
+
+def _history(user: User, summary: str, at: datetime) -> HistoryEntry:
+    return HistoryEntry(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        transcript_hash="h" * 64,
+        purpose="learning",
+        outputs="summary",
+        summary=summary,
+        topics=None,
+        key_topics=None,
+        mind_map=None,
+        social_post=None,
+        custom_prompt=None,
+        custom_output=None,
+        video_id=None,
+        video_url=None,
+        title="Wykład",
+        language="pl",
+        provider="local",
+        model="extractive",
+        spend=Spend(),
+        attribution=None,
+        duration_ms=0,
+        cached=False,
+        created_at=at,
+    )
+
+
+async def test_a_search_ranks_the_matches_among_the_newest_entries_then_pages_on_through_the_older_ones(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user = _user()
+    # Ten matches a minute apart: the older, the more often the word occurs (the better it would rank); and among
+    # the newest four entries, one that does not match.
+    entries = [_history(user, "rzeka " * (10 - n), NOW + timedelta(minutes=n)) for n in range(10)]
+    async with sessions() as s:
+        await SqlUserRepository(s).add(user)
+        for entry in [*entries, _history(user, "nic", NOW + timedelta(minutes=7.5))]:
+            await SqlHistoryRepository(s).add(entry)
+        await s.commit()
+
+    seen: list[uuid.UUID] = []
+    after = None
+    while True:
+        async with sessions() as s:
+            found = await SqlHistoryRepository(s).list_for_user(
+                user.id, HistoryFilters(terms=("rzek",)), HistoryPageRequest(3, after, ranked_entries=4)
+            )
+            if after is None:  # a better match arriving mid-walk sorts before it and moves nothing
+                await SqlHistoryRepository(s).add(_history(user, "rzeka " * 20, NOW + timedelta(hours=1)))
+                await s.commit()
+        seen += [e.id for e in found.entries]
+        if found.next is None:
+            break
+        after = HistoryPosition.decode(found.next.encode())
+
+    ranked = [entries[n].id for n in (7, 8, 9)]  # the matches among the newest four entries, best first
+    assert seen == ranked + [entries[n].id for n in (6, 5, 4, 3, 2, 1, 0)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from domain.search import fold, search_terms, snippet
 
 
@@ -9,6 +12,13 @@ def test_folding_drops_polish_and_other_accents_and_keeps_every_offset() -> None
     text = "Źródło Łódź, żółć; Café naïve, Straße"
     assert fold(text) == "zrodlo lodz, zolc; cafe naive, strase"
     assert len(fold(text)) == len(text)
+
+
+@given(st.text())
+def test_any_text_folds_to_one_character_for_each_of_its_own_the_same_every_time(text: str) -> None:
+    once = fold(text)
+    assert len(once) == len(text)
+    assert fold(text) == once  # the second time from the remembered characters
 
 
 def test_query_words_are_folded_deduplicated_and_stripped_of_syntax() -> None:
