@@ -13,6 +13,7 @@ from application.accounts.ports import ProviderKeyRepository, SecretBox
 from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
 from application.history import CursorSeal, HistoryStore
+from application.limits import RateLimiter, RefusalLog
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -76,6 +77,8 @@ PORTS: dict[Any, str] = {
     LanguageIdentifier: "languages",
     ProcessingPolicy: "processing",
     ProviderKeyPolicy: "provider_key_policy",
+    RateLimiter: "limiter",
+    RefusalLog: "refusals",
 }
 
 

@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from application.access import ADMISSION_ERRORS, Caller, ProcessingPolicy, Throttle, admit
+from application.access import ADMISSION_ERRORS, Admission, Caller
 from application.accounts.ports import UserProviderKeys
 from application.auth.authenticate import Principal
+from application.errors import QuotaExceeded
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
@@ -24,6 +25,7 @@ from application.processing.ports import (
     TranscriptSource,
 )
 from application.processing.prompts import language_name
+from application.processing.quota import JobQuota
 from application.processing.runner import (
     AllProvidersFailed,
     Job,
@@ -180,6 +182,7 @@ class ProcessTranscript:
     raises = (
         InvalidInput,
         *ADMISSION_ERRORS,
+        QuotaExceeded,
         InvalidVideoUrl,
         *TRANSCRIPT_SOURCE_ERRORS,
         EmptyTranscript,
@@ -198,8 +201,8 @@ class ProcessTranscript:
         usage: UsageRepository,
         uow: UnitOfWork,
         clock: Clock,
-        throttle: Throttle,
-        policy: ProcessingPolicy,
+        admission: Admission,
+        quota: JobQuota,
         languages: LanguageIdentifier,
     ) -> None:
         self._source = source
@@ -212,30 +215,36 @@ class ProcessTranscript:
         self._usage = usage
         self._uow = uow
         self._clock = clock
-        self._throttle = throttle
-        self._policy = policy
+        self._admission = admission
+        self._quota = quota
 
     async def __call__(self, caller: Caller, command: ProcessCommand) -> ProcessResult:
         started = time.perf_counter()
-        await admit(caller, self._policy, self._throttle)
+        await self._admission(caller)
         self._providers.check(command)
         transcript = await self._read(command)
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
+        hold = await self._quota.reserve(caller, chain)
         job = Job(transcript, command.language, command.custom_prompt)
         outputs = command.wanted_outputs()
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._runner.produce(o, chain, job)) for o in outputs]
+                tasks = [group.create_task(self._runner.produce(o, hold.chain, job)) for o in outputs]
         except BaseExceptionGroup as errors:
+            await hold.refund()  # a failed job costs no quota
             raise errors.exceptions[0] from None  # the first output that no provider could produce
+        except asyncio.CancelledError:
+            await hold.refund()
+            raise
         finally:
             for task in job.condensed.values():
                 task.cancel()
         produced = [task.result() for task in tasks]
         duration_ms = int((time.perf_counter() - started) * 1000)
         result = self._result(produced, job, transcript, duration_ms)
+        await hold.settle(result.attribution)
         if caller.principal is not None:
             result = await self._save(caller.principal, command, result)
         return result

@@ -31,6 +31,8 @@ from application.errors import (
     PermissionDenied,
     ProviderFailure,
     ProviderKeyRejected,
+    QuotaExceeded,
+    RateLimited,
     ServiceBusy,
     TooManyAttempts,
     TranscriptSourceUnreachable,
@@ -81,6 +83,8 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ProviderFailure: (502, "provider_unavailable"),
     AllProvidersFailed: (502, "ai_providers_failed"),
     TooManyAttempts: (429, "too_many_requests"),
+    RateLimited: (429, "rate_limited"),
+    QuotaExceeded: (429, "quota_exceeded"),
     ServiceBusy: (503, "service_unavailable"),
 }
 
@@ -148,7 +152,7 @@ def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> 
     if isinstance(error, TooManyAttempts | ServiceBusy):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, TooManyAttempts) and error.limit is not None:
-        headers |= rate_limit_headers(error.limit, 0, error.retry_after)
+        headers |= rate_limit_headers(error.limit, 0, error.resets_in)
     if isinstance(error, AllProvidersFailed):
         body.details = [FieldErrorView(f.provider, f.reason) for f in error.failures]
         if error.temporary:
