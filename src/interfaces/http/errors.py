@@ -53,7 +53,8 @@ from domain.transcripts import (
 from domain.users import AccountDisabled, EmailTaken
 from infrastructure.outages import outages, unavailable_dependency
 from interfaces.http.envelope import ErrorBody, FieldErrorView
-from interfaces.http.rate_limits import rate_limit_headers
+from interfaces.http.identity import LIMIT_STATUS
+from interfaces.http.rate_limits import limit_headers, rate_limit_headers
 from interfaces.http.validation import field_errors
 
 log = structlog.get_logger("scribe.http")
@@ -153,6 +154,8 @@ def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> 
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, TooManyAttempts) and error.limit is not None:
         headers |= rate_limit_headers(error.limit, 0, error.resets_in)
+    elif (counted := request.scope.get("state", {}).get(LIMIT_STATUS)) is not None:
+        headers |= limit_headers(counted)  # refused after it was counted: the count still tells the client
     if isinstance(error, AllProvidersFailed):
         body.details = [FieldErrorView(f.provider, f.reason) for f in error.failures]
         if error.temporary:

@@ -11,6 +11,7 @@ from litestar import Request
 from application.access import Caller
 from application.auth.authenticate import Authenticate, Principal
 from application.errors import AuthenticationFailed
+from application.limits import LimitStatus
 from infrastructure.bootstrap.settings import Settings
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -19,6 +20,7 @@ ADMIN_ROLE = "admin"
 ADMIN_AUTH: list[dict[str, list[str]]] = [{"BearerToken": [ADMIN_ROLE]}]
 
 ClientAddress = NewType("ClientAddress", str)
+LIMIT_STATUS = "limit_status"  # the request state's key for the request's LimitStatus
 
 
 async def _authenticate(request: Request, authenticate: Authenticate) -> Principal:  # type: ignore[type-arg]
@@ -41,6 +43,13 @@ class IdentityProvider(LitestarProvider):
         if "authorization" not in request.headers:
             return Caller(None, address)
         return Caller(await _authenticate(request, authenticate), address)
+
+    @provide(scope=Scope.REQUEST)
+    def limit_status(self, request: Request) -> LimitStatus:  # type: ignore[type-arg]
+        """Kept in the request's state too: an error answered after admission carries the `RateLimit-*` headers."""
+        status = LimitStatus()
+        request.scope.setdefault("state", {})[LIMIT_STATUS] = status
+        return status
 
     @provide(scope=Scope.REQUEST)
     def client_address(self, request: Request, settings: Settings) -> ClientAddress:  # type: ignore[type-arg]
