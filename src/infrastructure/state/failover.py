@@ -38,8 +38,12 @@ class RedisFailover:
         return self._down_since is not None
 
     async def call(self, on_redis: Callable[[], Awaitable[T]], in_memory: Callable[[], Awaitable[T]]) -> T:
-        if self._down_since is not None and self._clock() < self._next_try:
-            return await in_memory()
+        if self._down_since is not None:
+            if self._clock() < self._next_try:
+                return await in_memory()
+            # One request asks Redis again; the others go on in memory until it answers (a hung Redis costs
+            # the asker a socket timeout, not everyone).
+            self._next_try = self._clock() + self._retry_seconds
         try:
             result = await on_redis()
         except (RedisConnectionError, RedisTimeoutError) as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from fractions import Fraction
 
@@ -117,3 +118,30 @@ async def test_while_redis_is_down_memory_answers_and_redis_is_tried_again_after
     events = [line["event"] for line in logs]
     assert events.count("limits_in_memory") == 1  # once per outage
     assert events.count("limits_back_on_redis") == 1
+
+
+async def test_while_one_request_asks_a_silent_redis_the_others_go_on_in_memory() -> None:
+    clock = Clock()
+    failover = RedisFailover(retry_seconds=1.0, clock=clock)
+    answer = asyncio.Event()
+    asked = 0
+
+    async def silent_redis() -> str:
+        nonlocal asked
+        asked += 1
+        if asked == 1:
+            raise RedisConnectionError("Connection refused")
+        await answer.wait()  # the socket timeout, in the real client
+        raise RedisConnectionError("Timeout")
+
+    async def in_memory() -> str:
+        return "memory"
+
+    await failover.call(silent_redis, in_memory)
+    clock.now = 1.5
+    probe = asyncio.create_task(failover.call(silent_redis, in_memory))
+    await asyncio.sleep(0)
+    assert [await failover.call(silent_redis, in_memory) for _ in range(3)] == ["memory"] * 3
+    assert asked == 2  # the probe only
+    answer.set()
+    assert await probe == "memory"
