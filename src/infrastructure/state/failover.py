@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MaxConnectionsError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from application.limits import Decision, Rate, Refusals
@@ -46,6 +47,8 @@ class RedisFailover:
             self._next_try = self._clock() + self._retry_seconds
         try:
             result = await on_redis()
+        except MaxConnectionsError:
+            raise  # this process's pool is full, Redis is fine: memory would hand out fresh allowances
         except (RedisConnectionError, RedisTimeoutError) as error:
             outages.failed("redis", error)
             if self._down_since is None:

@@ -11,6 +11,7 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MaxConnectionsError
 
 from application.limits import Decision, Rate
 from infrastructure.state.failover import RedisFailover
@@ -145,3 +146,18 @@ async def test_while_one_request_asks_a_silent_redis_the_others_go_on_in_memory(
     assert asked == 2  # the probe only
     answer.set()
     assert await probe == "memory"
+
+
+async def test_a_full_connection_pool_is_not_an_outage() -> None:
+    """Memory would give every key a fresh allowance: flooding the pool must not be a way around the limits."""
+    failover = RedisFailover(clock=Clock())
+
+    async def saturated() -> str:
+        raise MaxConnectionsError("Too many connections")
+
+    async def in_memory() -> str:
+        return "memory"
+
+    with pytest.raises(MaxConnectionsError):
+        await failover.call(saturated, in_memory)
+    assert not failover.in_memory
