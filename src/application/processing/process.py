@@ -28,6 +28,7 @@ from application.processing.prompts import language_name
 from application.processing.quota import JobQuota
 from application.processing.runner import (
     AllProvidersFailed,
+    Attempt,
     Job,
     OutputRunner,
     Produced,
@@ -227,27 +228,32 @@ class ProcessTranscript:
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
         hold = await self._quota.reserve(caller, chain)
+        try:
+            result = await self._produce(command, transcript, hold.chain, started)
+        except BaseException:  # a failed or cancelled job costs no quota
+            await hold.refund()
+            raise
+        await hold.settle(result.attribution)
+        if caller.principal is not None:
+            result = await self._save(caller.principal, command, result)
+        return result
+
+    async def _produce(
+        self, command: ProcessCommand, transcript: Transcript, chain: list[Attempt], started: float
+    ) -> ProcessResult:
         job = Job(transcript, command.language, command.custom_prompt)
         outputs = command.wanted_outputs()
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._runner.produce(o, hold.chain, job)) for o in outputs]
+                tasks = [group.create_task(self._runner.produce(o, chain, job)) for o in outputs]
         except BaseExceptionGroup as errors:
-            await hold.refund()  # a failed job costs no quota
             raise errors.exceptions[0] from None  # the first output that no provider could produce
-        except asyncio.CancelledError:
-            await hold.refund()
-            raise
         finally:
             for task in job.condensed.values():
                 task.cancel()
         produced = [task.result() for task in tasks]
         duration_ms = int((time.perf_counter() - started) * 1000)
-        result = self._result(produced, job, transcript, duration_ms)
-        await hold.settle(result.attribution)
-        if caller.principal is not None:
-            result = await self._save(caller.principal, command, result)
-        return result
+        return self._result(produced, job, transcript, duration_ms)
 
     async def _read(self, command: ProcessCommand) -> Transcript:
         if command.url is not None:
