@@ -45,15 +45,13 @@ class IdentityProvider(LitestarProvider):
         return Caller(await _authenticate(request, authenticate), address)
 
     @provide(scope=Scope.REQUEST)
-    def limit_status(self, request: Request) -> LimitStatus:  # type: ignore[type-arg]
-        """Kept in the request's state too: an error answered after admission carries the `RateLimit-*` headers."""
-        status = LimitStatus()
-        request.scope.setdefault("state", {})[LIMIT_STATUS] = status
-        return status
+    def client_address(self, request: Request, settings: Settings, limits: LimitStatus) -> ClientAddress:  # type: ignore[type-arg]
+        """X-Forwarded-For is believed only for as many hops as we run proxies ourselves.
 
-    @provide(scope=Scope.REQUEST)
-    def client_address(self, request: Request, settings: Settings) -> ClientAddress:  # type: ignore[type-arg]
-        """X-Forwarded-For is believed only for as many hops as we run proxies ourselves."""
+        Every limited route asks for the address, so the request's LimitStatus is put in its state here: an error
+        answered after the request was counted carries the `RateLimit-*` headers too. (LimitStatus itself is the
+        use cases' own, so that work outside HTTP, which has no request, resolves them as well.)"""
+        request.scope.setdefault("state", {})[LIMIT_STATUS] = limits
         hops = settings.trusted_proxy_hops
         if hops > 0:
             forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]

@@ -91,7 +91,8 @@ async def test_a_failed_job_costs_no_quota(setup: QuotaSetup) -> None:
 async def test_concurrent_jobs_cannot_overrun_the_quota(setup: QuotaSetup) -> None:
     caller = await setup.user()
     setup.providers["a"].delay = 0.05  # every job is running when the next one asks
-    results = await asyncio.gather(*(setup.process(caller, SUMMARY) for _ in range(6)), return_exceptions=True)
+    jobs = [ProcessCommand(("summary",), transcript=f"{TRANSCRIPT} Part {n}.") for n in range(6)]  # all different
+    results = await asyncio.gather(*(setup.process(caller, job) for job in jobs), return_exceptions=True)
     assert sum(not isinstance(r, Exception) for r in results) == 2
     assert all(isinstance(r, QuotaExceeded) for r in results if isinstance(r, Exception))
     assert await setup.used_today(caller) == 2
