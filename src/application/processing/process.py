@@ -227,13 +227,8 @@ class ProcessTranscript:
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
-        hold = await self._quota.reserve(caller, chain)
-        try:
-            result = await self._produce(command, transcript, hold.chain, started)
-        except BaseException:  # a failed or cancelled job costs no quota
-            await hold.refund()
-            raise
-        await hold.settle(result.attribution)
+        plan = await self._quota.plan(caller, chain)
+        result = await self._quota.run(plan, lambda: self._produce(command, transcript, plan.chain, started))
         if caller.principal is not None:
             result = await self._save(caller.principal, command, result)
         return result

@@ -1,13 +1,15 @@
-"""Jobs a day on the server's keys: reserved before a job (so concurrent jobs cannot overrun the quota), given
-back when the job fails or ends up paid by nobody but the user."""
+"""Jobs a day on the server's keys: planned before the job is looked up anywhere (a result cache, a job already
+running), taken by the job that actually runs before it starts (so concurrent jobs cannot overrun the quota), and
+given back when that job fails or ends up paid by nobody but the user."""
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Protocol, TypeVar
 
 from application.access import Caller, ProcessingPolicy
 from application.auth.authenticate import Principal
@@ -33,26 +35,25 @@ class QuotaStanding:
         return None if self.jobs_per_day is None else max(0, self.jobs_per_day - self.used_today)
 
 
-class QuotaHold:
-    """One job's claim on today's quota, and the chain the job may use: with the quota used up, a user who
-    brought keys goes on with those alone."""
+class Attributed(Protocol):
+    @property
+    def attribution(self) -> Attribution: ...
 
-    def __init__(self, chain: Sequence[Attempt], counter: AttemptCounter | None = None, key: str = "") -> None:
-        self.chain = list(chain)
-        self._counter = counter
-        self._key = key
 
-    async def refund(self) -> None:
-        """The job failed: it costs no quota."""
-        if self._counter is not None:
-            counter, self._counter = self._counter, None
-            await counter.release(self._key)
+R = TypeVar("R", bound=Attributed)
 
-    async def settle(self, attribution: Attribution) -> None:
-        """Only a job the server's keys paid for (served an output, or made calls) counts."""
-        if not attribution.spent_by(Payer.SERVER_KEY):
-            await self.refund()
-        self._counter = None
+
+@dataclass(frozen=True, slots=True)
+class QuotaPlan:
+    """What a job may use, decided before anything is looked up: the chain (with the day's quota used up, a user
+    who brought keys goes on with those alone), and the day's counter the job must take one from (None: none)."""
+
+    chain: list[Attempt]
+    key: str | None = None
+    tier: str = ""
+    user_id: uuid.UUID | None = None
+    jobs_per_day: int = 0
+    resets_in: int = 0
 
 
 class JobQuota:
@@ -62,22 +63,40 @@ class JobQuota:
         self._clock = clock
         self._refusals = refusals
 
-    async def reserve(self, caller: Caller, chain: Sequence[Attempt]) -> QuotaHold:
+    async def plan(self, caller: Caller, chain: Sequence[Attempt]) -> QuotaPlan:
         tier, limits = self._policy.limits_of(caller.principal)
         server_paid = any(a.payer is Payer.SERVER_KEY for a in chain)
         if caller.user_id is None or caller.operator or limits.jobs_per_day is None or not server_paid:
-            return QuotaHold(chain)
+            return QuotaPlan(list(chain))
         key, tomorrow = self._today(caller.user_id)
         resets_in = self._seconds_until(tomorrow)
-        used, _ = await self._counter.increment(key, resets_in + _GRACE_SECONDS)
-        if used <= limits.jobs_per_day:
-            return QuotaHold(chain, self._counter, key)
-        await self._counter.release(key)  # a refused job takes nothing: refunds of running ones stay exact
+        if await self._counter.count(key) < limits.jobs_per_day:
+            return QuotaPlan(list(chain), key, tier, caller.user_id, limits.jobs_per_day, resets_in)
         own = [a for a in chain if a.payer is not Payer.SERVER_KEY]
         if any(a.payer is Payer.USER_KEY for a in own):
-            return QuotaHold(own)
+            return QuotaPlan(own)
         await self._refusals.record(tier, "quota_exceeded", caller.user_id)
         raise QuotaExceeded(limits.jobs_per_day, resets_in)
+
+    async def run(self, plan: QuotaPlan, job: Callable[[], Awaitable[R]]) -> R:
+        """Runs `job` on the day's quota: one job is taken before it starts (so concurrent jobs cannot overrun the
+        quota) and given back when it fails or the server's keys paid for nothing in it (an output served, or any
+        call made, on a server key is what counts)."""
+        if plan.key is None:
+            return await job()
+        used, _ = await self._counter.increment(plan.key, plan.resets_in + _GRACE_SECONDS)
+        if used > plan.jobs_per_day:  # another job took the last one since the plan was made
+            await self._counter.release(plan.key)  # a refused job takes nothing: refunds stay exact
+            await self._refusals.record(plan.tier, "quota_exceeded", plan.user_id)
+            raise QuotaExceeded(plan.jobs_per_day, plan.resets_in)
+        try:
+            result = await job()
+        except BaseException:  # failed or cancelled: it costs no quota
+            await self._counter.release(plan.key)
+            raise
+        if not result.attribution.spent_by(Payer.SERVER_KEY):
+            await self._counter.release(plan.key)
+        return result
 
     async def standing(self, principal: Principal) -> QuotaStanding:
         tier, limits = self._policy.limits_of(principal)
