@@ -36,10 +36,37 @@ class NotFound(ApplicationError):
 
 
 class TooManyAttempts(ApplicationError):
-    def __init__(self, retry_after: int, limit: int | None = None) -> None:
-        super().__init__("Too many attempts; try again later")
+    def __init__(
+        self,
+        retry_after: int,
+        limit: int | None = None,
+        resets_in: int | None = None,
+        message: str = "Too many attempts; try again later",
+    ) -> None:
+        super().__init__(message)
         self.retry_after = max(1, retry_after)
         self.limit = limit  # the attempts allowed per window, for `RateLimit-*` headers
+        self.resets_in = max(self.retry_after, resets_in or 0)  # until the whole allowance is back
+
+
+class RateLimited(TooManyAttempts):
+    """The caller's tier allows fewer requests than this."""
+
+    def __init__(self, retry_after: int, limit: int, resets_in: int) -> None:
+        super().__init__(retry_after, limit, resets_in, "Too many requests; slow down and try again later")
+
+
+class QuotaExceeded(TooManyAttempts):
+    """Today's jobs on the server's keys are used up (jobs on the user's own keys are not counted)."""
+
+    def __init__(self, jobs_per_day: int, resets_in: int) -> None:
+        super().__init__(
+            resets_in,
+            jobs_per_day,
+            resets_in,
+            f"Your {jobs_per_day} jobs a day on the server's AI keys are used up; store your own provider key "
+            "(PUT /api/v1/me/api-keys/{provider}) or try again after the daily reset",
+        )
 
 
 class ServiceBusy(ApplicationError):

@@ -219,6 +219,9 @@ class AttemptCounter(Protocol):
     async def release(self, key: str) -> None:
         """Take back one increment (never below zero)."""
 
+    async def count(self, key: str) -> int:
+        """Attempts in the current window (0 when none)."""
+
     async def reset(self, key: str) -> None: ...
 
 

@@ -101,6 +101,10 @@ class Attribution:
     def records(self) -> list[AttemptRecord]:
         return [*(a for o in self.outputs for a in o.attempts), *self.shared, *self.combined]
 
+    def spent_by(self, payer: Payer) -> bool:
+        """Whether `payer`'s keys served an output or made any call for this job (what a quota counts)."""
+        return any(r.payer is payer and (r.outcome == "served" or r.calls > 0) for r in self.records())
+
 
 @dataclass(frozen=True, slots=True)
 class UsageEvent:

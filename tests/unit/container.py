@@ -14,6 +14,7 @@ from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
 from application.history import CursorSeal, HistoryStore
 from application.history_export import HistoryPdfRenderer
+from application.limits import RateLimiter, RefusalLog
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -82,6 +83,8 @@ PORTS: dict[Any, str] = {
     ResultStore: "results",
     SingleFlight: "flights",
     ResultCachePolicy: "result_cache",
+    RateLimiter: "limiter",
+    RefusalLog: "refusals",
 }
 
 

@@ -14,6 +14,7 @@ from application.accounts.provider_keys import ProviderKeyPolicy
 from application.auth.policy import AuthPolicy
 from application.errors import AuthenticationFailed, ProviderFailure, ProviderKeyRejected
 from application.history import HistoryFilters, HistoryPage, HistoryPageRequest, HistoryPosition
+from application.limits import ANONYMOUS, TierLimits
 from application.pagination import Cursor, Page, PageRequest
 from application.ports import (
     AccessClaims,
@@ -39,7 +40,12 @@ from infrastructure.cache.memory import InMemoryResultStore, InProcessSingleFlig
 from infrastructure.security.cursor_seal import HmacCursorSeal
 from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.secret_box import AesGcmSecretBox
-from infrastructure.state.memory import InMemoryAttemptCounter, InMemoryUserCache
+from infrastructure.state.memory import (
+    InMemoryAttemptCounter,
+    InMemoryRateLimiter,
+    InMemoryRefusalLog,
+    InMemoryUserCache,
+)
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -482,6 +488,18 @@ def key_checking_catalog() -> ProviderCatalog:
     return ProviderCatalog(profiles, adapters, ("local",))
 
 
+def unit_tiers(**changes: TierLimits) -> dict[str, TierLimits]:
+    """2 anonymous requests per address, so that tests reach the limit; quotas only where a test sets them."""
+    return {
+        ANONYMOUS: TierLimits(2, 900),
+        "free": TierLimits(100, 60),
+        "byok": TierLimits(100, 60),
+        "pro": TierLimits(None, 60, jobs_per_day=100),
+        "admin": TierLimits(None, 60),
+        **changes,
+    }
+
+
 @dataclass
 class World:
     """Everything a use case may need, in memory, sharing one clock. tests/unit/container.py hands these to the
@@ -515,11 +533,9 @@ class World:
     pdf: FakePdfRenderer = field(default_factory=FakePdfRenderer)
     transcripts: FixedTranscriptSource = field(default_factory=FixedTranscriptSource)
     languages: FixedLanguage = field(default_factory=FixedLanguage)
-    processing: ProcessingPolicy = field(
-        default_factory=lambda: ProcessingPolicy(
-            allows_anonymous=True, anonymous_requests=2, anonymous_window_seconds=900
-        )
-    )
+    processing: ProcessingPolicy = field(default_factory=lambda: ProcessingPolicy(True, unit_tiers()))
+    limiter: InMemoryRateLimiter = field(init=False)
+    refusals: InMemoryRefusalLog = field(init=False)
     provider_key_policy: ProviderKeyPolicy = field(default_factory=ProviderKeyPolicy)
     results: InMemoryResultStore = field(init=False)
     flights: InProcessSingleFlight = field(default_factory=InProcessSingleFlight)
@@ -539,3 +555,5 @@ class World:
         self.breaker = InMemoryCircuitBreaker(failures=2, cooldown=60, clock=self.clock.monotonic)
         self.stats = InMemoryProviderStats(3600, clock=self.clock.monotonic)
         self.results = InMemoryResultStore(clock=self.clock.monotonic, wall_clock=lambda: self.clock.now().timestamp())
+        self.limiter = InMemoryRateLimiter(clock=self.clock.monotonic)
+        self.refusals = InMemoryRefusalLog(clock=lambda: self.clock.now().timestamp())

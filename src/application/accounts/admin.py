@@ -6,11 +6,13 @@ the `...AsAdmin` forms, which first check that the caller is an administrator wi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from application.auth.authenticate import Principal
 from application.auth.register import CreateAccount, RegisterCommand
 from application.errors import InvalidCursor, NotFound, PermissionDenied
+from application.limits import RefusalLog
 from application.pagination import Page, PageRequest
 from application.ports import ApiTokenRepository, Clock, SessionRepository, UnitOfWork, UserCache, UserRepository
 from domain.api_tokens import Scope
@@ -121,3 +123,36 @@ class CreateUserAsAdmin:
             await self._users.update(user)
         await self._uow.commit()
         return user
+
+
+@dataclass(frozen=True, slots=True)
+class LimitedUser:
+    user_id: uuid.UUID
+    email: str | None  # None: the account was deleted since
+    refusals: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalReport:
+    hours: int
+    by_tier: Mapping[str, Mapping[str, int]]  # tier → {"rate_limited": n, "quota_exceeded": m}
+    top_users: list[LimitedUser]
+
+
+class ReportRefusalsAsAdmin:
+    """`GET /api/v1/admin/rate-limits`: who was refused (429) lately, by tier, and the users refused most."""
+
+    raises = (PermissionDenied,)
+
+    def __init__(self, refusals: RefusalLog, users: UserRepository) -> None:
+        self._refusals = refusals
+        self._users = users
+
+    async def __call__(self, principal: Principal, hours: int, top: int) -> RefusalReport:
+        principal.require_admin(Scope.READ)
+        recent = await self._refusals.recent(hours, top)
+        limited = []
+        for user_id, count in recent.top_users:
+            user = await self._users.get(user_id)
+            limited.append(LimitedUser(user_id, user.email if user else None, count))
+        return RefusalReport(hours, recent.by_tier, limited)

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from application.access import ADMISSION_ERRORS, Caller, ProcessingPolicy, Throttle, admit
+from application.access import ADMISSION_ERRORS, Admission, Caller
 from application.accounts.ports import UserProviderKeys
 from application.auth.authenticate import Principal
+from application.errors import QuotaExceeded
 from application.ports import Clock, UnitOfWork, UsageRepository
 from application.presenters.mind_map import react_flow_graph
 from application.processing.catalog import ProviderCatalog
@@ -25,6 +26,7 @@ from application.processing.ports import (
     TranscriptSource,
 )
 from application.processing.prompts import language_name
+from application.processing.quota import JobQuota, QuotaPlan
 from application.processing.result_cache import AnswerRequest, CachedAnswer, CachedResults
 from application.processing.runner import (
     AllProvidersFailed,
@@ -229,6 +231,7 @@ class ProcessTranscript:
     raises = (
         InvalidInput,
         *ADMISSION_ERRORS,
+        QuotaExceeded,
         InvalidVideoUrl,
         *TRANSCRIPT_SOURCE_ERRORS,
         EmptyTranscript,
@@ -247,8 +250,8 @@ class ProcessTranscript:
         usage: UsageRepository,
         uow: UnitOfWork,
         clock: Clock,
-        throttle: Throttle,
-        policy: ProcessingPolicy,
+        admission: Admission,
+        quota: JobQuota,
         languages: LanguageIdentifier,
         results: CachedResults,
     ) -> None:
@@ -263,28 +266,29 @@ class ProcessTranscript:
         self._usage = usage
         self._uow = uow
         self._clock = clock
-        self._throttle = throttle
-        self._policy = policy
+        self._admission = admission
+        self._quota = quota
 
     async def __call__(self, caller: Caller, command: ProcessCommand) -> ProcessResult:
         started = time.perf_counter()
-        await admit(caller, self._policy, self._throttle)
+        await self._admission(caller)
         self._providers.check(command)
         transcript = await self._read(command)
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
-        result = await self._answer(caller, command, transcript, chain, started)
+        plan = await self._quota.plan(caller, chain)
+        result = await self._answer(caller, command, transcript, plan, started)
         if caller.principal is not None:
             result = await self._save(caller.principal, command, result)
         return result
 
     async def _answer(
-        self, caller: Caller, command: ProcessCommand, transcript: Transcript, chain: list[Attempt], started: float
+        self, caller: Caller, command: ProcessCommand, transcript: Transcript, plan: QuotaPlan, started: float
     ) -> ProcessResult:
         """From the result cache, or from the job of an identical request running now, else from a job of our own
         (which the identical requests arriving meanwhile then share)."""
-        pairs = [(a.provider, a.model) for a in chain]
+        pairs = [(a.provider, a.model) for a in plan.chain]
         request = AnswerRequest(
             key=self._results.key(transcript, command.wanted_outputs(), command.language, command.custom_prompt, pairs),
             video_id=transcript.video_id,
@@ -296,7 +300,8 @@ class ProcessTranscript:
         own: list[ProcessResult] = []
 
         async def produce() -> CachedAnswer:
-            own.append(await self._produce(command, transcript, chain, started))
+            # Only a job that runs takes from the quota: an answer from the cache or another request's job does not.
+            own.append(await self._quota.run(plan, lambda: self._produce(command, transcript, plan.chain, started)))
             return own[0].cached_answer()
 
         found = await self._results.answer(request, produce)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from application.access import ADMISSION_ERRORS, Caller, ProcessingPolicy, Throttle, admit
+from application.access import ADMISSION_ERRORS, Admission, Caller
 from application.processing.ports import TRANSCRIPT_SOURCE_ERRORS, TranscriptSource
 from domain.api_tokens import Scope
 from domain.errors import InvalidInput, check_all
@@ -18,12 +18,11 @@ class FetchTranscript:
         *TRANSCRIPT_SOURCE_ERRORS,
     )
 
-    def __init__(self, source: TranscriptSource, throttle: Throttle, policy: ProcessingPolicy) -> None:
+    def __init__(self, source: TranscriptSource, admission: Admission) -> None:
         self._source = source
-        self._throttle = throttle
-        self._policy = policy
+        self._admission = admission
 
     async def __call__(self, caller: Caller, url: str, language: str = "pl") -> Transcript:
-        await admit(caller, self._policy, self._throttle, Scope.READ)
+        await self._admission(caller, Scope.READ)
         parsed = check_all({"language": lambda: language_code(language)})
         return await self._source.fetch(VideoRef.parse(url), parsed["language"])

@@ -25,6 +25,7 @@ from application.accounts.provider_keys import (
 from application.auth.policy import AuthPolicy
 from application.history import CursorSeal, HistoryStore
 from application.history_export import HistoryPdfRenderer
+from application.limits import ANONYMOUS, RateLimiter, RefusalLog, TierLimits
 from application.ports import (
     AccessTokenIssuer,
     AccountReader,
@@ -54,6 +55,7 @@ from application.processing.ports import (
 )
 from application.processing.result_cache import ResultCachePolicy, ResultStore, SingleFlight
 from application.processing.runner import OutputRunner
+from domain.users import Tier
 from infrastructure.ai.circuit_breaker import InMemoryCircuitBreaker
 from infrastructure.ai.language import Py3LangidIdentifier
 from infrastructure.ai.local import LocalProvider
@@ -86,8 +88,16 @@ from infrastructure.security.cursor_seal import HmacCursorSeal
 from infrastructure.security.device_tokens import HmacDeviceTokens
 from infrastructure.security.jwt_tokens import JwtAccessTokenIssuer
 from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.state.failover import (
+    FailoverAttemptCounter,
+    FailoverRateLimiter,
+    FailoverRefusalLog,
+    RedisFailover,
+)
 from infrastructure.state.memory import (
     InMemoryAttemptCounter,
+    InMemoryRateLimiter,
+    InMemoryRefusalLog,
     InMemoryUserCache,
     RevocationSource,
     RevokedSessionMirror,
@@ -96,6 +106,8 @@ from infrastructure.state.memory import (
 from infrastructure.state.redis import (
     RedisAttemptCounter,
     RedisBroadcastUserCache,
+    RedisRateLimiter,
+    RedisRefusalLog,
     RedisRevokedSessions,
     RedisStateSync,
 )
@@ -226,8 +238,28 @@ class SharedStateAdapters(Provider):
         return RedisStateSync(redis, settings.redis_prefix, sessions, users)
 
     @provide
-    def attempts(self, redis: Redis | None, settings: Settings) -> AttemptCounter:
-        return RedisAttemptCounter(redis, settings.redis_prefix) if redis else InMemoryAttemptCounter()
+    def failover(self, settings: Settings) -> RedisFailover:
+        return RedisFailover(settings.limits_redis_retry_seconds)
+
+    @provide
+    def attempts(self, redis: Redis | None, settings: Settings, failover: RedisFailover) -> AttemptCounter:
+        if redis is None:
+            return InMemoryAttemptCounter()
+        return FailoverAttemptCounter(
+            RedisAttemptCounter(redis, settings.redis_prefix), InMemoryAttemptCounter(), failover
+        )
+
+    @provide
+    def limiter(self, redis: Redis | None, settings: Settings, failover: RedisFailover) -> RateLimiter:
+        if redis is None:
+            return InMemoryRateLimiter()
+        return FailoverRateLimiter(RedisRateLimiter(redis, settings.redis_prefix), InMemoryRateLimiter(), failover)
+
+    @provide
+    def refusals(self, redis: Redis | None, settings: Settings, failover: RedisFailover) -> RefusalLog:
+        if redis is None:
+            return InMemoryRefusalLog()
+        return FailoverRefusalLog(RedisRefusalLog(redis, settings.redis_prefix), InMemoryRefusalLog(), failover)
 
     @provide
     def result_store(self, redis: Redis | None, settings: Settings) -> ResultStore:
@@ -333,11 +365,16 @@ class ProcessingAdapters(Provider):
 
     @provide
     def policy(self, settings: Settings) -> ProcessingPolicy:
-        return ProcessingPolicy(
-            allows_anonymous=settings.allows_anonymous_processing,
-            anonymous_requests=settings.anonymous_requests_per_window,
-            anonymous_window_seconds=settings.anonymous_window_seconds,
-        )
+        anonymous = TierLimits(settings.anonymous_requests_per_window, settings.anonymous_window_seconds)
+        tiers = {
+            tier.value: TierLimits(
+                getattr(settings, f"tier_{tier}_requests_per_minute"),
+                60,
+                getattr(settings, f"tier_{tier}_jobs_per_day"),
+            )
+            for tier in Tier
+        }
+        return ProcessingPolicy(settings.allows_anonymous_processing, {ANONYMOUS: anonymous, **tiers})
 
     @provide
     def transcripts(self, settings: Settings) -> TranscriptSource:

@@ -42,6 +42,12 @@ DEFAULT_AI_PRICES = {
     "gemini-2.5-pro": [1.25, 10.0],
     "gemini-2.5-flash-lite": [0.1, 0.4],
 }
+UNLIMITED = "unlimited"
+_TIER_LIMIT_FIELDS = frozenset(
+    f"tier_{tier}_{what}"
+    for tier in ("free", "byok", "pro", "admin")
+    for what in ("requests_per_minute", "jobs_per_day")
+)
 _LIST_FIELDS = frozenset(
     {"cors_origins", "ai_chain", "anthropic_models", "openai_models", "gemini_models", "compatible_models"}
 )
@@ -114,6 +120,18 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     anonymous_processing: bool | None = None  # None: allowed everywhere but production
     anonymous_requests_per_window: int = 100  # the prototype's limit: 100 requests / 15 min per address
     anonymous_window_seconds: int = 900
+    # Tiers: requests a minute per user on the processing routes, and jobs a UTC day paid with the server's AI
+    # keys (jobs on the user's own keys are not counted). "unlimited" lifts either; administrators have `admin`.
+    tier_free_requests_per_minute: int | None = 60
+    tier_free_jobs_per_day: int | None = 20
+    tier_byok_requests_per_minute: int | None = 60
+    tier_byok_jobs_per_day: int | None = None
+    tier_pro_requests_per_minute: int | None = 300
+    tier_pro_jobs_per_day: int | None = 500
+    tier_admin_requests_per_minute: int | None = None
+    tier_admin_jobs_per_day: int | None = None
+    # While Redis does not answer, limits are counted in each process; Redis is tried again this often.
+    limits_redis_retry_seconds: float = 1.0
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
     anthropic_models: list[str] = msgspec.field(default_factory=lambda: ["claude-sonnet-4-6", "claude-haiku-4-5"])
@@ -210,6 +228,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path | N
             raw[name] = _parse_prices(value)
         else:
             raw[name] = value
+    for name in _TIER_LIMIT_FIELDS & raw.keys():  # from the environment or the TOML file alike
+        if isinstance(raw[name], str) and raw[name].strip().lower() == UNLIMITED:
+            raw[name] = None
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as error:
@@ -287,6 +308,7 @@ def _check(settings: Settings) -> None:
         "ai_map_concurrency",
         "anonymous_requests_per_window",
         "anonymous_window_seconds",
+        "limits_redis_retry_seconds",
         "anthropic_context_tokens",
         "openai_context_tokens",
         "gemini_context_tokens",
@@ -300,6 +322,11 @@ def _check(settings: Settings) -> None:
     problems += [
         f"{ENV_PREFIX}{name.upper()} must not be negative" for name in not_negative if getattr(settings, name) < 0
     ]
+    for name in sorted(_TIER_LIMIT_FIELDS):
+        value = getattr(settings, name)
+        smallest = 0 if name.endswith("jobs_per_day") else 1  # no job on the server's keys at all is a choice
+        if value is not None and value < smallest:
+            problems.append(f"{ENV_PREFIX}{name.upper()} must be at least {smallest}, or '{UNLIMITED}'")
     if len(settings.secret_key) < 32:
         problems.append(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters")
     elif _is_repetition(settings.secret_key) or estimated_entropy_bits(settings.secret_key) < MIN_SECRET_KEY_BITS:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, provide, provide_all
 
-from application.access import Throttle
+from application.access import Admission, Throttle
 from application.accounts.admin import (
     ChangeAccount,
     ChangeAccountAsAdmin,
     CreateUserAsAdmin,
     ListUsers,
     ListUsersAsAdmin,
+    ReportRefusalsAsAdmin,
 )
 from application.accounts.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from application.accounts.closure import DeleteAccount
@@ -43,9 +44,11 @@ from application.auth.tokens import SessionTokens
 from application.email import DeliverQueuedEmails
 from application.history import ClearHistory, DeleteHistoryEntry, GetHistoryEntry, ListHistory
 from application.history_export import ExportHistory, ExportHistoryEntry
+from application.limits import LimitStatus
 from application.processing.chain import ProviderChainPolicy
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessTranscript
+from application.processing.quota import JobQuota
 from application.processing.result_cache import CachedResults, PurgeCachedResults
 from application.processing.transcripts import FetchTranscript
 from application.processing.warming import WarmResultCache
@@ -62,6 +65,9 @@ class UseCaseProvider(Provider):
 
     use_cases = provide_all(
         Throttle,
+        LimitStatus,
+        Admission,
+        JobQuota,
         SessionTokens,
         CreateAccount,
         RegisterUser,
@@ -83,6 +89,7 @@ class UseCaseProvider(Provider):
         ChangeAccount,
         ChangeAccountAsAdmin,
         CreateUserAsAdmin,
+        ReportRefusalsAsAdmin,
         DeliverQueuedEmails,
         AnnounceRevocations,
         ProcessTranscript,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+from application.limits import Decision, Rate, Refusals
 from domain.users import User
 from infrastructure.outages import outages, unavailable_dependency
 
@@ -107,6 +110,10 @@ class InMemoryAttemptCounter:
         if count > 0:
             self._windows[key] = (count - 1, resets_at)
 
+    async def count(self, key: str) -> int:
+        count, resets_at = self._windows.get(key, (0, 0.0))
+        return count if resets_at > time.monotonic() else 0
+
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
@@ -142,3 +149,76 @@ class InMemoryUserCache:
     def clear(self) -> None:
         self._invalidations += 1
         self._entries.clear()
+
+
+class Gcra(NamedTuple):
+    """One step of the generic cell rate algorithm, in whole microseconds (the Redis script does the same sums)."""
+
+    allowed: bool
+    tat: int  # the key's theoretical arrival time after this request
+    remaining: int
+    reset_us: int
+    retry_us: int
+
+    @classmethod
+    def step(cls, tat: int, now: int, interval: int, limit: int) -> Gcra:
+        """`tat`: the key's stored arrival time (`now` when it has none). A request is allowed while the arrival
+        time it leads to is at most `limit` intervals ahead of now; a refused one changes nothing."""
+        tat = max(tat, now)
+        new_tat = tat + interval
+        allow_at = new_tat - interval * limit
+        if now < allow_at:
+            return cls(False, tat, 0, tat - now, allow_at - now)
+        return cls(True, new_tat, (now - allow_at) // interval, new_tat - now, 0)
+
+    def decision(self, limit: int) -> Decision:
+        return Decision(self.allowed, limit, self.remaining, self.reset_us / 1e6, self.retry_us / 1e6)
+
+
+class InMemoryRateLimiter:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tats: dict[str, int] = {}
+
+    async def hit(self, key: str, rate: Rate, *, now_us: int | None = None) -> Decision:
+        now = int(self._clock() * 1_000_000) if now_us is None else now_us
+        step = Gcra.step(self._tats.get(key, now), now, rate.interval_us, rate.limit)
+        if step.allowed:
+            if len(self._tats) >= _MAX_ENTRIES:  # keys whose allowance is whole again hold nothing
+                self._tats = {k: tat for k, tat in self._tats.items() if tat > now}
+            self._tats[key] = step.tat
+        return step.decision(rate.limit)
+
+
+_REFUSAL_HOURS_KEPT = 48
+
+
+def hour_of(timestamp: float) -> int:
+    return int(timestamp // 3600)
+
+
+class InMemoryRefusalLog:
+    """Refusals per wall-clock hour, kept two days."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._reasons: dict[int, Counter[tuple[str, str]]] = {}
+        self._users: dict[int, Counter[uuid.UUID]] = {}
+
+    async def record(self, tier: str, code: str, user_id: uuid.UUID | None) -> None:
+        hour = hour_of(self._clock())
+        for kept in (self._reasons, self._users):
+            for old in [h for h in kept if h <= hour - _REFUSAL_HOURS_KEPT]:
+                del kept[old]
+        self._reasons.setdefault(hour, Counter())[(tier, code)] += 1
+        if user_id is not None:
+            self._users.setdefault(hour, Counter())[user_id] += 1
+
+    async def recent(self, hours: int, top: int) -> Refusals:
+        since = hour_of(self._clock()) - hours
+        reasons: Counter[tuple[str, str]] = sum((c for h, c in self._reasons.items() if h > since), Counter())
+        users: Counter[uuid.UUID] = sum((c for h, c in self._users.items() if h > since), Counter())
+        by_tier: dict[str, dict[str, int]] = {}
+        for (tier, code), count in reasons.items():
+            by_tier.setdefault(tier, {})[code] = count
+        return Refusals(by_tier, users.most_common(top))

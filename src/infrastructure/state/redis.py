@@ -21,9 +21,17 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from application.limits import Decision, Rate, Refusals
 from domain.users import User
 from infrastructure.outages import outages, unavailable_dependency
-from infrastructure.state.memory import InMemoryUserCache, RevocationSource, RevokedSessionMirror, StateSync
+from infrastructure.state.memory import (
+    Gcra,
+    InMemoryUserCache,
+    RevocationSource,
+    RevokedSessionMirror,
+    StateSync,
+    hour_of,
+)
 
 log = structlog.get_logger("scribe.state")
 
@@ -32,6 +40,29 @@ _RELEASE = """
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
+"""
+# GCRA (Gcra.step in memory.py, the same sums in whole microseconds), one round trip. KEYS[1] holds the key's
+# theoretical arrival time; ARGV: interval, limit, and now ('' for Redis's own clock: every process agrees).
+# Numbers are written with %.0f: Lua's default formatting keeps 14 digits, a time in microseconds has 16.
+_GCRA = """
+local interval = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - interval * limit
+if now < allow_at then
+  return {0, string.format('%.0f', tat), 0, string.format('%.0f', tat - now), string.format('%.0f', allow_at - now)}
+end
+local ttl_ms = math.ceil((new_tat - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
+local remaining = math.floor((now - allow_at) / interval)
+return {1, string.format('%.0f', new_tat), remaining, string.format('%.0f', new_tat - now), 0}
 """
 # The sync loop pings Redis this often and gives the connection up when nothing came back for the second
 # figure: a connection that died silently (idle timeout, partition) must not leave the mirror "in step".
@@ -181,5 +212,58 @@ class RedisAttemptCounter:
     async def release(self, key: str) -> None:
         await self._release(keys=[self._prefix + key])
 
+    async def count(self, key: str) -> int:
+        return int(await self._redis.get(self._prefix + key) or 0)
+
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+
+class RedisRateLimiter:
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._prefix = f"{prefix}rate:"
+        self._gcra = redis.register_script(_GCRA)
+
+    async def hit(self, key: str, rate: Rate, *, now_us: int | None = None) -> Decision:
+        now = "" if now_us is None else str(now_us)
+        reply = await self._gcra(keys=[self._prefix + key], args=[rate.interval_us, rate.limit, now])
+        allowed, tat, remaining, reset_us, retry_us = (int(x) for x in reply)
+        return Gcra(bool(allowed), tat, remaining, reset_us, retry_us).decision(rate.limit)
+
+
+_REFUSAL_TTL_SECONDS = 49 * 3600  # two days of hourly buckets, and the hour under way
+
+
+class RedisRefusalLog:
+    """Per wall-clock hour: a hash of refusals by `tier|code`, and a sorted set of refused users."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._reasons = f"{prefix}refusals:"
+        self._users = f"{prefix}refused-users:"
+
+    async def record(self, tier: str, code: str, user_id: uuid.UUID | None) -> None:
+        hour = hour_of(time.time())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hincrby(f"{self._reasons}{hour}", f"{tier}|{code}", 1)
+            pipe.expire(f"{self._reasons}{hour}", _REFUSAL_TTL_SECONDS)
+            if user_id is not None:
+                pipe.zincrby(f"{self._users}{hour}", 1, str(user_id))
+                pipe.expire(f"{self._users}{hour}", _REFUSAL_TTL_SECONDS)
+            await pipe.execute()
+
+    async def recent(self, hours: int, top: int) -> Refusals:
+        now = hour_of(time.time())
+        window = range(now - hours + 1, now + 1)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for hour in window:
+                pipe.hgetall(f"{self._reasons}{hour}")
+            pipe.zunion([f"{self._users}{hour}" for hour in window], withscores=True)
+            *buckets, users = await pipe.execute()
+        by_tier: dict[str, dict[str, int]] = {}
+        for bucket in buckets:
+            for field, count in bucket.items():
+                tier, _, code = field.decode().partition("|")
+                by_tier.setdefault(tier, {})[code] = by_tier.get(tier, {}).get(code, 0) + int(count)
+        ranked = sorted(((uuid.UUID(member.decode()), int(score)) for member, score in users), key=lambda u: -u[1])
+        return Refusals(by_tier, ranked[:top])

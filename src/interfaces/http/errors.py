@@ -32,6 +32,8 @@ from application.errors import (
     PermissionDenied,
     ProviderFailure,
     ProviderKeyRejected,
+    QuotaExceeded,
+    RateLimited,
     ServiceBusy,
     TooManyAttempts,
     TranscriptSourceUnreachable,
@@ -52,7 +54,8 @@ from domain.transcripts import (
 from domain.users import AccountDisabled, EmailTaken
 from infrastructure.outages import outages, unavailable_dependency
 from interfaces.http.envelope import ErrorBody, FieldErrorView
-from interfaces.http.rate_limits import rate_limit_headers
+from interfaces.http.identity import LIMIT_STATUS
+from interfaces.http.rate_limits import limit_headers, rate_limit_headers
 from interfaces.http.validation import field_errors
 
 log = structlog.get_logger("scribe.http")
@@ -82,6 +85,8 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ProviderFailure: (502, "provider_unavailable"),
     AllProvidersFailed: (502, "ai_providers_failed"),
     TooManyAttempts: (429, "too_many_requests"),
+    RateLimited: (429, "rate_limited"),
+    QuotaExceeded: (429, "quota_exceeded"),
     ServiceBusy: (503, "service_unavailable"),
 }
 
@@ -149,7 +154,9 @@ def handle_scribe_error(request: Request[Any, Any, Any], error: ScribeError) -> 
     if isinstance(error, TooManyAttempts | ServiceBusy):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, TooManyAttempts) and error.limit is not None:
-        headers |= rate_limit_headers(error.limit, 0, error.retry_after)
+        headers |= rate_limit_headers(error.limit, 0, error.resets_in)
+    elif (counted := request.scope.get("state", {}).get(LIMIT_STATUS)) is not None:
+        headers |= limit_headers(counted)  # refused after it was counted: the count still tells the client
     if isinstance(error, AllProvidersFailed):
         body.details = [FieldErrorView(f.provider, f.reason) for f in error.failures]
         if error.temporary:

@@ -11,6 +11,7 @@ from litestar import Request
 from application.access import Caller
 from application.auth.authenticate import Authenticate, Principal
 from application.errors import AuthenticationFailed
+from application.limits import LimitStatus
 from infrastructure.bootstrap.settings import Settings
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -19,6 +20,7 @@ ADMIN_ROLE = "admin"
 ADMIN_AUTH: list[dict[str, list[str]]] = [{"BearerToken": [ADMIN_ROLE]}]
 
 ClientAddress = NewType("ClientAddress", str)
+LIMIT_STATUS = "limit_status"  # the request state's key for the request's LimitStatus
 
 
 async def _authenticate(request: Request, authenticate: Authenticate) -> Principal:  # type: ignore[type-arg]
@@ -43,8 +45,13 @@ class IdentityProvider(LitestarProvider):
         return Caller(await _authenticate(request, authenticate), address)
 
     @provide(scope=Scope.REQUEST)
-    def client_address(self, request: Request, settings: Settings) -> ClientAddress:  # type: ignore[type-arg]
-        """X-Forwarded-For is believed only for as many hops as we run proxies ourselves."""
+    def client_address(self, request: Request, settings: Settings, limits: LimitStatus) -> ClientAddress:  # type: ignore[type-arg]
+        """X-Forwarded-For is believed only for as many hops as we run proxies ourselves.
+
+        Every limited route asks for the address, so the request's LimitStatus is put in its state here: an error
+        answered after the request was counted carries the `RateLimit-*` headers too. (LimitStatus itself is the
+        use cases' own, so that work outside HTTP, which has no request, resolves them as well.)"""
+        request.scope.setdefault("state", {})[LIMIT_STATUS] = limits
         hops = settings.trusted_proxy_hops
         if hops > 0:
             forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]

@@ -4,9 +4,8 @@ legacy form, which its clients read), from the limits a request was counted agai
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
-from application.access import Quota
+from application.limits import LimitStatus
 
 RATE_LIMIT_HEADERS = [
     "RateLimit-Limit",
@@ -30,9 +29,9 @@ def rate_limit_headers(limit: int, remaining: int, resets_in: int) -> dict[str, 
     }
 
 
-def quota_headers(quotas: Sequence[Quota]) -> dict[str, str]:
-    """The tightest of the limits counted, or nothing when none was (a signed-in caller)."""
-    if not quotas:
+def limit_headers(status: LimitStatus) -> dict[str, str]:
+    """The tightest rate the request was weighed against, or nothing when none was (an unlimited tier)."""
+    tightest = status.tightest
+    if tightest is None:
         return {}
-    tightest = min(quotas, key=lambda q: (q.remaining, -q.resets_in))
-    return rate_limit_headers(tightest.limit.max_attempts, tightest.remaining, tightest.resets_in)
+    return rate_limit_headers(tightest.limit, tightest.remaining, tightest.reset_seconds)

@@ -29,7 +29,7 @@ from domain.users import Email, User
 from tests.data import TRANSCRIPT
 from tests.fakes.llm_answers import default_answer
 from tests.unit.container import UseCase, use_case_container
-from tests.unit.fakes import World
+from tests.unit.fakes import World, unit_tiers
 
 
 @dataclass
@@ -402,7 +402,7 @@ async def test_anonymous_callers_are_limited_per_address_and_not_saved(setup: Se
 
 
 async def test_anonymous_processing_can_be_switched_off(world: World) -> None:
-    world.processing = ProcessingPolicy(False, 100, 900)
+    world.processing = ProcessingPolicy(False, unit_tiers())
     setup = Setup(world)
     with pytest.raises(AuthenticationFailed):
         await setup.process(Caller(None, "203.0.113.9"), ProcessCommand(("summary",), transcript=TRANSCRIPT))

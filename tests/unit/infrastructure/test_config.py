@@ -159,3 +159,25 @@ def test_docs_are_off_in_production_unless_enabled() -> None:
     assert load_settings({**PRODUCTION, "SCRIBE_ENV": "staging"}, config_dir=nowhere).serves_docs is True
     assert load_settings({}, config_dir=nowhere).serves_docs is True
     assert load_settings({"SCRIBE_DOCS_ENABLED": "false"}, config_dir=nowhere).serves_docs is False
+
+
+def test_tier_limits_take_numbers_or_unlimited_from_the_environment_and_the_toml_file(tmp_path: Path) -> None:
+    (tmp_path / "test.toml").write_text('tier_pro_jobs_per_day = "unlimited"\ntier_free_jobs_per_day = 5\n')
+    settings = load_settings(
+        {
+            "SCRIBE_ENV": "test",
+            "SCRIBE_TIER_FREE_REQUESTS_PER_MINUTE": "Unlimited",
+            "SCRIBE_TIER_BYOK_JOBS_PER_DAY": "0",
+        },
+        config_dir=tmp_path,
+    )
+    assert settings.tier_free_requests_per_minute is None
+    assert settings.tier_free_jobs_per_day == 5
+    assert settings.tier_pro_jobs_per_day is None
+    assert settings.tier_byok_jobs_per_day == 0  # no job on the server's keys: a choice, not a mistake
+
+
+@pytest.mark.parametrize(("name", "value"), [("TIER_FREE_REQUESTS_PER_MINUTE", "0"), ("TIER_PRO_JOBS_PER_DAY", "-1")])
+def test_a_tier_limit_below_its_minimum_stops_start_up_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"SCRIBE_{name}"):
+        load_settings({f"SCRIBE_{name}": value}, config_dir=Path("/nonexistent"))

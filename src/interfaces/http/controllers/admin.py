@@ -9,10 +9,15 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, patch
 from litestar.params import FromPath, JSONBody, Parameter
 
-from application.accounts.admin import AccountChanges, ChangeAccountAsAdmin, ListUsersAsAdmin
+from application.accounts.admin import (
+    AccountChanges,
+    ChangeAccountAsAdmin,
+    ListUsersAsAdmin,
+    ReportRefusalsAsAdmin,
+)
 from application.auth.authenticate import Principal
 from application.pagination import MAX_PAGE_SIZE, PageRequest
-from interfaces.http.controllers.admin_schemas import AccountPatch
+from interfaces.http.controllers.admin_schemas import AccountPatch, RateLimitsView
 from interfaces.http.controllers.auth_schemas import UserView
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import ADMIN_AUTH
@@ -53,3 +58,20 @@ class AdminController(Controller):
     ) -> Envelope[UserView]:
         changes = AccountChanges(data.tier, data.role, data.disabled)
         return ok(UserView.of(await change(principal, user_id, changes)))
+
+    @get(
+        "/rate-limits",
+        summary="Requests refused by the rate limits and quotas",
+        description="Over the last `hours` (UTC hours, the current one included): refusals (429) per tier and "
+        "code, and the signed-in users refused most. Kept two days.",
+        responses=errors(PARAMETERS, SIGNED_IN, ReportRefusalsAsAdmin),
+    )
+    @inject
+    async def rate_limits(
+        self,
+        principal: FromDishka[Principal],
+        report: FromDishka[ReportRefusalsAsAdmin],
+        hours: Annotated[int, Parameter(ge=1, le=48)] = 24,
+        top: Annotated[int, Parameter(ge=1, le=100)] = 10,
+    ) -> Envelope[RateLimitsView]:
+        return ok(RateLimitsView.of(await report(principal, hours, top)))

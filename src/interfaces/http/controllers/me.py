@@ -25,7 +25,7 @@ from interfaces.http.controllers.me_schemas import (
     CreateApiTokenBody,
     CreatedApiTokenView,
     MyDataView,
-    UsageView,
+    MyUsageView,
 )
 from interfaces.http.envelope import Envelope, ListPage, ok
 from interfaces.http.identity import BEARER_AUTH
@@ -105,7 +105,13 @@ class MeController(Controller):
     ) -> None:
         await revoke(principal, token_id)
 
-    @get("/usage", summary="Your usage so far", responses=errors(SIGNED_IN, GetUsage))
+    @get(
+        "/usage",
+        summary="Your usage so far, and today's quota",
+        description="`quota`: your tier's jobs a UTC day on the server's AI keys and how many are left; jobs "
+        "served with your own provider keys are not counted.",
+        responses=errors(SIGNED_IN, GetUsage),
+    )
     @inject
-    async def usage(self, principal: FromDishka[Principal], get_usage: FromDishka[GetUsage]) -> Envelope[UsageView]:
-        return ok(UsageView.of(await get_usage(principal)))
+    async def usage(self, principal: FromDishka[Principal], get_usage: FromDishka[GetUsage]) -> Envelope[MyUsageView]:
+        return ok(MyUsageView.of_report(await get_usage(principal)))

@@ -10,7 +10,9 @@ import msgspec
 from msgspec import Meta
 
 from application.accounts.export import MyData
+from application.accounts.usage import UsageReport
 from application.presenters.history import HistoryEntryView
+from application.processing.quota import QuotaStanding
 from domain.api_tokens import ApiToken, Scope
 from domain.usage import UsageSummary
 from interfaces.http.controllers.api_keys import ProviderKeyView
@@ -84,6 +86,26 @@ class UsageView(msgspec.Struct):
                 for payer, spend in usage.by_payer.items()
             },
         )
+
+
+class QuotaView(msgspec.Struct):
+    tier: str
+    jobs_per_day: Annotated[int | None, Meta(description="Jobs a UTC day on the server's AI keys; null: no quota")]
+    used_today: Annotated[int, Meta(description="Jobs today that the server's keys paid for (yours do not count)")]
+    remaining: int | None
+    resets_at: datetime
+
+    @classmethod
+    def of(cls, quota: QuotaStanding) -> QuotaView:
+        return cls(quota.tier, quota.jobs_per_day, quota.used_today, quota.remaining, quota.resets_at)
+
+
+class MyUsageView(UsageView):
+    quota: QuotaView
+
+    @classmethod
+    def of_report(cls, report: UsageReport) -> MyUsageView:
+        return cls(**msgspec.structs.asdict(UsageView.of(report.summary)), quota=QuotaView.of(report.quota))
 
 
 class MyDataView(msgspec.Struct):

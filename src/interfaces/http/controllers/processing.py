@@ -10,6 +10,7 @@ from litestar.params import JSONBody, Parameter
 
 from application.access import Caller
 from application.auth.authenticate import Principal
+from application.limits import LimitStatus
 from application.processing.chain import Preference
 from application.processing.overview import CompareProviders
 from application.processing.process import ProcessCommand, ProcessResult, ProcessTranscript
@@ -26,7 +27,7 @@ from interfaces.http.controllers.processing_schemas import (
 from interfaces.http.envelope import Envelope, ok
 from interfaces.http.identity import BEARER_AUTH, ClientAddress
 from interfaces.http.openapi import JSON_BODY, PARAMETERS, SIGNED_IN, errors
-from interfaces.http.rate_limits import quota_headers
+from interfaces.http.rate_limits import limit_headers
 from interfaces.views.processing import ProcessView
 
 UrlParam = Annotated[str, Parameter(max_length=2048, description="A YouTube link", examples=[])]
@@ -56,7 +57,10 @@ _ANONYMOUS_NOTE = (
 )
 @inject
 async def process_transcript_prototype(
-    data: JSONBody[PrototypeProcessBody], caller: FromDishka[Caller], process: FromDishka[ProcessTranscript]
+    data: JSONBody[PrototypeProcessBody],
+    caller: FromDishka[Caller],
+    process: FromDishka[ProcessTranscript],
+    limits: FromDishka[LimitStatus],
 ) -> Response[Envelope[PrototypeProcessView]]:
     command = ProcessCommand(
         outputs=None,
@@ -70,7 +74,7 @@ async def process_transcript_prototype(
     )
     result = await process(caller, command)
     # The body keeps the prototype's fields exactly; whether the answer came from the cache is said in a header.
-    headers = {**quota_headers(caller.quotas), **_content_language(result), CACHED_HEADER: str(result.cached).lower()}
+    headers = {**limit_headers(limits), **_content_language(result), CACHED_HEADER: str(result.cached).lower()}
     return Response(ok(PrototypeProcessView.of(result)), headers=headers)
 
 
@@ -93,6 +97,7 @@ async def process(
     principal: FromDishka[Principal],
     address: FromDishka[ClientAddress],
     process: FromDishka[ProcessTranscript],
+    limits: FromDishka[LimitStatus],
 ) -> Response[Envelope[ProcessView]]:
     command = ProcessCommand(
         outputs=tuple(data.outputs) if data.outputs is not None else None,
@@ -106,7 +111,7 @@ async def process(
         force_refresh=data.force_refresh,
     )
     result = await process(Caller(principal, address), command)
-    return Response(ok(ProcessView.of(result)), headers=_content_language(result))
+    return Response(ok(ProcessView.of(result)), headers={**limit_headers(limits), **_content_language(result)})
 
 
 def _content_language(result: ProcessResult) -> dict[str, str]:
@@ -123,10 +128,14 @@ def _content_language(result: ProcessResult) -> dict[str, str]:
 )
 @inject
 async def transcript_prototype(
-    url: UrlParam, caller: FromDishka[Caller], fetch: FromDishka[FetchTranscript], language: LanguageParam = "pl"
+    url: UrlParam,
+    caller: FromDishka[Caller],
+    fetch: FromDishka[FetchTranscript],
+    limits: FromDishka[LimitStatus],
+    language: LanguageParam = "pl",
 ) -> Response[Envelope[PrototypeTranscriptView]]:
     view = PrototypeTranscriptView.of(await fetch(caller, url, language))
-    return Response(ok(view), headers=quota_headers(caller.quotas))
+    return Response(ok(view), headers=limit_headers(limits))
 
 
 @get(
@@ -145,9 +154,11 @@ async def transcripts(
     principal: FromDishka[Principal],
     address: FromDishka[ClientAddress],
     fetch: FromDishka[FetchTranscript],
+    limits: FromDishka[LimitStatus],
     language: LanguageParam = "pl",
-) -> Envelope[TranscriptView]:
-    return ok(TranscriptView.of(await fetch(Caller(principal, address), url, language)))
+) -> Response[Envelope[TranscriptView]]:
+    view = TranscriptView.of(await fetch(Caller(principal, address), url, language))
+    return Response(ok(view), headers=limit_headers(limits))
 
 
 @get(
