@@ -87,6 +87,8 @@ def cluster(tmp_path: Path, postgres_url: str, llm: FakeLLMServer) -> Iterator[C
         SCRIBE_ARGON2_MEMORY_KIB="1024",
         SCRIBE_ARGON2_TIME_COST="1",
         SCRIBE_REGISTRATIONS_PER_IP="100000",
+        SCRIBE_TIER_FREE_REQUESTS_PER_MINUTE="unlimited",  # the load here is about the cache, not the limits
+        SCRIBE_TIER_FREE_JOBS_PER_DAY="unlimited",
         SCRIBE_ANTHROPIC_API_KEY="server-anthropic-key",
         SCRIBE_ANTHROPIC_BASE_URL=llm.url,
         SCRIBE_AI_CHAIN="anthropic",
