@@ -36,6 +36,13 @@ TARGET_VS_PROTOTYPE = 1.5
 TARGET_ANONYMOUS_VS_PROTOTYPE = 1.3
 TARGET_PROFILE_P99_VS_DICTIONARY = 3.0
 TARGET_RSS_MB = 150.0
+# The embedded runtime (SQLite, no Redis) as configured out of the box, where the offline provider serves the
+# default chain and loads its language data at start; and with that provider off the chain (a keyed provider
+# named without a server key: only users' own keys), which shows the server's own footprint.
+RSS_SETUPS: dict[str, dict[str, str]] = {
+    "embedded default": {},
+    "embedded, offline provider off the chain (SCRIBE_AI_CHAIN=anthropic, no key)": {"SCRIBE_AI_CHAIN": "anthropic"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +86,8 @@ def main() -> int:
             dictionary = wrk.measure("scribe dictionary", f"{base}{DICTIONARY}")
             profile = wrk.measure("scribe profile", f"{base}{PROFILE}", f"Authorization: Bearer {token}")
         report_loads(express, dictionary, profile, counted, args)
-        report_rss(rss_rounds(logs, args), args)
+        for label, env in RSS_SETUPS.items():
+            report_rss(label, rss_rounds(logs, args, env), args)
     return 0
 
 
@@ -163,13 +171,14 @@ def rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
-def rss_rounds(logs: Path, args: argparse.Namespace) -> list[tuple[str, float]]:
-    """The embedded default (SQLite file, no Redis): the worker's RSS at start, and after each round of requests."""
+def rss_rounds(logs: Path, args: argparse.Namespace, setup: dict[str, str]) -> list[tuple[str, float]]:
+    """The embedded runtime (SQLite file, no Redis): the worker's RSS at start, and after each round of requests."""
     env = clean_env(
         SCRIBE_ENV="development",
         SCRIBE_LOG_FORMAT="json",
-        SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{logs / 'embedded.db'}",
+        SCRIBE_DATABASE_URL=f"sqlite+aiosqlite:///{logs / f'embedded-{len(setup)}.db'}",
         SCRIBE_ANONYMOUS_REQUESTS_PER_WINDOW=str(NEVER_TRIPS),
+        **setup,
     )
     subprocess.run([SCRIBE, "db", "upgrade"], env=env, check=True, timeout=120, stdout=subprocess.DEVNULL)
     port = free_port()
@@ -280,9 +289,9 @@ def report_loads(express: Load, dictionary: Load, profile: Load, counted: bool, 
     print(f"profile p99 / dictionary p99: {tail:.2f}x (target <= {target_tail}x: {verdict(tail <= target_tail)})")
 
 
-def report_rss(rss: list[tuple[str, float]], args: argparse.Namespace) -> None:
+def report_rss(label: str, rss: list[tuple[str, float]], args: argparse.Namespace) -> None:
     route = f"{'POST' if args.rss_body else 'GET'} {args.rss_path}"
-    print(f"\nRSS of the embedded default's worker (SQLite, no Redis), {route} at {args.connections} connections:")
+    print(f"\nRSS of one worker, {label}; {route} at {args.connections} connections:")
     for label, mb in rss:
         print(f"  {label:<28} {mb:7.1f} MB")
     worst = max(mb for _, mb in rss)
