@@ -85,16 +85,17 @@ class Authenticate:
     async def _by_api_token(self, credential: str) -> Principal:
         now = self._clock.now()
         token_hash = fingerprint(credential)
+        mark = self._cache.mark()  # before the copy is taken: a revocation from here on keeps it out of the cache
         token = self._cache.api_token(token_hash)
         if token is None:
-            token = await self._reads.once(("token", token_hash), self._cache.mark(), self._read_token)
+            token = await self._reads.once(("token", token_hash), mark, self._read_token)
         if token is None or not token.is_usable(now):
             raise AuthenticationFailed("api_token_invalid")
         user = await self._user(token.user_id)
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # Coarse on purpose: one write a minute per token, not one per request.
             await self._accounts.record_api_token_use(token.id, now)
-            self._cache.put_api_token(token.touched(now), self._cache.mark())
+            self._cache.put_api_token(token.touched(now), mark)
         return Principal(user, frozenset(token.scopes))
 
     async def _user(self, user_id: uuid.UUID) -> User:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -213,3 +214,21 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> 
 
     monkeypatch.setattr(target, name, counted)
     return calls
+
+
+async def test_a_token_revoked_while_its_use_is_recorded_stays_revoked(
+    uc: UseCases, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await _principal(uc)
+    created = await uc.create_token(owner, CreateApiTokenCommand("ci"))
+    record_use = world.accounts.record_api_token_use
+
+    async def revoked_meanwhile(token_id: uuid.UUID, now: datetime) -> None:
+        await uc.revoke_token(owner, token_id)  # the owner revokes it while its first use is being recorded
+        await record_use(token_id, now)
+
+    monkeypatch.setattr(world.accounts, "record_api_token_use", revoked_meanwhile)
+    await uc.authenticate(created.secret)  # it was valid when this request began
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(created.secret)
