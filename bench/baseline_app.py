@@ -22,7 +22,7 @@ app = Litestar(route_handlers=[ping], debug=False, logging_config=None)
 
 def serve(target: str, port: int) -> None:
     """The same granian set-up as `scribe serve` (src/interfaces/cli/main.py), with one worker."""
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.server import Server
 
     Server(
@@ -31,6 +31,7 @@ def serve(target: str, port: int) -> None:
         port=port,
         interface=Interfaces.ASGI,
         workers=1,
+        loop=Loops.uvloop,
         log_access=False,
         log_enabled=True,
     ).serve()

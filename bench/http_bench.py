@@ -126,7 +126,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(cmd: list[str], env: dict[str, str], log: Path, port: int, ready_path: str = "/ping") -> Iterator[None]:
+def serve(
+    cmd: list[str], env: dict[str, str], log: Path, port: int, ready_path: str = "/ping"
+) -> Iterator[subprocess.Popen[bytes]]:
     """Runs a server (its output to `log`, not the terminal) until it answers `ready_path`; stops it on exit."""
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -139,7 +141,7 @@ def serve(cmd: list[str], env: dict[str, str], log: Path, port: int, ready_path:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start: {cmd}\n{log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
-        yield
+        yield proc
     finally:
         stop(proc)
 

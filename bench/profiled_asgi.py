@@ -58,7 +58,7 @@ def _control(action: str) -> tuple[int, str]:
 
 
 def main() -> None:
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.server import Server
 
     parser = argparse.ArgumentParser()
@@ -72,6 +72,7 @@ def main() -> None:
         port=options.port,
         interface=Interfaces.ASGI,
         workers=1,
+        loop=Loops.uvloop,
         log_access=False,
         log_enabled=True,
     ).serve()

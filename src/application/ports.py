@@ -235,7 +235,9 @@ class DeviceTokens(Protocol):
 
 
 class UserCache(Protocol):
-    """A short-lived copy of user records, so authenticating a request rarely reads the database."""
+    """A short-lived copy of user records and of what belongs to them (their API tokens, whether they stored
+    provider keys), so authenticating a request rarely reads the database. Each copy lives as long as a user
+    copy and goes with its user's invalidation."""
 
     def get(self, user_id: uuid.UUID) -> User | None: ...
 
@@ -245,8 +247,18 @@ class UserCache(Protocol):
     def put(self, user: User, mark: int) -> None:
         """Keeps `user` unless an invalidation happened since `mark` (the copy read may be older than it)."""
 
+    def api_token(self, token_hash: str) -> ApiToken | None: ...
+
+    def put_api_token(self, token: ApiToken, mark: int) -> None:
+        """As `put`; the token goes when its user is invalidated (revoking a token invalidates its user)."""
+
+    def has_no_provider_keys(self, user_id: uuid.UUID) -> bool:
+        """True only when a read since the last invalidation found that the user stored no provider key."""
+
+    def put_no_provider_keys(self, user_id: uuid.UUID, mark: int) -> None: ...
+
     async def invalidate(self, user_id: uuid.UUID) -> None:
-        """Drop the copy here and in every other process that shares the cache's invalidations."""
+        """Drop the copies here and in every other process that shares the cache's invalidations."""
 
 
 class AccountReader(Protocol):

@@ -21,6 +21,7 @@ from infrastructure.persistence.models import UserRow
 from infrastructure.persistence.provider_keys import SqlProviderKeyRepository
 from infrastructure.persistence.repositories import SqlUserRepository
 from infrastructure.security.secret_box import AesGcmSecretBox
+from infrastructure.state.memory import InMemoryUserCache
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -158,7 +159,7 @@ async def test_rotation_reseals_every_key_under_the_new_version_once(
 
     after = await _documents(sessions, user_ids)
     async with sessions() as s:
-        opened = DecryptedUserKeys(SqlProviderKeyRepository(s), new_box)
+        opened = DecryptedUserKeys(SqlProviderKeyRepository(s), new_box, InMemoryUserCache(60))
         for user_id in user_ids:
             stored = await SqlProviderKeyRepository(s).list(user_id)
             assert {k.sealed.version for k in stored} == {"v2"}
@@ -195,7 +196,8 @@ async def test_reads_keep_working_while_rotation_runs(
         while not rotation_done.is_set() or reads < len(user_ids):
             user_id = user_ids[(offset + reads) % len(user_ids)]
             async with sessions() as s:
-                keys = await DecryptedUserKeys(SqlProviderKeyRepository(s), new_box).for_user(user_id)
+                opened = DecryptedUserKeys(SqlProviderKeyRepository(s), new_box, InMemoryUserCache(60))
+                keys = await opened.for_user(user_id)
                 versions_seen.update(k.sealed.version for k in await SqlProviderKeyRepository(s).list(user_id))
             assert {p: k.secret for p, k in keys.items()} == {p: _secret(user_id, p) for p in ("anthropic", "openai")}
             reads += 1

@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.api_tokens import ApiToken, Scope
 from domain.sessions import AuthSession
 from domain.users import Email, User
 from infrastructure.persistence.database import make_engine, make_session_factory
@@ -124,16 +125,27 @@ async def test_revocations_and_user_changes_reach_the_other_processes(
         assert await b.sessions.is_revoked(session)
 
         user = User.register(Email("ada@example.com"), "hash", now=datetime.now(UTC))
+        token = ApiToken(uuid.uuid4(), user.id, "ci", "token-hash", "scribe_ab", (Scope.READ,), datetime.now(UTC), None)
         b.users.put(user, b.users.mark())
+        b.users.put_api_token(token, b.users.mark())
+        b.users.put_no_provider_keys(user.id, b.users.mark())
         assert b.users.get(user.id) is not None
-        await a.users.invalidate(user.id)
+        assert b.users.api_token("token-hash") == token
+        assert b.users.has_no_provider_keys(user.id)
+        await a.users.invalidate(user.id)  # e.g. the token was revoked, or a provider key saved, in process a
         await _eventually(lambda: b.users.get(user.id) is None)
+        assert b.users.api_token("token-hash") is None
+        assert not b.users.has_no_provider_keys(user.id)
     finally:
         await a.stop()
         await b.stop()
     assert not b.sessions.in_step  # stopped: checks go to the database again
     b.users.put(user, b.users.mark())
+    b.users.put_api_token(token, b.users.mark())
+    b.users.put_no_provider_keys(user.id, b.users.mark())
     assert b.users.get(user.id) is None  # and the user cache is not trusted
+    assert b.users.api_token("token-hash") is None
+    assert not b.users.has_no_provider_keys(user.id)
 
 
 async def test_out_of_step_the_check_asks_the_database(

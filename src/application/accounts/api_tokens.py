@@ -10,7 +10,7 @@ from application.auth.authenticate import Principal
 from application.auth.tokens import fingerprint, new_secret
 from application.errors import InvalidCursor, PermissionDenied
 from application.pagination import Page, PageRequest
-from application.ports import ApiTokenRepository, Clock, UnitOfWork
+from application.ports import ApiTokenRepository, Clock, UnitOfWork, UserCache
 from domain.api_tokens import API_TOKEN_PREFIX, ApiToken, ApiTokenNotFound, Scope, token_name
 from domain.errors import InvalidField, InvalidInput, check_all
 
@@ -78,8 +78,9 @@ class ListApiTokens:
 class RevokeApiToken:
     raises = (PermissionDenied, ApiTokenNotFound)
 
-    def __init__(self, tokens: ApiTokenRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, tokens: ApiTokenRepository, cache: UserCache, uow: UnitOfWork, clock: Clock) -> None:
         self._tokens = tokens
+        self._cache = cache
         self._uow = uow
         self._clock = clock
 
@@ -90,6 +91,7 @@ class RevokeApiToken:
             raise ApiTokenNotFound
         await self._tokens.update(token.revoked(self._clock.now()))
         await self._uow.commit()
+        await self._cache.invalidate(principal.user.id)  # takes the token's cached copy, in every process
 
 
 def _check_scopes(scopes: tuple[Scope, ...]) -> None:

@@ -20,7 +20,7 @@ from application.errors import (
     SecretUnreadable,
     TooManyAttempts,
 )
-from application.ports import Clock, UnitOfWork
+from application.ports import Clock, UnitOfWork, UserCache
 from application.processing.catalog import ProviderCatalog
 from application.processing.ports import ApiKey
 from domain.api_tokens import Scope
@@ -95,9 +95,11 @@ class SaveProviderKey:
         clock: Clock,
         throttle: Throttle,
         policy: ProviderKeyPolicy,
+        cache: UserCache,
     ) -> None:
         self._policy = policy
         self._keys = keys
+        self._cache = cache
         self._catalog = catalog
         self._box = box
         self._throttle = throttle
@@ -122,6 +124,7 @@ class SaveProviderKey:
         others = [k for k in await self._keys.lock(user_id) if k.provider != provider]
         await self._keys.replace(user_id, [*others, key])
         await self._uow.commit()
+        await self._cache.invalidate(user_id)  # every process forgets that this user had no keys
         return ProviderKeyInfo.of(key)
 
     def _check_provider(self, provider: str) -> None:
@@ -151,15 +154,23 @@ class DeleteProviderKey:
 class DecryptedUserKeys:
     """The UserProviderKeys port: a user's keys, opened for one processing request. A key that no longer opens
     (its master version was dropped from the keyring, or it was tampered with) is left out, so the request
-    falls back to the server's keys; `scribe keys rotate` counts such keys."""
+    falls back to the server's keys; `scribe keys rotate` counts such keys. Most users store none: that is
+    remembered for the user cache's lifetime, so their requests do not read the database for it."""
 
-    def __init__(self, keys: ProviderKeyRepository, box: SecretBox) -> None:
+    def __init__(self, keys: ProviderKeyRepository, box: SecretBox, cache: UserCache) -> None:
         self._keys = keys
         self._box = box
+        self._cache = cache
 
     async def for_user(self, user_id: uuid.UUID) -> Mapping[str, ApiKey]:
+        if self._cache.has_no_provider_keys(user_id):
+            return {}
+        mark = self._cache.mark()
+        stored = await self._keys.list(user_id)
+        if not stored:
+            self._cache.put_no_provider_keys(user_id, mark)
         opened: dict[str, ApiKey] = {}
-        for key in await self._keys.list(user_id):
+        for key in stored:
             try:
                 opened[key.provider] = ApiKey(self._box.open(key.sealed, key_context(user_id, key.provider)))
             except SecretUnreadable:

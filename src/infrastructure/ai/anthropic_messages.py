@@ -3,29 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-import anthropic
 import msgspec
-from anthropic.types import TextBlockParam, ToolParam
 
 from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from infrastructure.ai.failures import as_failure, key_check_failure
 from infrastructure.ai.schema import ANSWER_TOOL, StrictSchemas
 
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic.types import TextBlockParam, ToolParam
+
 
 class AnthropicProvider:
     def __init__(self, server_key: str | None, timeout: float, base_url: str | None = None) -> None:
         self._timeout = timeout  # for the whole call, however slowly the answer arrives
+        self._server_key, self._base_url = server_key, base_url
+        # With a key of the server's the SDK loads at start, not within a first request's deadline.
+        self._made: anthropic.AsyncAnthropic | None = self._make() if server_key else None
+        self._schemas = StrictSchemas()
+
+    @property
+    def _client(self) -> anthropic.AsyncAnthropic:
+        """Made on first use: the SDK takes ~50 MB of a server process, spent only where Anthropic is called."""
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def _make(self) -> anthropic.AsyncAnthropic:
+        import anthropic
+
         # aiohttp underneath instead of httpx's own pool: less CPU per call (bench/job_cost.py).
-        self._client = anthropic.AsyncAnthropic(
-            api_key=server_key or "no-server-key",
-            base_url=base_url,
-            timeout=timeout,
+        return anthropic.AsyncAnthropic(
+            api_key=self._server_key or "no-server-key",
+            base_url=self._base_url,
+            timeout=self._timeout,
             max_retries=0,
             http_client=anthropic.DefaultAioHttpClient(),
         )
-        self._schemas = StrictSchemas()
 
     def _client_for(self, key: ApiKey | None) -> anthropic.AsyncAnthropic:
         return self._client if key is None else self._client.with_options(api_key=key.secret)
@@ -44,8 +61,9 @@ class AnthropicProvider:
             source["cache_control"] = {"type": "ephemeral"}
         content: list[TextBlockParam] = [source, {"type": "text", "text": request.prompt}]
         try:
+            client = self._client_for(key)  # outside the deadline: it may load the SDK
             async with asyncio.timeout(self._timeout):  # the SDK's timeout is per read: a trickle never trips it
-                response = await self._client_for(key).messages.create(
+                response = await client.messages.create(
                     model=model,
                     max_tokens=request.max_output_tokens,
                     system=request.system,
@@ -72,10 +90,12 @@ class AnthropicProvider:
 
     async def check_key(self, secret: str) -> None:
         try:
+            client = self._client.with_options(api_key=secret)
             async with asyncio.timeout(self._timeout):
-                await self._client.with_options(api_key=secret).models.list(limit=1)
+                await client.models.list(limit=1)
         except Exception as error:
             raise key_check_failure("anthropic", error) from None
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._made is not None:
+            await self._made.close()

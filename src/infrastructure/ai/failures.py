@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import email.utils
 import math
+import sys
 import time
 from datetime import UTC
-
-import anthropic
-import openai
+from typing import TYPE_CHECKING, TypeGuard
 
 from application.errors import ProviderFailure, ProviderKeyRejected
 
-MAX_RETRY_AFTER = 3600.0  # a provider asking for more is believed for an hour, then tried again
+if TYPE_CHECKING:  # imported by the adapters on first use; a failure of an SDK never loaded cannot happen
+    import anthropic
+    import openai
 
-_TIMEOUTS = (anthropic.APITimeoutError, openai.APITimeoutError)
-_CONNECTION = (anthropic.APIConnectionError, openai.APIConnectionError)
-_STATUS = (anthropic.APIStatusError, openai.APIStatusError)
+MAX_RETRY_AFTER = 3600.0  # a provider asking for more is believed for an hour, then tried again
+_SDKS = ("anthropic", "openai")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -42,11 +42,11 @@ def retry_after_seconds(value: str | None) -> float | None:
 def as_failure(provider: str, error: Exception) -> ProviderFailure:
     if isinstance(error, TimeoutError):  # our own deadline on the whole call
         return ProviderFailure(provider, "timeout", "no complete answer in time")
-    if isinstance(error, _TIMEOUTS):  # a subclass of the connection error: test it first
+    if isinstance(error, _sdk_errors("APITimeoutError")):  # a subclass of the connection error: test it first
         return ProviderFailure(provider, "timeout")
-    if isinstance(error, _CONNECTION):
+    if isinstance(error, _sdk_errors("APIConnectionError")):
         return ProviderFailure(provider, "connection")
-    if isinstance(error, _STATUS):
+    if _is_status_error(error):
         status = error.status_code
         if status == 429:
             headers = error.response.headers
@@ -63,6 +63,15 @@ def as_failure(provider: str, error: Exception) -> ProviderFailure:
     # Anything else (a body the SDK cannot parse, a header it cannot encode): the type only, never the text,
     # which may quote the request and its key.
     return ProviderFailure(provider, "unavailable", type(error).__name__)
+
+
+def _sdk_errors(name: str) -> tuple[type[Exception], ...]:
+    """The SDKs' error class `name`, from those SDKs loaded: one that is not loaded raised nothing."""
+    return tuple(getattr(sys.modules[sdk], name) for sdk in _SDKS if sdk in sys.modules)
+
+
+def _is_status_error(error: Exception) -> TypeGuard[anthropic.APIStatusError | openai.APIStatusError]:
+    return isinstance(error, _sdk_errors("APIStatusError"))
 
 
 def _names_the_key(error: anthropic.APIStatusError | openai.APIStatusError) -> bool:

@@ -4,14 +4,15 @@ OpenAI-compatible server (Ollama, vLLM, OpenRouter)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from application.errors import ProviderFailure
 from application.processing.ports import ApiKey, Generation, GenerationRequest
 from infrastructure.ai.failures import as_failure, key_check_failure
 from infrastructure.ai.schema import ANSWER_TOOL, StrictSchemas
+
+if TYPE_CHECKING:
+    import openai
 
 
 class OpenAIChatProvider:
@@ -25,18 +26,32 @@ class OpenAIChatProvider:
     ) -> None:
         self._name = name
         self._timeout = timeout  # for the whole call, however slowly the answer arrives
-        # Retries are ours (fallback to the next provider), so the SDK must not spend the time budget on them.
-        # aiohttp underneath instead of httpx's own pool: less CPU per call (bench/job_cost.py).
-        self._client = openai.AsyncOpenAI(
-            api_key=server_key or "no-server-key",
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=0,
-            http_client=openai.DefaultAioHttpClient(),
-        )
+        self._server_key, self._base_url = server_key, base_url
+        # With a key of the server's the SDK loads at start, not within a first request's deadline.
+        self._made: openai.AsyncOpenAI | None = self._make() if server_key else None
         # OpenAI's newer models take `max_completion_tokens`; compatible servers know `max_tokens`.
         self._token_limit_parameter = token_limit_parameter
         self._schemas = StrictSchemas()
+
+    @property
+    def _client(self) -> openai.AsyncOpenAI:
+        """Made on first use: the SDK takes ~13 MB of a server process, spent only where it is called."""
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def _make(self) -> openai.AsyncOpenAI:
+        import openai
+
+        # Retries are ours (fallback to the next provider), so the SDK must not spend the time budget on them.
+        # aiohttp underneath instead of httpx's own pool: less CPU per call (bench/job_cost.py).
+        return openai.AsyncOpenAI(
+            api_key=self._server_key or "no-server-key",
+            base_url=self._base_url,
+            timeout=self._timeout,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(),
+        )
 
     def _client_for(self, key: ApiKey | None) -> openai.AsyncOpenAI:
         return self._client if key is None else self._client.with_options(api_key=key.secret)
@@ -57,8 +72,9 @@ class OpenAIChatProvider:
             self._token_limit_parameter: request.max_output_tokens,
         }
         try:
+            client = self._client_for(key)  # outside the deadline: it may load the SDK
             async with asyncio.timeout(self._timeout):  # the SDK's timeout is per read: a trickle never trips it
-                response = await self._client_for(key).chat.completions.create(**arguments)
+                response = await client.chat.completions.create(**arguments)
         except Exception as error:
             raise as_failure(self._name, error) from None
         try:
@@ -76,10 +92,12 @@ class OpenAIChatProvider:
 
     async def check_key(self, secret: str) -> None:
         try:
+            client = self._client.with_options(api_key=secret)
             async with asyncio.timeout(self._timeout):
-                await self._client.with_options(api_key=secret).models.list()
+                await client.models.list()
         except Exception as error:
             raise key_check_failure(self._name, error) from None
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._made is not None:
+            await self._made.close()

@@ -8,13 +8,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from application.limits import Decision, Rate, Refusals
+from domain.api_tokens import ApiToken
 from domain.users import User
 from infrastructure.outages import outages, unavailable_dependency
 
 _MAX_ENTRIES = 100_000
+T = TypeVar("T")
 
 
 class RevocationSource(Protocol):
@@ -124,31 +126,64 @@ class InMemoryUserCache:
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
         self._entries: dict[uuid.UUID, tuple[User, float]] = {}
+        self._tokens: dict[str, tuple[ApiToken, float]] = {}
+        self._without_keys: dict[uuid.UUID, float] = {}
         self._invalidations = 0
 
     def get(self, user_id: uuid.UUID) -> User | None:
-        entry = self._entries.get(user_id)
-        if entry is None or entry[1] < time.monotonic():
-            return None
-        return entry[0]
+        return _fresh(self._entries.get(user_id))
 
     def mark(self) -> int:
         return self._invalidations
 
     def put(self, user: User, mark: int) -> None:
-        if self._ttl <= 0 or mark != self._invalidations:
-            return
-        if len(self._entries) >= _MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[user.id] = (user, time.monotonic() + self._ttl)
+        if self._keeps(mark, self._entries):
+            self._entries[user.id] = (user, self._expiry())
+
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        return _fresh(self._tokens.get(token_hash))
+
+    def put_api_token(self, token: ApiToken, mark: int) -> None:
+        if self._keeps(mark, self._tokens):
+            self._tokens[token.token_hash] = (token, self._expiry())
+
+    def has_no_provider_keys(self, user_id: uuid.UUID) -> bool:
+        expiry = self._without_keys.get(user_id)
+        return expiry is not None and expiry >= time.monotonic()
+
+    def put_no_provider_keys(self, user_id: uuid.UUID, mark: int) -> None:
+        if self._keeps(mark, self._without_keys):
+            self._without_keys[user_id] = self._expiry()
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         self._invalidations += 1
         self._entries.pop(user_id, None)
+        self._without_keys.pop(user_id, None)
+        # A scan, not an index: invalidations are rare (a user changed), and the entries live seconds.
+        self._tokens = {h: entry for h, entry in self._tokens.items() if entry[0].user_id != user_id}
 
     def clear(self) -> None:
         self._invalidations += 1
         self._entries.clear()
+        self._tokens.clear()
+        self._without_keys.clear()
+
+    def _keeps(self, mark: int, entries: dict[Any, Any]) -> bool:
+        """Whether a copy read since `mark` may be kept (making room when the cache is full)."""
+        if self._ttl <= 0 or mark != self._invalidations:
+            return False
+        if len(entries) >= _MAX_ENTRIES:
+            entries.clear()
+        return True
+
+    def _expiry(self) -> float:
+        return time.monotonic() + self._ttl
+
+
+def _fresh(entry: tuple[T, float] | None) -> T | None:
+    if entry is None or entry[1] < time.monotonic():
+        return None
+    return entry[0]
 
 
 class Gcra(NamedTuple):

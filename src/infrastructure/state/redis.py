@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from application.limits import Decision, Rate, Refusals
+from domain.api_tokens import ApiToken
 from domain.users import User
 from infrastructure.outages import outages, unavailable_dependency
 from infrastructure.state.memory import (
@@ -87,8 +88,9 @@ class RedisRevokedSessions(RevokedSessionMirror):
 
 
 class RedisBroadcastUserCache:
-    """This process's short-lived user cache; an invalidation reaches every process through Redis. Used only
-    while the subscription is in step: an invalidation may have been missed otherwise."""
+    """This process's short-lived user cache (users, their API tokens, who has no provider keys); an
+    invalidation reaches every process through Redis. Used only while the subscription is in step: an
+    invalidation may have been missed otherwise."""
 
     def __init__(self, redis: Redis, prefix: str, ttl_seconds: float) -> None:
         self._redis = redis
@@ -104,6 +106,18 @@ class RedisBroadcastUserCache:
 
     def put(self, user: User, mark: int) -> None:
         self.local.put(user, mark)
+
+    def api_token(self, token_hash: str) -> ApiToken | None:
+        return self.local.api_token(token_hash) if self.in_step else None
+
+    def put_api_token(self, token: ApiToken, mark: int) -> None:
+        self.local.put_api_token(token, mark)
+
+    def has_no_provider_keys(self, user_id: uuid.UUID) -> bool:
+        return self.in_step and self.local.has_no_provider_keys(user_id)
+
+    def put_no_provider_keys(self, user_id: uuid.UUID, mark: int) -> None:
+        self.local.put_no_provider_keys(user_id, mark)
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         await self.local.invalidate(user_id)

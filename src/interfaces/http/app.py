@@ -41,7 +41,6 @@ from interfaces.http.gates import allowed_methods, before_handler
 from interfaces.http.identity import identity_providers
 from interfaces.http.middleware import RequestContextMiddleware
 from interfaces.http.rate_limits import RATE_LIMIT_HEADERS
-from interfaces.http.request_scope import RequestScopeMiddleware
 
 log = structlog.get_logger("scribe.app")
 
@@ -160,7 +159,5 @@ def create_app(settings: Settings, *providers: Provider) -> Litestar:
     app.state.settings = settings
     app.state.allowed_methods = allowed_methods(app)
     app.state.dishka_container = container
-    app.asgi_handler = RequestContextMiddleware(
-        RequestScopeMiddleware(app.asgi_handler, container), hsts=settings.is_deployed
-    )
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, container, hsts=settings.is_deployed)
     return app

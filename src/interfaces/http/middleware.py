@@ -1,4 +1,6 @@
-"""The outermost ASGI layer: request id, security headers, one log line per request."""
+"""The one ASGI layer of ours around Litestar: request id, security headers, the request's lazy dishka scope,
+one log line per request. One layer, not one per concern: each layer costs a coroutine and a scope check on
+every request."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ import time
 from typing import Any
 
 import structlog
+from dishka import AsyncContainer
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from interfaces.http.request_scope import LazyRequestContainer
 
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _API_HEADERS = [
@@ -33,8 +38,9 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, container: AsyncContainer, *, hsts: bool) -> None:
         self._app = app
+        self._container = container
         extra = (_HSTS,) if hsts else ()
         # Built once: per request only the request id is added.
         self._api_headers = (*_API_HEADERS, _API_CSP, _NO_STORE, *extra)
@@ -51,6 +57,8 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         request_id = _request_id(scope)
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        dishka = LazyRequestContainer(self._container, scope)
+        scope.setdefault("state", {})["dishka_container"] = dishka
         status = 500
         fixed = self._docs_headers if scope["path"].startswith(("/docs", "/schema")) else self._api_headers
         extra_headers = (*fixed, (b"x-request-id", request_id.encode()))
@@ -65,16 +73,19 @@ class RequestContextMiddleware:
         try:
             await self._app(scope, receive, send_with_headers)
         finally:
-            state: dict[str, Any] = scope.get("state") or {}
-            self._log.info(
-                "request",
-                method=scope["method"],
-                route=scope.get("path_template") or "(unmatched)",
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                user_id=state.get("user_id"),
-                request_id=request_id,
-            )
+            try:
+                await dishka.close()
+            finally:
+                state: dict[str, Any] = scope.get("state") or {}
+                self._log.info(
+                    "request",
+                    method=scope["method"],
+                    route=scope.get("path_template") or "(unmatched)",
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    user_id=state.get("user_id"),
+                    request_id=request_id,
+                )
 
 
 def _request_id(scope: HTTPScope) -> str:

@@ -1,4 +1,4 @@
-"""The request's dishka scope, opened on first use.
+"""The request's dishka scope, opened on first use (put in place by interfaces.http.middleware).
 
 dishka's own Litestar middleware opens a request scope for every request; the health and dictionary routes
 inject nothing, and opening the scope was a tenth of their cost. Handlers still use dishka's `inject`, which
@@ -7,12 +7,10 @@ looks for `request.state.dishka_container` and calls its `get`."""
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from dishka import DEFAULT_COMPONENT, AsyncContainer, Scope
 from litestar import Request
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 T = TypeVar("T")
@@ -34,21 +32,3 @@ class LazyRequestContainer:
     async def close(self) -> None:
         if self._opened is not None:
             await self._opened.__aexit__(None, None, None)
-
-
-class RequestScopeMiddleware:
-    def __init__(self, app: ASGIApp, container: AsyncContainer) -> None:
-        self._app = app
-        self._container = container
-
-    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self._app(scope, receive, send)
-            return
-        lazy = LazyRequestContainer(self._container, scope)
-        state: dict[str, Any] = scope.setdefault("state", {})
-        state["dishka_container"] = lazy
-        try:
-            await self._app(scope, receive, send)
-        finally:
-            await lazy.close()

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import datetime
+
 import pytest
 
+from application.accounts.admin import AccountChanges
 from application.accounts.api_tokens import CreateApiTokenCommand
 from application.accounts.profile import ProfileChanges
 from application.auth.register import RegisterCommand
@@ -9,6 +14,7 @@ from application.errors import AuthenticationFailed, PermissionDenied
 from application.pagination import PageRequest
 from domain.api_tokens import ApiTokenNotFound, Scope
 from domain.errors import InvalidInput
+from domain.users import User
 from tests.unit.application.conftest import STRONG, UseCases
 from tests.unit.fakes import World
 
@@ -97,7 +103,6 @@ async def test_reading_the_profile_needs_the_read_scope(uc: UseCases) -> None:
 
 
 async def test_admin_actions_need_the_admin_role_and_the_right_scope(uc: UseCases) -> None:
-    from application.accounts.admin import AccountChanges
     from domain.users import Role
 
     admin = await _principal(uc)
@@ -133,3 +138,97 @@ async def test_token_names_refuse_control_and_bidi_characters(uc: UseCases) -> N
     for name in ("a\x00b", "evil\u202etxt.exe", "tab\there"):
         with pytest.raises(InvalidInput):
             await uc.create_token(owner, CreateApiTokenCommand(name))
+
+
+async def test_a_token_in_use_is_read_from_storage_once_while_cached(
+    uc: UseCases, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await _principal(uc)
+    created = await uc.create_token(owner, CreateApiTokenCommand("ci"))
+    reads = _count_calls(monkeypatch, world.accounts, "api_token")
+
+    for _ in range(3):
+        assert (await uc.authenticate(created.secret)).user.id == owner.user.id
+    assert reads == [created.token.token_hash]
+
+
+async def test_requests_that_find_a_user_uncached_share_one_read(
+    uc: UseCases, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = await uc.register(RegisterCommand("ada@example.com", STRONG))
+    created = await uc.create_token(await uc.authenticate(pair.access_token), CreateApiTokenCommand("ci"))
+    world.cache.clear()  # the copies expired
+    user_reads = _count_calls(monkeypatch, world.accounts, "user")
+    token_reads = _count_calls(monkeypatch, world.accounts, "api_token")
+
+    credentials = [pair.access_token, created.secret] * 20
+    principals = await asyncio.gather(*(uc.authenticate(c) for c in credentials))
+
+    assert {p.user.email for p in principals} == {"ada@example.com"}
+    assert len(user_reads) == 1
+    assert len(token_reads) == 1
+
+
+async def test_a_request_after_a_change_does_not_share_a_read_from_before_it(
+    uc: UseCases, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = await uc.register(RegisterCommand("ada@example.com", STRONG))
+    principal = await uc.authenticate(pair.access_token)
+    world.cache.clear()
+    arrives = asyncio.Event()
+    read_user = world.accounts.user
+
+    async def slow_read(user_id: uuid.UUID) -> User | None:
+        user = await read_user(user_id)  # read now, returned later
+        await arrives.wait()
+        return user
+
+    monkeypatch.setattr(world.accounts, "user", slow_read)
+    before = asyncio.ensure_future(uc.authenticate(pair.access_token))
+    await _settle()  # its read of the enabled user is under way...
+    await uc.change_account(principal.user.id, AccountChanges(disabled=True))  # ...when an admin disables them
+    after = asyncio.ensure_future(uc.authenticate(pair.access_token))
+    await _settle()
+    arrives.set()
+
+    assert (await before).user.id == principal.user.id  # it started before the change
+    with pytest.raises(AuthenticationFailed):
+        await after
+    with pytest.raises(AuthenticationFailed):  # nor was the old copy kept
+        await uc.authenticate(pair.access_token)
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> list[object]:
+    """Patches `target.name` to record its first argument on each call."""
+    calls: list[object] = []
+    original = getattr(target, name)
+
+    async def counted(first: object, *rest: object) -> object:
+        calls.append(first)
+        return await original(first, *rest)
+
+    monkeypatch.setattr(target, name, counted)
+    return calls
+
+
+async def test_a_token_revoked_while_its_use_is_recorded_stays_revoked(
+    uc: UseCases, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await _principal(uc)
+    created = await uc.create_token(owner, CreateApiTokenCommand("ci"))
+    record_use = world.accounts.record_api_token_use
+
+    async def revoked_meanwhile(token_id: uuid.UUID, now: datetime) -> None:
+        await uc.revoke_token(owner, token_id)  # the owner revokes it while its first use is being recorded
+        await record_use(token_id, now)
+
+    monkeypatch.setattr(world.accounts, "record_api_token_use", revoked_meanwhile)
+    await uc.authenticate(created.secret)  # it was valid when this request began
+
+    with pytest.raises(AuthenticationFailed):
+        await uc.authenticate(created.secret)

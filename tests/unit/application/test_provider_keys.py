@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import pytest
 
-from application.accounts.ports import SealedSecret, UserProviderKeys
+from application.accounts.ports import SealedSecret, StoredProviderKey, UserProviderKeys
 from application.accounts.provider_keys import (
     ROTATION_BATCH,
     CountProviderKeys,
@@ -79,6 +79,26 @@ async def test_a_saved_key_is_listed_as_a_hint_and_stored_sealed(keys: Keys) -> 
     assert keys.world.box.open(stored.sealed, f"{ada.user.id}|anthropic") == GOOD
     assert keys.adapter("anthropic").checks == 1
     assert keys.world.uow.commits == 1
+
+
+async def test_a_user_without_keys_is_not_looked_up_again_until_they_save_one(
+    keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = principal()
+    lookups: list[uuid.UUID] = []
+    stored = keys.world.provider_keys.list
+
+    async def counted(user_id: uuid.UUID) -> Sequence[StoredProviderKey]:
+        lookups.append(user_id)
+        return await stored(user_id)
+
+    monkeypatch.setattr(keys.world.provider_keys, "list", counted)
+    assert await keys.decrypted_for(ada.user.id) == {}
+    assert await keys.decrypted_for(ada.user.id) == {}
+    assert lookups == [ada.user.id]
+
+    await keys.save(ada, "anthropic", GOOD)
+    assert {p: k.secret for p, k in (await keys.decrypted_for(ada.user.id)).items()} == {"anthropic": GOOD}
 
 
 async def test_saving_again_replaces_that_providers_key_and_keeps_the_others(keys: Keys) -> None:
