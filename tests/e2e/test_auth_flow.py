@@ -155,7 +155,9 @@ def test_usage_starts_at_zero(api: Api) -> None:
     tokens = api.register()
     usage = api.client.get("/api/v1/me/usage", headers=bearer(tokens["access_token"]))
     assert usage.status_code == 200
-    assert usage.json()["data"] == {
+    data = usage.json()["data"]
+    quota = data.pop("quota")
+    assert data == {
         "usage_count": 0,
         "events": 0,
         "tokens_in": 0,
@@ -164,3 +166,6 @@ def test_usage_starts_at_zero(api: Api) -> None:
         "since": None,
         "by_payer": {},
     }
+    assert quota["tier"] == "free"
+    assert quota["used_today"] == 0
+    assert quota["remaining"] == quota["jobs_per_day"] > 0

@@ -105,6 +105,7 @@ class Setup:
         sealed = self.world.box.seal(secret, key_context(user_id, provider))
         stored = StoredProviderKey(provider, sealed, masked_hint(secret), self.world.clock.now())
         await self.world.provider_keys.replace(user_id, [*await self.world.provider_keys.list(user_id), stored])
+        await self.world.cache.invalidate(user_id)  # as saving a key does: no process may go on thinking it has none
 
 
 @pytest.fixture
