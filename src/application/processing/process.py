@@ -277,8 +277,16 @@ class ProcessTranscript:
         user_keys = await self._keys.for_user(caller.user_id) if caller.user_id else {}
         await self._uow.rollback()
         chain = self._providers.chain(command, caller, user_keys)
-        plan = await self._quota.plan(caller, chain)
-        result = await self._answer(caller, command, transcript, plan, started)
+        try:
+            plan = await self._quota.plan(caller, chain)
+        except QuotaExceeded:
+            # Only a job that must run is refused: an answer already stored costs the server nothing.
+            found = await self._results.stored(self._cache_request(caller, command, transcript, chain))
+            if found is None:
+                raise
+            result = ProcessResult.of_cached(CachedAnswer.decode(found), transcript, _elapsed_ms(started))
+        else:
+            result = await self._answer(caller, command, transcript, plan, started)
         if caller.principal is not None:
             result = await self._save(caller.principal, command, result)
         return result
@@ -288,15 +296,7 @@ class ProcessTranscript:
     ) -> ProcessResult:
         """From the result cache, or from the job of an identical request running now, else from a job of our own
         (which the identical requests arriving meanwhile then share)."""
-        pairs = [(a.provider, a.model) for a in plan.chain]
-        request = AnswerRequest(
-            key=self._results.key(transcript, command.wanted_outputs(), command.language, command.custom_prompt, pairs),
-            video_id=transcript.video_id,
-            user_id=caller.user_id,
-            # The warming task recomputes on the server's keys only: an answer that another chain gave is not its.
-            recipe=command.recipe() if pairs == self._server_chain(command) else None,
-            force_refresh=command.force_refresh,
-        )
+        request = self._cache_request(caller, command, transcript, plan.chain)
         own: list[ProcessResult] = []
 
         async def produce() -> CachedAnswer:
@@ -308,6 +308,19 @@ class ProcessTranscript:
         if own:
             return own[0]
         return ProcessResult.of_cached(CachedAnswer.decode(found), transcript, _elapsed_ms(started))
+
+    def _cache_request(
+        self, caller: Caller, command: ProcessCommand, transcript: Transcript, chain: list[Attempt]
+    ) -> AnswerRequest:
+        pairs = [(a.provider, a.model) for a in chain]
+        return AnswerRequest(
+            key=self._results.key(transcript, command.wanted_outputs(), command.language, command.custom_prompt, pairs),
+            video_id=transcript.video_id,
+            user_id=caller.user_id,
+            # The warming task recomputes on the server's keys only: an answer that another chain gave is not its.
+            recipe=command.recipe() if pairs == self._server_chain(command) else None,
+            force_refresh=command.force_refresh,
+        )
 
     def _server_chain(self, command: ProcessCommand) -> list[tuple[str, str]] | None:
         """The providers and models that would answer on the server's keys alone, if any would."""

@@ -196,6 +196,13 @@ class CachedResults:
         ]
         return hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode()).hexdigest()
 
+    async def stored(self, request: AnswerRequest) -> bytes | None:
+        """The stored answer for the request's key, if there is one and the request does not force a refresh."""
+        if not self._policy.enabled or request.force_refresh:
+            return None
+        await self._store.count_request(request.key)
+        return await self._store.get(request.key)
+
     async def answer(self, request: AnswerRequest, produce: Callable[[], Awaitable[CachedAnswer]]) -> bytes:
         """The stored answer for the request's key, unless `force_refresh`; else `produce`'s, made once for every
         identical request running now and stored for the next ones."""

@@ -13,6 +13,7 @@ from application.auth.authenticate import ALL_SCOPES, Principal
 from application.errors import ProviderFailure, QuotaExceeded, RateLimited
 from application.limits import TierLimits
 from application.processing.process import ProcessCommand
+from application.processing.result_cache import ResultCachePolicy
 from application.processing.runner import AllProvidersFailed
 from domain.users import Role
 from tests.data import TRANSCRIPT
@@ -76,6 +77,25 @@ async def test_with_the_quota_used_up_a_user_with_keys_is_served_by_them_alone(s
         await setup.process(caller, SUMMARY)
     assert {c.provider for c in setup.calls[before:]} == {"c"}
     assert (await setup.process(caller, SUMMARY)).served_by == {"summary": "c/c-large"}
+    assert await setup.used_today(caller) == 2
+
+
+async def test_over_the_quota_an_answer_already_stored_is_still_served(setup: QuotaSetup) -> None:
+    setup.world.result_cache = ResultCachePolicy(3600)
+    caller = await setup.user()
+    first = await setup.process(caller, SUMMARY)
+    await setup.process(caller, replace(SUMMARY, transcript=f"{TRANSCRIPT} Another lecture."))  # the quota is used up
+    calls = len(setup.calls)
+
+    again = await setup.process(caller, SUMMARY)
+
+    assert again.cached
+    assert again.values == first.values
+    assert len(setup.calls) == calls  # no provider was asked
+    with pytest.raises(QuotaExceeded):  # a refresh would be a job
+        await setup.process(caller, replace(SUMMARY, force_refresh=True))
+    with pytest.raises(QuotaExceeded):
+        await setup.process(caller, replace(SUMMARY, transcript=f"{TRANSCRIPT} A third lecture."))
     assert await setup.used_today(caller) == 2
 
 
