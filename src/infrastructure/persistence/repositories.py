@@ -490,6 +490,9 @@ class SqlUsageRepository:
             values = _values(event)
             del values["spend"]
             self._session.add(UsageEventRow(**values, **_spend_columns(event.spend)))
+        # The rows first, then the counter: the user's row stays locked only from this UPDATE to the commit, not
+        # while the inserts go out (concurrent jobs of one user queue on that lock).
+        await self._session.flush()
         await self._session.execute(
             update(UserRow).where(UserRow.id == user_id).values(usage_count=UserRow.usage_count + 1)
         )
