@@ -4,7 +4,7 @@
 
 Builds a WebVTT transcript of about 20k words and 2+ hours from the shipped test transcripts (the timed ones one
 after another, timestamps shifted, until 20k words), then per run: parses it (the baseline) and answers summary,
-topics, mind_map and social_post concurrently, as one learning + social request would. Each run gets its own
+topics, mind_map and social_post in one call, as one learning + social request would. Each run gets its own
 transcript (a distinct title), so no analysis is reused from an earlier run. Prints the figures; asserts nothing."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import statistics
 import sys
 import time
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from application.processing.ports import GenerationRequest  # noqa: E402
-from domain.outputs import AnswerContext, answer_schema, check_answer  # noqa: E402
+from application.processing.prompts import answer_envelope  # noqa: E402
+from domain.outputs import AnswerContext, check_answer  # noqa: E402
 from domain.transcripts import Segment, Transcript, parse_transcript  # noqa: E402
 from infrastructure.ai.local import LocalProvider  # noqa: E402
 
@@ -51,9 +53,9 @@ def _stamp(seconds: float) -> str:
 
 
 async def answer_all(provider: LocalProvider, transcript: Transcript) -> list[str]:
-    requests = [GenerationRequest(k, "", "", answer_schema(k), transcript, "en") for k in KINDS]
-    generations = await asyncio.gather(*(provider.generate(r, "local", None) for r in requests))
-    return [g.text for g in generations]
+    request = GenerationRequest(KINDS, "", "", "", answer_envelope(KINDS), transcript, "en")
+    answer = json.loads((await provider.generate(request, "local", None)).text)
+    return [json.dumps(answer[kind]) for kind in KINDS]
 
 
 async def main(runs: int) -> None:
@@ -78,7 +80,7 @@ async def main(runs: int) -> None:
         f"transcript: {transcript.words} words, {len(transcript.segments)} captions, "
         f"{transcript.duration / 3600:.2f} h; every answer meets the contract"
     )
-    print(f"runs: {runs}; one request = {', '.join(KINDS)} via asyncio.gather")
+    print(f"runs: {runs}; one request = {', '.join(KINDS)} in one call")
     baseline = statistics.median(parse_times)
     median, worst = statistics.median(request_times), max(request_times)
     print(f"{'':26}{'median ms':>10}{'worst ms':>10}")

@@ -76,7 +76,7 @@ def section_coverage(summary: str, transcript_text: str, sections: list[dict[str
 def count_defects(checked: dict[str, Any], source: str, reference: dict[str, Any]) -> int:
     """What a reader notices at once: caption markers, channel filler, full stops the speaker never said (in
     unpunctuated speech), the same mind-map label twice, two topics of the same lemmas."""
-    labels = [n["data"]["label"].casefold() for n in checked["mind_map"].value["nodes"]]
+    labels = [node.label.casefold() for node in checked["mind_map"].value.nodes()]
     texts = [checked["summary"].value, checked["social_post"].value, checked["topics"].value, *labels]
     defects = sum(len(re.findall(r"♪|\[music\]|\[muzyka\]|\(applause\)", t, re.IGNORECASE)) for t in texts)
     defects += sum(phrase in t.lower() for t in texts for phrase in reference.get("filler", []))
@@ -91,7 +91,8 @@ def count_defects(checked: dict[str, Any], source: str, reference: dict[str, Any
 async def main(src: Path) -> None:
     sys.path.insert(0, str(src))
     from application.processing.ports import GenerationRequest
-    from domain.outputs import AnswerContext, answer_schema, check_answer
+    from application.processing.prompts import answer_envelope
+    from domain.outputs import AnswerContext, check_answer
     from domain.transcripts import parse_transcript
     from infrastructure.ai.local import LocalProvider
 
@@ -108,10 +109,10 @@ async def main(src: Path) -> None:
             # A transcript the provider has not analysed yet (its analysis is cached per transcript).
             fresh = dataclasses.replace(transcript, description=f"run {run}")
             started = time.perf_counter()
-            requests = [GenerationRequest(k, "", "", answer_schema(k), fresh, language) for k in KINDS]
-            answers = await asyncio.gather(*(provider.generate(r, "local", None) for r in requests))
+            request = GenerationRequest(KINDS, "", "", "", answer_envelope(KINDS), fresh, language)
+            answer = json.loads((await provider.generate(request, "local", None)).text)
             times.append(time.perf_counter() - started)
-        checked = {k: check_answer(k, a.text, context) for k, a in zip(KINDS, answers, strict=True)}
+        checked = {k: check_answer(k, json.dumps(answer[k]), context) for k in KINDS}
         titles = [t.title for t in checked["topics"].topics]
         defects = count_defects(checked, transcript.text, reference)
         precision, recall = topic_scores(titles, reference["topics"], language)
@@ -119,9 +120,10 @@ async def main(src: Path) -> None:
         custom_hits = 0
         for case in reference.get("custom", []):
             request = GenerationRequest(
-                "custom", "", "", answer_schema("custom"), transcript, language, custom_prompt=case["prompt"]
+                ("custom",), "", "", "", answer_envelope(("custom",)), transcript, language, case["prompt"]
             )
-            output = check_answer("custom", (await provider.generate(request, "local", None)).text, context).value
+            made = json.loads((await provider.generate(request, "local", None)).text)["custom"]
+            output = check_answer("custom", json.dumps(made), context).value
             passages = [p for p in output.split("\n\n") if p.strip()]
             if " ".join(words_of(passages[0])[:5]) not in " ".join(words_of(transcript.text)):
                 passages = passages[1:]  # a notice, not a quote

@@ -73,7 +73,7 @@ class LocalProvider:
         """There is no key to check."""
 
     async def warm_up(self) -> None:
-        """Loads the language model and the Polish and English lemma data (about 2.5 s, once per process), so the
+        """Loads the language model and the Polish and English lemma data (about 2 s, once per process), so the
         first user does not wait for them."""
         await asyncio.to_thread(_warm_up)
 
