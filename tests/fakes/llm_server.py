@@ -178,6 +178,7 @@ class FakeLLMServer(LoopbackServer):
             self._queue.clear()
             self.default = Behaviour()
             self.accepted_keys = set()
+            self._cache = _PromptCache()  # a test's prompts are not in the provider's cache before it sends them
             self._cache = _PromptCache()
 
     def _next_behaviour(self, provider: Provider, kinds: tuple[str, ...]) -> Behaviour:
