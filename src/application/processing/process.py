@@ -283,6 +283,7 @@ class ProcessTranscript:
             # Only a job that must run is refused: an answer already stored costs the server nothing.
             found = await self._results.stored(self._cache_request(caller, command, transcript, chain))
             if found is None:
+                await self._quota.refused(caller)
                 raise
             result = ProcessResult.of_cached(CachedAnswer.decode(found), transcript, _elapsed_ms(started))
         else:

@@ -64,6 +64,8 @@ class JobQuota:
         self._refusals = refusals
 
     async def plan(self, caller: Caller, chain: Sequence[Attempt]) -> QuotaPlan:
+        """The chain the job may use; QuotaExceeded when the day's quota is used up and the caller has no keys of
+        their own (recorded as a refusal only by `refused`, once nothing else could serve the request)."""
         tier, limits = self._policy.limits_of(caller.principal)
         server_paid = any(a.payer is Payer.SERVER_KEY for a in chain)
         if caller.user_id is None or caller.operator or limits.jobs_per_day is None or not server_paid:
@@ -75,8 +77,12 @@ class JobQuota:
         own = [a for a in chain if a.payer is not Payer.SERVER_KEY]
         if any(a.payer is Payer.USER_KEY for a in own):
             return QuotaPlan(own)
+        raise QuotaExceeded(limits.jobs_per_day, resets_in)  # not yet a refusal: a stored answer may still serve
+
+    async def refused(self, caller: Caller) -> None:
+        """A request the plan found over quota was refused after all (no stored answer could serve it)."""
+        tier, _ = self._policy.limits_of(caller.principal)
         await self._refusals.record(tier, "quota_exceeded", caller.user_id)
-        raise QuotaExceeded(limits.jobs_per_day, resets_in)
 
     async def run(self, plan: QuotaPlan, job: Callable[[], Awaitable[R]]) -> R:
         """Runs `job` on the day's quota: one job is taken before it starts (so concurrent jobs cannot overrun the

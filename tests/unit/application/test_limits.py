@@ -92,11 +92,13 @@ async def test_over_the_quota_an_answer_already_stored_is_still_served(setup: Qu
     assert again.cached
     assert again.values == first.values
     assert len(setup.calls) == calls  # no provider was asked
+    assert (await setup.world.refusals.recent(24, 10)).by_tier == {}  # served: not a refusal
     with pytest.raises(QuotaExceeded):  # a refresh would be a job
         await setup.process(caller, replace(SUMMARY, force_refresh=True))
     with pytest.raises(QuotaExceeded):
         await setup.process(caller, replace(SUMMARY, transcript=f"{TRANSCRIPT} A third lecture."))
     assert await setup.used_today(caller) == 2
+    assert (await setup.world.refusals.recent(24, 10)).by_tier == {"free": {"quota_exceeded": 2}}
 
 
 async def test_a_failed_job_costs_no_quota(setup: QuotaSetup) -> None:
