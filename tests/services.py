@@ -8,9 +8,11 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 PG_ADMIN_DSN = os.environ.get("TESTS_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -77,6 +79,22 @@ SCRIBE = str(Path(sys.executable).with_name("scribe"))  # this environment's con
 def clean_env(**settings: str) -> dict[str, str]:
     """The caller's environment without its SCRIBE_* settings, plus `settings`: for `scribe` subprocesses."""
     return {**{k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}, **settings}
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], base: str, log: Path | None = None) -> None:
+    """Returns once a `scribe serve` process answers /api/health; kills it and fails the test if it exits or has
+    not answered within 30 s (with its log, when it writes one)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("server did not start" + (f":\n{log.read_text()}" if log else ""))
+        time.sleep(0.2)
 
 
 def run_scribe(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -27,7 +27,7 @@ import pytest
 from infrastructure.persistence import migrations
 from tests.data import TRANSCRIPT
 from tests.own_services import OwnPostgres, OwnRedis, free_port
-from tests.services import SCRIBE, clean_env
+from tests.services import SCRIBE, clean_env, wait_until_serving
 
 pytestmark = pytest.mark.faults
 
@@ -70,17 +70,8 @@ def _start_api(
             [SCRIBE, "serve", "--port", str(port), "--no-migrate"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return process, base, log
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"API process did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    wait_until_serving(process, base, log)
+    return process, base, log
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.own_services import free_port
-from tests.services import SCRIBE, clean_env
+from tests.services import SCRIBE, clean_env, wait_until_serving
 
 PASSWORD = "violet kettle umbrella 42"
 
@@ -34,16 +34,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"server did not start:\n{log.read_text()}")
-                time.sleep(0.2)
+            wait_until_serving(process, base, log)
             yield base, log
         finally:
             process.terminate()

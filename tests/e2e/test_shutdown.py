@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.data import TRANSCRIPT
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
 from tests.own_services import free_port
-from tests.services import SCRIBE, clean_env
+from tests.services import SCRIBE, clean_env, wait_until_serving
 
 GRACE = 2
 
@@ -39,17 +38,8 @@ def _serve(tmp_path: Path, llm: FakeLLMServer) -> tuple[subprocess.Popen[bytes],
         cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("server did not start")
-        time.sleep(0.2)
+    wait_until_serving(process, base)
+    return process, base
 
 
 def _process_in_background(base: str) -> dict[str, Any]:

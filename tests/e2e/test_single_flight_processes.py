@@ -24,7 +24,7 @@ import pytest
 from tests.data import TRANSCRIPT
 from tests.fakes.llm_server import Behaviour, FakeLLMServer
 from tests.own_services import OwnRedis, free_port
-from tests.services import SCRIBE, clean_env
+from tests.services import SCRIBE, clean_env, wait_until_serving
 
 pytestmark = pytest.mark.faults
 
@@ -62,17 +62,8 @@ def _start_api(tmp_path: Path, index: int, env: dict[str, str]) -> Api:
             start_new_session=True,  # its own process group: the server and its worker die together
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return Api(process, base, log)
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"API process did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    wait_until_serving(process, base, log)
+    return Api(process, base, log)
 
 
 @pytest.fixture
