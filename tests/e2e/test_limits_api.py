@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 
 from application.accounts.admin import AccountChanges, ChangeAccount
 from domain.users import Tier
@@ -103,3 +104,18 @@ def test_administrators_see_refusals_by_tier_and_the_users_refused_most(settings
     assert data["by_tier"]["anonymous"]["rate_limited"] >= 1
     assert {"user_id": ada["user"]["id"], "email": ada["user"]["email"], "refusals": 3} in data["top_users"]
     assert forbidden.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"hours": 0}, "hours"), ({"hours": 49}, "hours"), ({"hours": "a day"}, "hours"), ({"top": 101}, "top")],
+)
+def test_the_refusals_report_refuses_a_window_or_list_out_of_range(
+    api: Api, params: dict[str, object], field: str
+) -> None:
+    answer = api.client.get("/api/v1/admin/rate-limits", params=params, headers=bearer(api.make_admin()))
+
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert body["code"] == "validation_error"
+    assert [d["field"] for d in body["details"]] == [field]
