@@ -138,6 +138,7 @@ class FakeLLMServer(LoopbackServer):
         self.default = Behaviour()
         self.accepted_keys: set[str] = set()
         self._cache = _PromptCache()
+        self._epoch = 0  # bumped by `reset`
 
     def enqueue(
         self, behaviour: Behaviour, provider: Provider | None = None, kind: str | None = None, times: int = 1
@@ -178,8 +179,10 @@ class FakeLLMServer(LoopbackServer):
             self._queue.clear()
             self.default = Behaviour()
             self.accepted_keys = set()
-            self._cache = _PromptCache()  # a test's prompts are not in the provider's cache before it sends them
+            # A fresh server: a test's prompts are not in the provider's cache before it sends them, and a call
+            # received before the reset (a slow one of the previous test) reports its usage to nobody.
             self._cache = _PromptCache()
+            self._epoch += 1
 
     def _next_behaviour(self, provider: Provider, kinds: tuple[str, ...]) -> Behaviour:
         with self._lock:
@@ -209,6 +212,8 @@ class FakeLLMServer(LoopbackServer):
         problem = _request_problem(provider, body)
         name, kinds = _requested_kinds(provider, body) if problem is None else (None, ())
         key = _api_key(provider, request)
+        with self._lock:
+            epoch, cache = self._epoch, self._cache
         self._record(provider, request, kinds, key, body)
         if problem:
             return _error(provider, 400, problem)
@@ -246,7 +251,7 @@ class FakeLLMServer(LoopbackServer):
         tokens_in = behaviour.input_tokens if behaviour.input_tokens is not None else _tokens(prompt)
         tokens_out = behaviour.output_tokens if behaviour.output_tokens is not None else _tokens(text)
         if provider == "anthropic":
-            read, written = self._cache.anthropic(key, body)
+            read, written = cache.anthropic(key, body)
             read = min(read, tokens_in)  # a scripted total bounds the cached part of it
             written = min(written, tokens_in - read)
             usage: dict[str, Any] = {
@@ -261,11 +266,12 @@ class FakeLLMServer(LoopbackServer):
                 "prompt_tokens": tokens_in,
                 "completion_tokens": tokens_out,
                 "total_tokens": tokens_in + tokens_out,
-                "prompt_tokens_details": {"cached_tokens": min(tokens_in, self._cache.openai(key, body, prompt))},
+                "prompt_tokens_details": {"cached_tokens": min(tokens_in, cache.openai(key, body, prompt))},
             }
             response = _openai_completion(body, text, usage)
         with self._lock:
-            self._usages.append((provider, usage))
+            if epoch == self._epoch:
+                self._usages.append((provider, usage))
         return dataclasses.replace(response, byte_interval=behaviour.trickle)
 
     async def _models(self, request: HttpRequest, provider: Provider) -> HttpResponse | None:
